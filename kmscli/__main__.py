@@ -1,0 +1,3 @@
+from kmscli.cli.main import entry_point
+
+entry_point()

@@ -1,0 +1,49 @@
+"""What the global options set up for every command: the keyring, how to unlock it, how to print."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import KeyringLockedException, KmsError
+from ..keyring import Keyring, default_keyring_path
+from . import passphrase
+
+
+class CliContext:
+    def __init__(self, keyring_path: str | None, passphrase_file: str | None, output: str, query: str | None):
+        self.keyring_path = Path(keyring_path) if keyring_path else default_keyring_path()
+        self.passphrase_file = passphrase_file
+        self.output = output
+        self.query = query
+
+    def open_keyring(self) -> Keyring:
+        """The keyring, still locked: it asks ``unlock`` only if the command needs a secret."""
+        return Keyring.open(self.keyring_path, unlocker=self.unlock)
+
+    def unlock(self, keyring: Keyring) -> bytes:
+        """The master key, from the first source that has it (the contract's order)."""
+        session_error: KmsError | None = None
+        token = os.environ.get("KMSCLI_SESSION")
+        if token:
+            from ..keyring import session
+
+            try:
+                return session.master_from_session(keyring, token)
+            except KmsError as e:  # expired or ended: another source may still unlock
+                session_error = e
+        secret = None
+        if self.passphrase_file:
+            secret = passphrase.read_passphrase_file(self.passphrase_file)
+        if secret is None:
+            secret = passphrase.from_environment("KMSCLI_PASSPHRASE")
+        if secret is None:
+            secret = passphrase.prompt(f"Passphrase for {keyring.path}")
+        if secret is None:
+            if session_error is not None:
+                raise session_error
+            raise KeyringLockedException(
+                "the keyring is locked: no session, passphrase file, KMSCLI_PASSPHRASE or terminal",
+                hint='unlock it with: eval "$(kmscli unlock)"  (or set KMSCLI_PASSPHRASE_FILE)',
+            )
+        return keyring.master_from_passphrase(secret)

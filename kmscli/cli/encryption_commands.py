@@ -1,0 +1,68 @@
+"""encrypt, decrypt."""
+
+from __future__ import annotations
+
+import click
+
+from .. import specs
+from ..service import encryption
+from .io import blob_in, data_in, deliver
+from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
+
+
+@click.command()
+@key_id_option()
+@click.option("--plaintext", metavar="TEXT", help="The plaintext: the UTF-8 bytes of TEXT (or fileb://PATH).")
+@in_option("Read the plaintext from FILE (- for standard input).")
+@encryption_context_option()
+@click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@out_option("ciphertext")
+@click.pass_obj
+def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algorithm, out_path):
+    """Encrypt up to 4096 bytes under a symmetric key, or RSA-OAEP under an RSA key.
+
+    The symmetric ciphertext names its key and key material, so decrypt needs no --key-id.
+
+    \b
+    Example:
+      kmscli encrypt --key-id alias/backups --plaintext 'secret' \\
+          --encryption-context purpose=backup --out secret.bin
+    """
+    data = data_in(text=plaintext, path=in_path, limit=specs.SYMMETRIC_PLAINTEXT_MAX, what="the plaintext", option="--plaintext")
+    context = parse_pairs(encryption_context, "--encryption-context")
+    keyring = obj.open_keyring()
+    result = encryption.encrypt(
+        keyring, key_id, data, encryption_context=context, encryption_algorithm=encryption_algorithm
+    )
+    deliver(obj, result, "CiphertextBlob", out_path, source=in_path)
+
+
+@click.command()
+@click.option("--ciphertext-blob", metavar="BASE64", help="The ciphertext, base64 (or fileb://PATH).")
+@in_option("Read the raw ciphertext from FILE (- for standard input).")
+@key_id_option(required=False, help_="The key (optional for symmetric ciphertexts, which name their key).")
+@encryption_context_option()
+@click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@out_option("plaintext")
+@click.pass_obj
+def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryption_algorithm, out_path):
+    """Decrypt a ciphertext that encrypt produced (or that openssl made with the public key).
+
+    \b
+    Example:
+      kmscli decrypt --in secret.bin --encryption-context purpose=backup --out -
+    """
+    blob = blob_in(
+        b64=ciphertext_blob,
+        path=in_path,
+        limit=specs.CIPHERTEXT_BLOB_MAX,
+        what="the ciphertext",
+        option="--ciphertext-blob",
+        file_option="--in",
+    )
+    context = parse_pairs(encryption_context, "--encryption-context")
+    keyring = obj.open_keyring()
+    result = encryption.decrypt(
+        keyring, blob, key_id=key_id, encryption_context=context, encryption_algorithm=encryption_algorithm
+    )
+    deliver(obj, result, "Plaintext", out_path, source=in_path)

@@ -1,0 +1,126 @@
+"""Bytes in and bytes out: literals, base64 blobs, files and pipes, as the contract says."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import sys
+
+import click
+
+from ..errors import FileAccessException, ValidationException
+
+FILEB = "fileb://"
+
+
+def read_source(path: str, limit: int, what: str) -> bytes:
+    """At most ``limit`` bytes of ``path`` (``-`` is stdin): reads limit+1 and refuses more,
+    so memory stays bounded even for /dev/zero."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+    except OSError as e:
+        raise FileAccessException(f"cannot read {what} from {path}: {e.strerror}") from None
+    if len(data) > limit:
+        raise ValidationException(f"{what} is larger than {limit} bytes")
+    return data
+
+
+def decode_base64(text: str, what: str) -> bytes:
+    """Strict base64: no stray characters, and only the canonical spelling of each value."""
+    compact = "".join(text.split())
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationException(f"{what} is not valid base64") from None
+    if base64.b64encode(data).decode() != compact:
+        raise ValidationException(f"{what} is not canonical base64")
+    return data
+
+
+def data_in(*, text: str | None, path: str | None, limit: int, what: str, option: str) -> bytes:
+    """A literal (UTF-8, or fileb://PATH as aws-cli) or a file; exactly one of them."""
+    if (text is None) == (path is None):
+        raise click.UsageError(f"give exactly one of {option} and --in")
+    if path is not None:
+        return read_source(path, limit, what)
+    if text.startswith(FILEB):
+        return read_source(text[len(FILEB) :], limit, what)
+    data = text.encode("utf-8")
+    if len(data) > limit:
+        raise ValidationException(f"{what} is larger than {limit} bytes")
+    return data
+
+
+def blob_in(*, b64: str | None, path: str | None, limit: int, what: str, option: str, file_option: str) -> bytes:
+    """A base64 value (or fileb://PATH) or a raw file; exactly one of them."""
+    if (b64 is None) == (path is None):
+        raise click.UsageError(f"give exactly one of {option} and {file_option}")
+    if path is not None:
+        return read_source(path, limit, what)
+    if b64.startswith(FILEB):
+        return read_source(b64[len(FILEB) :], limit, what)
+    if len(b64) > 2 * limit + 16:
+        raise ValidationException(f"{what} is larger than {limit} bytes")
+    return decode_base64(b64, what)
+
+
+def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
+    """Write raw bytes to ``path``: ``-`` is stdout (refused on a terminal), otherwise a
+    private file replaced atomically, so a failed command leaves no partial output."""
+    if path == "-":
+        if sys.stdout.isatty():
+            raise ValidationException(
+                "refusing to write binary output to a terminal",
+                hint="redirect standard output, or write to a file with --out FILE",
+            )
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    if source and source != "-" and _same_file(source, path):
+        raise ValidationException(f"--out {path} is the input file; choose another output path")
+    directory = os.path.dirname(os.path.abspath(path))
+    temp = os.path.join(directory, f".kmscli-{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+    except OSError as e:
+        raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def deliver(obj, result: dict, field: str, out_path: str | None, *, source: str | None = None) -> None:
+    """Print ``result``; with --out, its ``field`` goes raw to the file instead.
+
+    ``--out -`` writes only the raw bytes to stdout; ``--out FILE`` writes them to FILE and
+    still prints the rest of the result."""
+    from .render import emit
+
+    if out_path is None:
+        emit(result, output=obj.output, query=obj.query)
+        return
+    write_output(out_path, result[field], source=source)
+    if out_path != "-":
+        emit({k: v for k, v in result.items() if k != field}, output=obj.output, query=obj.query)

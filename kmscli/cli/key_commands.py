@@ -1,0 +1,87 @@
+"""create-key, describe-key, list-keys."""
+
+from __future__ import annotations
+
+import click
+
+from .. import specs
+from ..errors import ValidationException
+from ..service import keys
+from .options import choice, key_id_option, parse_pairs
+from .render import emit
+
+
+def parse_tags(tag: tuple[str, ...], tags: tuple[str, ...]) -> list[dict]:
+    """--tag K=V pairs, and --tags TagKey=K,TagValue=V as aws-cli writes them."""
+    result = [{"TagKey": k, "TagValue": v} for k, v in parse_pairs(tag, "--tag").items()]
+    for item in tags:
+        fields = dict(part.split("=", 1) for part in item.split(",") if "=" in part)
+        if "TagKey" not in fields or set(fields) - {"TagKey", "TagValue"}:
+            raise ValidationException(f"--tags {item!r} is not TagKey=K,TagValue=V")
+        result.append({"TagKey": fields["TagKey"], "TagValue": fields.get("TagValue", "")})
+    keys_seen = [t["TagKey"] for t in result]
+    if len(keys_seen) != len(set(keys_seen)):
+        raise ValidationException("a tag key is given twice")
+    return result
+
+
+def tag_options(f):
+    f = click.option("--tags", "tags", multiple=True, metavar="TagKey=K,TagValue=V", help="A tag, as aws-cli writes it (repeatable).")(f)
+    return click.option("--tag", "tag", multiple=True, metavar="KEY=VALUE", help="A tag (repeatable).")(f)
+
+
+@click.command("create-key")
+@click.option("--key-spec", type=choice(specs.KEY_SPECS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@click.option(
+    "--key-usage",
+    type=choice(specs.KEY_USAGES),
+    help="Default: ENCRYPT_DECRYPT for SYMMETRIC_DEFAULT and RSA, GENERATE_VERIFY_MAC for HMAC, SIGN_VERIFY for ECC.",
+)
+@click.option("--description", default="", help="Up to 8192 characters.")
+@tag_options
+@click.option("--origin", type=choice(specs.ORIGINS), default="AWS_KMS", show_default=True)
+@click.pass_obj
+def create_key(obj, key_spec, key_usage, description, tag, tags, origin):
+    """Create a KMS key of any key spec.
+
+    \b
+    Example:
+      kmscli create-key --key-spec ECC_NIST_P256 --key-usage SIGN_VERIFY --description releases
+    """
+    keyring = obj.open_keyring()
+    result = keys.create_key(
+        keyring,
+        key_spec_name=key_spec,
+        key_usage=key_usage,
+        description=description,
+        tags=parse_tags(tag, tags),
+        origin=origin,
+    )
+    emit(result, output=obj.output, query=obj.query)
+
+
+@click.command("describe-key")
+@key_id_option()
+@click.pass_obj
+def describe_key(obj, key_id):
+    """Show a key's metadata. Needs no passphrase.
+
+    \b
+    Example:
+      kmscli describe-key --key-id alias/backups
+    """
+    emit(keys.describe_key(obj.open_keyring(), key_id), output=obj.output, query=obj.query)
+
+
+@click.command("list-keys")
+@click.option("--limit", type=int, help=f"At most this many keys ({specs.LIST_LIMIT_RANGE[0]}-{specs.LIST_LIMIT_RANGE[1]}, default {specs.LIST_LIMIT_DEFAULT}).")
+@click.option("--marker", help="Start where the previous page's NextMarker said.")
+@click.pass_obj
+def list_keys(obj, limit, marker):
+    """List the keys of the keyring. Needs no passphrase.
+
+    \b
+    Example:
+      kmscli list-keys --output table
+    """
+    emit(keys.list_keys(obj.open_keyring(), limit=limit, marker=marker), output=obj.output, query=obj.query)

@@ -1,0 +1,214 @@
+"""The ``kmscli`` command group, and the one place where errors become messages and exit statuses."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..errors import (
+    ExitStatus,
+    FileAccessException,
+    KMSInternalException,
+    KmsError,
+    ValidationException,
+)
+from .context import CliContext
+
+# name -> "module:function". Commands are imported only when run (or listed for help,
+# completion and man pages), so `kmscli --version` pays for none of them.
+COMMANDS = {
+    "init": "keyring_commands:init",
+    "create-key": "key_commands:create_key",
+    "describe-key": "key_commands:describe_key",
+    "list-keys": "key_commands:list_keys",
+    "encrypt": "encryption_commands:encrypt",
+    "decrypt": "encryption_commands:decrypt",
+    "sign": "signing_commands:sign",
+    "verify": "signing_commands:verify",
+    "get-public-key": "signing_commands:get_public_key",
+    "generate-mac": "mac_commands:generate_mac",
+    "verify-mac": "mac_commands:verify_mac",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(f"{__package__}.{module}"), attr)
+        _add_global_options(command)
+        return command
+
+
+def _set_global(attribute):
+    def callback(ctx, param, value):
+        if value is not None and value is not False:
+            setattr(ctx.find_object(CliContext), attribute, value)
+            if attribute == "keyring_path":
+                ctx.find_object(CliContext).keyring_path = Path(value)
+
+    return callback
+
+
+def _add_global_options(command: click.Command) -> None:
+    """Global options are accepted after the command name too, as aws-cli accepts them
+    (`kmscli create-key --output text`): the later one wins."""
+    if getattr(command, "_kmscli_globals", False):
+        return
+    command._kmscli_globals = True
+    command.params += [
+        click.Option(["--keyring"], expose_value=False, callback=_set_global("keyring_path"), hidden=True),
+        click.Option(["--passphrase-file"], expose_value=False, callback=_set_global("passphrase_file"), hidden=True),
+        click.Option(
+            ["--output"],
+            type=click.Choice(["json", "text", "table"]),
+            expose_value=False,
+            callback=_set_global("output"),
+            hidden=True,
+        ),
+        click.Option(["--query"], expose_value=False, callback=_set_global("query"), hidden=True),
+        click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True),
+    ]
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="kmscli", message="%(prog)s %(version)s")
+@click.option(
+    "--keyring",
+    "keyring_path",
+    envvar="KMSCLI_KEYRING",
+    type=click.Path(file_okay=False, dir_okay=True),
+    help="Keyring directory [env KMSCLI_KEYRING; default $XDG_DATA_HOME/kmscli/keyring].",
+)
+@click.option(
+    "--passphrase-file",
+    envvar="KMSCLI_PASSPHRASE_FILE",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Read the passphrase from the first line of FILE [env KMSCLI_PASSPHRASE_FILE].",
+)
+@click.option(
+    "--output",
+    "output",
+    envvar="KMSCLI_OUTPUT",
+    type=click.Choice(["json", "text", "table"]),
+    default="json",
+    show_default=True,
+    help="How results are printed [env KMSCLI_OUTPUT].",
+)
+@click.option("--query", help="Print only this part of the result: dotted field names and [N] indexes, e.g. KeyMetadata.KeyId.")
+@click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
+@click.pass_context
+def cli(ctx, keyring_path, passphrase_file, output, query, debug):
+    """kmscli: AWS KMS semantics, offline.
+
+    A keyring directory on disk holds KMS keys whose material is wrapped under a master key
+    derived from your passphrase. Every command is named, takes options and prints results
+    as `aws kms` does.
+
+    \b
+    Passphrase sources, in order: a session (KMSCLI_SESSION), --passphrase-file,
+    KMSCLI_PASSPHRASE, then a hidden prompt when standard input is a terminal.
+
+    \b
+    Exit status: 0 success, 1 a signature or MAC did not verify, 2 bad input,
+    3 the operation was refused, 4 the keyring is locked or the passphrase is wrong,
+    5 the keyring is damaged or a file could not be read or written.
+
+    Global options may also follow the command name, as with aws-cli.
+
+    \b
+    Example:
+      export KMSCLI_PASSPHRASE_FILE=~/.config/kmscli/passphrase
+      kmscli init
+      kmscli create-key --description backups
+    """
+    ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
+
+
+def _print_error(error: KmsError) -> None:
+    message = " ".join(str(error.message).split())  # one line, whatever the message held
+    click.echo(f"kmscli: error: {error.name}: {message}", err=True)
+    if error.hint:
+        click.echo(f"kmscli: hint: {error.hint}", err=True)
+
+
+def _debugging(argv) -> bool:
+    return "--debug" in argv or os.environ.get("KMSCLI_DEBUG", "") not in ("", "0", "false")
+
+
+def main(argv=None) -> int:
+    """Run the CLI; returns the exit status. Every exception is turned into one here."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        cli.main(args=argv, prog_name="kmscli", standalone_mode=False)
+        return ExitStatus.OK
+    except KmsError as e:
+        if _debugging(argv):
+            raise
+        _print_error(e)
+        return e.status
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("kmscli: error: aborted", err=True)
+        return 130
+    except click.UsageError as e:
+        if _debugging(argv):
+            raise
+        hint = None
+        if e.ctx is not None and e.ctx.command_path:
+            hint = f"run: {e.ctx.command_path} --help"
+        _print_error(ValidationException(e.format_message(), hint=hint))
+        return ExitStatus.USAGE
+    except click.ClickException as e:
+        _print_error(ValidationException(e.format_message()))
+        return ExitStatus.USAGE
+    except BrokenPipeError:
+        # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
+        _silence_stdout()
+        return 141
+    except KeyboardInterrupt:
+        return 130
+    except OSError as e:
+        if _debugging(argv):
+            raise
+        _print_error(FileAccessException(f"{e.strerror or e}" + (f": {e.filename}" if e.filename else "")))
+        return ExitStatus.DAMAGED
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
+        if _debugging(argv):
+            raise
+        _print_error(
+            KMSInternalException(f"internal error ({type(e).__name__})", hint="run again with --debug and report it")
+        )
+        return ExitStatus.DAMAGED
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def entry_point() -> None:
+    status = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        status = 141
+    sys.exit(int(status))

@@ -1,0 +1,62 @@
+"""Where passphrases come from: a file, the environment, or a hidden prompt. Never argv."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import FileAccessException, KeyringLockedException, ValidationException
+
+PASSPHRASE_FILE_LIMIT = 64 << 10
+
+
+def read_passphrase_file(path: str) -> bytes:
+    """The first line of ``path``, without its line ending."""
+    if path == "-":
+        raise ValidationException("--passphrase-file - is not allowed: standard input carries data")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(PASSPHRASE_FILE_LIMIT)
+    except OSError as e:
+        raise FileAccessException(f"cannot read the passphrase file {path}: {e.strerror}") from None
+    line = data.split(b"\n", 1)[0].removesuffix(b"\r")
+    if not line:
+        raise ValidationException(f"the passphrase file {path} starts with an empty line")
+    return line
+
+
+def from_environment(name: str) -> bytes | None:
+    value = os.environ.get(name)
+    return value.encode("utf-8") if value else None
+
+
+def prompt(message: str, *, confirm: bool = False) -> bytes | None:
+    """Ask on the terminal with echo off; None when there is no terminal to ask on."""
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    first = getpass.getpass(f"{message}: ", stream=sys.stderr)
+    if confirm:
+        second = getpass.getpass(f"{message} (again): ", stream=sys.stderr)
+        if first != second:
+            raise ValidationException("the two passphrases differ")
+    if not first:
+        raise ValidationException("the passphrase is empty")
+    return first.encode("utf-8")
+
+
+def new_passphrase(passphrase_file: str | None, *, file_env: str, value_env: str, what: str) -> bytes:
+    """A passphrase for a new protection (init, change-passphrase): file, env, prompt twice."""
+    if passphrase_file:
+        return read_passphrase_file(passphrase_file)
+    env_file = os.environ.get(file_env)
+    if env_file:
+        return read_passphrase_file(env_file)
+    secret = from_environment(value_env) or prompt(what, confirm=True)
+    if secret is None:
+        raise KeyringLockedException(
+            f"no {what.lower()} given and standard input is not a terminal",
+            hint=f"set {file_env} to a file holding it, or {value_env}",
+        )
+    return secret

@@ -1,0 +1,159 @@
+"""The one place that decides how a result looks: json (as aws), text (as aws), or table.
+
+Results arrive as plain data from the service; bytes are printed base64, as the AWS CLI
+prints blobs. rich is imported only when a table is really drawn."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+
+import click
+
+from ..errors import ValidationException
+
+_QUERY_PART = re.compile(r"([A-Za-z0-9_]+)|\[(-?\d+)\]")
+
+
+def printable(value):
+    """The result with every bytes value as base64 text (the AWS CLI's blob rendering)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable(v) for v in value]
+    return value
+
+
+def apply_query(value, query: str | None):
+    """A small subset of JMESPath, enough for scripts: ``KeyMetadata.KeyId``, ``Keys[0].KeyId``."""
+    if not query:
+        return value
+    for part in query.split("."):
+        if not part:
+            raise ValidationException(f"--query {query!r} is not a dotted path")
+        offset = 0
+        while offset < len(part):
+            m = _QUERY_PART.match(part, offset)
+            if not m:
+                raise ValidationException(f"--query {query!r}: cannot read {part[offset:]!r}")
+            if m.group(1) is not None:
+                value = value.get(m.group(1)) if isinstance(value, dict) else None
+            else:
+                index = int(m.group(2))
+                value = value[index] if isinstance(value, list) and -len(value) <= index < len(value) else None
+            offset = m.end()
+    return value
+
+
+def emit(result, *, output: str, query: str | None = None) -> None:
+    value = apply_query(printable(result), query)
+    if output == "json":
+        click.echo(json.dumps(value, indent=4, ensure_ascii=False))
+    elif output == "text":
+        for line in text_lines(value):
+            click.echo(line)
+    else:
+        table(value)
+
+
+# --- text: the AWS CLI's tab-separated rendering ---------------------------------------------
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+def text_lines(value, label: str | None = None):
+    """Scalars of an object on one tab-separated line (keys in sorted order), nested objects
+    and lists on lines of their own headed by the key in capitals, as `aws --output text`."""
+    if isinstance(value, dict):
+        scalars = [_scalar(value[k]) for k in sorted(value) if not isinstance(value[k], (dict, list))]
+        if scalars:
+            yield "\t".join(([label] if label else []) + scalars)
+        for k in sorted(value):
+            if isinstance(value[k], (dict, list)):
+                yield from text_lines(value[k], k.upper())
+    elif isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            if value:
+                yield "\t".join(([label] if label else []) + [_scalar(v) for v in value])
+        else:
+            for item in value:
+                yield from text_lines(item, label)
+    else:
+        yield "\t".join(([label] if label else []) + [_scalar(value)])
+
+
+# --- table -----------------------------------------------------------------------------------
+
+
+def _colour_allowed() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def table(value) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(no_color=not _colour_allowed(), highlight=False, soft_wrap=False)
+    rows = _rows_of(value)
+    if rows is not None:
+        title, items = rows
+        columns: list[str] = []
+        for item in items:
+            columns += [k for k in item if k not in columns and not isinstance(item[k], dict)]
+        t = Table(title=title, show_lines=False)
+        for c in columns:
+            t.add_column(c, overflow="fold")
+        for item in items:
+            t.add_row(*(_cell(item.get(c)) for c in columns))
+        console.print(t)
+        rest = {k: v for k, v in value.items() if k != title} if isinstance(value, dict) else {}
+        if rest:
+            _pairs_table(console, rest, None)
+        return
+    _pairs_table(console, value, None)
+
+
+def _rows_of(value):
+    """The first list of objects in a result (Keys, Aliases, Rotations, ...), if any."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return None, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
+                return k, v
+    return None
+
+
+def _pairs_table(console, value, title) -> None:
+    from rich.table import Table
+
+    if isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), dict):
+        title, value = next(iter(value.items()))
+    if not isinstance(value, dict):
+        console.print(_cell(value))
+        return
+    t = Table(title=title, show_header=False)
+    t.add_column("Field", style="bold")
+    t.add_column("Value", overflow="fold")
+    for k, v in value.items():
+        t.add_row(k, _cell(v))
+    console.print(t)
+
+
+def _cell(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return _scalar(value) if value is not None else ""

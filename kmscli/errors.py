@@ -1,0 +1,158 @@
+"""Every failure a user can see: one class per AWS KMS exception name, each with its exit status.
+
+The core raises these; the CLI turns them into one line on stderr and an exit status in
+exactly one place (``kmscli.cli.main``). Messages never contain secrets or key material.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """The exit statuses of the command-line contract."""
+
+    OK = 0
+    NO = 1  # a signature or MAC did not verify
+    USAGE = 2  # bad input: malformed value, wrong size, invalid combination
+    REFUSED = 3  # the operation was refused (key state, usage, incorrect key, ...)
+    LOCKED = 4  # keyring locked, wrong passphrase, session expired
+    DAMAGED = 5  # keyring damaged or tampered with, or a file could not be read or written
+
+
+class KmsError(Exception):
+    """Base of every user-facing error. ``name`` is what the user sees, as AWS names it."""
+
+    status: ExitStatus = ExitStatus.REFUSED
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+# --- 1: the answer is no -------------------------------------------------------------
+
+
+class KMSInvalidSignatureException(KmsError):
+    status = ExitStatus.NO
+
+
+class KMSInvalidMacException(KmsError):
+    status = ExitStatus.NO
+
+
+# --- 2: bad input ----------------------------------------------------------------------
+
+
+class ValidationException(KmsError):
+    status = ExitStatus.USAGE
+
+
+class InvalidAliasNameException(KmsError):
+    status = ExitStatus.USAGE
+
+
+class InvalidMarkerException(KmsError):
+    status = ExitStatus.USAGE
+
+
+# --- 3: refused ------------------------------------------------------------------------
+
+
+class NotFoundException(KmsError):
+    pass
+
+
+class DisabledException(KmsError):
+    pass
+
+
+class KMSInvalidStateException(KmsError):
+    pass
+
+
+class InvalidKeyUsageException(KmsError):
+    pass
+
+
+class IncorrectKeyException(KmsError):
+    pass
+
+
+class InvalidCiphertextException(KmsError):
+    pass
+
+
+class UnsupportedOperationException(KmsError):
+    pass
+
+
+class LimitExceededException(KmsError):
+    pass
+
+
+class AlreadyExistsException(KmsError):
+    pass
+
+
+class InvalidImportTokenException(KmsError):
+    pass
+
+
+class ExpiredImportTokenException(KmsError):
+    pass
+
+
+class IncorrectKeyMaterialException(KmsError):
+    pass
+
+
+class InvalidGrantTokenException(KmsError):
+    pass
+
+
+class DependencyTimeoutException(KmsError):
+    """The keyring lock could not be taken in time (another process holds it)."""
+
+
+# --- 4: locked -------------------------------------------------------------------------
+
+
+class KeyringLockedException(KmsError):
+    status = ExitStatus.LOCKED
+
+
+class IncorrectPassphraseException(KmsError):
+    status = ExitStatus.LOCKED
+
+
+class SessionExpiredException(KmsError):
+    status = ExitStatus.LOCKED
+
+
+# --- 5: damaged or unreadable ----------------------------------------------------------
+
+
+class KeyringDamagedException(KmsError):
+    status = ExitStatus.DAMAGED
+
+
+class KeyringNotFoundException(KmsError):
+    status = ExitStatus.DAMAGED
+
+
+class FileAccessException(KmsError):
+    """A file the user named (or a keyring file) could not be read or written."""
+
+    status = ExitStatus.DAMAGED
+
+
+class KMSInternalException(KmsError):
+    """A bug in kmscli: shown without a traceback unless --debug."""
+
+    status = ExitStatus.DAMAGED

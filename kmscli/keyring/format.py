@@ -1,0 +1,133 @@
+"""The on-disk format, version 1 (docs/keyring-format.md): names, bounds and bindings.
+
+Only this module knows how documents are laid out; ``store`` reads and writes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import tomllib
+from dataclasses import dataclass
+
+from ..errors import KeyringDamagedException
+
+FORMAT_VERSION = 1
+KEYRING_FILE = "keyring.toml"
+KEYS_DIR = "keys"
+ALIASES_FILE = "aliases.toml"
+KEY_FILE_SUFFIX = ".toml"
+
+KEYRING_KIND = "kmscli-keyring"
+KEY_KIND = "kmscli-key"
+ALIASES_KIND = "kmscli-aliases"
+
+# scrypt: the default cost of the issue (N = 2**17, r = 8, p = 1: 128 MiB, ~0.3 s), and
+# the bounds a file must satisfy before we derive anything from it, so that a hostile
+# keyring.toml cannot make us allocate gigabytes or spin for minutes.
+SCRYPT_DEFAULT = {"log2_n": 17, "r": 8, "p": 1}
+SCRYPT_LOG2_N_RANGE = (10, 20)
+SCRYPT_R_RANGE = (1, 32)
+SCRYPT_P_RANGE = (1, 16)
+SCRYPT_MAX_MEMORY = 256 << 20  # bytes: 128 * r * N
+SALT_SIZE = 16
+
+# HKDF labels: each sub-key of the master key serves one purpose only.
+INTEGRITY_LABEL = b"kmscli v1 document integrity"
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    log2_n: int
+    r: int
+    p: int
+    salt: bytes
+
+    def check(self) -> "ScryptParams":
+        for name, value, (low, high) in (
+            ("log2_n", self.log2_n, SCRYPT_LOG2_N_RANGE),
+            ("r", self.r, SCRYPT_R_RANGE),
+            ("p", self.p, SCRYPT_P_RANGE),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise KeyringDamagedException(
+                    f"{KEYRING_FILE}: scrypt {name} = {value!r} is outside {low}..{high}"
+                )
+        if 128 * self.r * (1 << self.log2_n) > SCRYPT_MAX_MEMORY:
+            raise KeyringDamagedException(
+                f"{KEYRING_FILE}: scrypt parameters would need more than "
+                f"{SCRYPT_MAX_MEMORY >> 20} MiB"
+            )
+        if len(self.salt) < SALT_SIZE:
+            raise KeyringDamagedException(f"{KEYRING_FILE}: scrypt salt is too short")
+        return self
+
+
+def b64e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(text: object, what: str) -> bytes:
+    """Strict base64 of a stored field; anything else means the file was damaged."""
+    if not isinstance(text, str):
+        raise KeyringDamagedException(f"{what} is not base64 text")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyringDamagedException(f"{what} is not valid base64") from None
+    if b64e(data) != text:
+        raise KeyringDamagedException(f"{what} is not canonical base64")
+    return data
+
+
+def parse_toml(raw: bytes, what: str) -> dict:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raise KeyringDamagedException(f"{what} is not valid TOML") from None
+
+
+def dump_toml(doc: dict) -> bytes:
+    import tomli_w  # only writers pay for it
+
+    return tomli_w.dumps(doc).encode("utf-8")
+
+
+def canonical(value: object) -> bytes:
+    """A byte encoding of plain data with exactly one spelling per value, for MACs and AAD."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def check_kind(doc: dict, kind: str, what: str) -> None:
+    if doc.get("format") != kind:
+        raise KeyringDamagedException(f"{what} is not a {kind} file")
+    version = doc.get("version")
+    if version != FORMAT_VERSION:
+        raise KeyringDamagedException(
+            f"{what} has format version {version!r}; this kmscli reads version {FORMAT_VERSION}",
+            hint="use the kmscli release that wrote this keyring",
+        )
+
+
+def master_key_aad(doc: dict) -> bytes:
+    """The master key's wrap is bound to every other field of keyring.toml (its id, region,
+    account and KDF parameters): an edited file fails to unlock instead of being trusted."""
+    rest = {k: v for k, v in doc.items() if k != "master_key"}
+    return b"kmscli v1 master key\x00" + canonical(rest)
+
+
+def material_aad(key_id: str, key_spec: str, key_usage: str, origin: str, material_id: str) -> bytes:
+    """Wrapped key material is bound to its key's identity and cryptographic configuration,
+    so material pasted into another key, or a key whose spec was edited, fails to unwrap."""
+    return b"kmscli v1 key material\x00" + canonical(
+        {
+            "KeyId": key_id,
+            "KeySpec": key_spec,
+            "KeyUsage": key_usage,
+            "Origin": origin,
+            "KeyMaterialId": material_id,
+        }
+    )

@@ -1,0 +1,135 @@
+"""File-system habits of the keyring: private modes from creation, atomic replacement.
+
+Every keyring file is written by creating a temp file in the same directory (0600, O_EXCL),
+writing, fsync, rename over the target, then fsync of the directory, so that a crash or a
+full disk leaves either the old file or the new one, never a mix (age and sqlite habits).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from ..errors import FileAccessException, KeyringDamagedException
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+TEMP_PREFIX = ".tmp-"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` as 0700 whatever the umask; an existing one is checked, not changed."""
+    try:
+        os.mkdir(path, DIR_MODE)
+    except FileExistsError:
+        check_private_dir(path)
+        return
+    os.chmod(path, DIR_MODE)  # mkdir's mode is filtered through the umask
+
+
+def check_private_dir(path: Path) -> None:
+    """Refuse a directory that is a symlink, not ours, or writable by others.
+
+    Anyone who can write to the keyring could swap files under us; a symlink could send
+    our writes elsewhere."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise FileAccessException(f"cannot read {path}: {e.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise KeyringDamagedException(
+            f"{path} is a symbolic link; kmscli refuses a keyring reached through a link",
+            hint=f"point --keyring at the real directory: {os.path.realpath(path)}",
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise KeyringDamagedException(f"{path} is not a directory")
+    if st.st_uid != os.geteuid():
+        raise KeyringDamagedException(f"{path} belongs to another user (uid {st.st_uid})")
+    if st.st_mode & 0o022:
+        raise KeyringDamagedException(
+            f"{path} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})",
+            hint=f"chmod 700 {path}",
+        )
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Replace ``path`` with ``data`` atomically; with ``exclusive``, never replace a file.
+
+    Nothing is left behind on failure: the temp file is removed and the old file stands."""
+    directory = path.parent
+    temp = directory / f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(6)}"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as e:
+        raise FileAccessException(f"cannot write in {directory}: {e.strerror}") from None
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if exclusive:
+            # link() fails if the target exists: a create that can never overwrite.
+            os.link(temp, path)
+            os.unlink(temp)
+        else:
+            os.rename(temp, path)
+        fsync_dir(directory)
+    except FileExistsError:
+        _remove_quietly(temp)
+        raise
+    except OSError as e:
+        _remove_quietly(temp)
+        raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def read_file(path: Path, limit: int = 1 << 20) -> bytes:
+    """Read a keyring file, refusing links and anything larger than ``limit``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise KeyringDamagedException(f"cannot read {path}: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise KeyringDamagedException(f"{path} is larger than any keyring file can be")
+    return data
+
+
+def remove_stale_temps(directory: Path) -> None:
+    """Remove temp files a killed process left behind (they never hold a committed state)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(TEMP_PREFIX):
+            _remove_quietly(directory / name)

@@ -1,0 +1,365 @@
+"""The keyring on disk: master key, wrapped key material, integrity, locking.
+
+Knows nothing of click or output. Metadata is stored in the clear beside the wrapped
+material (the Tink keyset habit) so that ``list-keys`` and ``describe-key`` need no
+passphrase; every document also carries an HMAC under a sub-key of the master key, checked
+whenever the keyring is unlocked, so a file edited by hand is refused as damaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac as _hmac
+import os
+import re
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from .. import crypto
+from ..crypto import aead, kdf
+from ..errors import (
+    IncorrectPassphraseException,
+    KeyringDamagedException,
+    KeyringLockedException,
+    KeyringNotFoundException,
+    NotFoundException,
+)
+from . import format as fmt
+from .fsutil import (
+    atomic_write,
+    check_private_dir,
+    make_private_dir,
+    read_file,
+    remove_stale_temps,
+)
+from .lock import exclusive_lock
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# Unlocker: returns the 32-byte master key, asking for a passphrase or reading a session.
+Unlocker = Callable[["Keyring"], bytes]
+
+
+def default_keyring_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "kmscli" / "keyring"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def is_key_id(text: str) -> bool:
+    return bool(_UUID.match(text))
+
+
+class Keyring:
+    """An opened keyring directory. Unlocks lazily: only operations that need key material,
+    or that write, ask the unlocker for the master key."""
+
+    def __init__(self, path: Path, doc: dict, *, unlocker: Unlocker | None = None, clock=utc_now):
+        self.path = path
+        self.doc = doc
+        self.clock = clock
+        self._unlocker = unlocker
+        self._master: bytes | None = None
+
+    # --- creation and opening --------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: bytes,
+        *,
+        region: str = "local",
+        account_id: str = "000000000000",
+        scrypt_log2_n: int = fmt.SCRYPT_DEFAULT["log2_n"],
+        clock=utc_now,
+    ) -> "Keyring":
+        path = Path(path)
+        if os.path.lexists(path / fmt.KEYRING_FILE):
+            from ..errors import AlreadyExistsException
+
+            raise AlreadyExistsException(f"a keyring already exists at {path}")
+        params = fmt.ScryptParams(
+            scrypt_log2_n, fmt.SCRYPT_DEFAULT["r"], fmt.SCRYPT_DEFAULT["p"], os.urandom(fmt.SALT_SIZE)
+        )
+        params.check()
+        doc = {
+            "format": fmt.KEYRING_KIND,
+            "version": fmt.FORMAT_VERSION,
+            "keyring_id": str(uuid.uuid4()),
+            "region": region,
+            "account_id": account_id,
+            "created": clock().isoformat(),
+        }
+        master = os.urandom(aead.KEY_SIZE)
+        doc = cls._protect_master(doc, master, passphrase, params)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path)
+        check_private_dir(path)
+        make_private_dir(path / fmt.KEYS_DIR)
+        try:
+            atomic_write(path / fmt.KEYRING_FILE, fmt.dump_toml(doc), exclusive=True)
+        except FileExistsError:
+            from ..errors import AlreadyExistsException
+
+            raise AlreadyExistsException(f"a keyring already exists at {path}") from None
+        keyring = cls(path, doc, clock=clock)
+        keyring._master = master
+        return keyring
+
+    @staticmethod
+    def _protect_master(doc: dict, master: bytes, passphrase: bytes, params: fmt.ScryptParams) -> dict:
+        doc = {k: v for k, v in doc.items() if k not in ("kdf", "master_key")}
+        doc["kdf"] = {
+            "name": "scrypt",
+            "log2_n": params.log2_n,
+            "r": params.r,
+            "p": params.p,
+            "salt": fmt.b64e(params.salt),
+        }
+        wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
+        nonce, sealed = aead.seal(wrapping_key, master, fmt.master_key_aad(doc))
+        doc["master_key"] = {"algorithm": "AES_256_GCM", "nonce": fmt.b64e(nonce), "ciphertext": fmt.b64e(sealed)}
+        return doc
+
+    @classmethod
+    def open(cls, path: Path, *, unlocker: Unlocker | None = None, clock=utc_now) -> "Keyring":
+        path = Path(path)
+        try:
+            check_private_dir(path)
+        except FileNotFoundError:
+            raise KeyringNotFoundException(
+                f"no keyring at {path}", hint=f"create one with: kmscli --keyring {path} init"
+            ) from None
+        try:
+            raw = read_file(path / fmt.KEYRING_FILE, limit=64 << 10)
+        except FileNotFoundError:
+            raise KeyringNotFoundException(
+                f"{path} holds no {fmt.KEYRING_FILE}", hint=f"create one with: kmscli --keyring {path} init"
+            ) from None
+        doc = fmt.parse_toml(raw, fmt.KEYRING_FILE)
+        fmt.check_kind(doc, fmt.KEYRING_KIND, fmt.KEYRING_FILE)
+        for field in ("keyring_id", "region", "account_id"):
+            if not isinstance(doc.get(field), str):
+                raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: {field} is missing")
+        keys_dir = path / fmt.KEYS_DIR
+        try:
+            check_private_dir(keys_dir)
+        except FileNotFoundError:
+            raise KeyringDamagedException(f"{keys_dir} is missing") from None
+        return cls(path, doc, unlocker=unlocker, clock=clock)
+
+    # --- identity --------------------------------------------------------------------------
+
+    @property
+    def keyring_id(self) -> str:
+        return self.doc["keyring_id"]
+
+    @property
+    def region(self) -> str:
+        return self.doc["region"]
+
+    @property
+    def account_id(self) -> str:
+        return self.doc["account_id"]
+
+    def key_arn(self, key_id: str) -> str:
+        return f"arn:aws:kms:{self.region}:{self.account_id}:key/{key_id}"
+
+    def alias_arn(self, alias_name: str) -> str:
+        return f"arn:aws:kms:{self.region}:{self.account_id}:{alias_name}"
+
+    # --- the master key ----------------------------------------------------------------------
+
+    def scrypt_params(self) -> fmt.ScryptParams:
+        k = self.doc.get("kdf")
+        if not isinstance(k, dict) or k.get("name") != "scrypt":
+            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the [kdf] table is missing or unknown")
+        return fmt.ScryptParams(
+            k.get("log2_n"), k.get("r"), k.get("p"), fmt.b64d(k.get("salt"), "kdf salt")
+        ).check()
+
+    def master_from_passphrase(self, passphrase: bytes) -> bytes:
+        """Derive the wrapping key and unwrap the master key: the slow step (scrypt)."""
+        params = self.scrypt_params()  # bounds are checked before scrypt allocates anything
+        wrapped = self.doc.get("master_key")
+        if not isinstance(wrapped, dict):
+            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the [master_key] table is missing")
+        nonce = fmt.b64d(wrapped.get("nonce"), "master key nonce")
+        sealed = fmt.b64d(wrapped.get("ciphertext"), "master key")
+        wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
+        try:
+            master = aead.open_(wrapping_key, nonce, sealed, fmt.master_key_aad(self.doc))
+        except crypto.CryptoFailure:
+            raise IncorrectPassphraseException(
+                "the passphrase is wrong (or keyring.toml was altered)",
+                hint="check KMSCLI_PASSPHRASE, the passphrase file, or the session",
+            ) from None
+        if len(master) != aead.KEY_SIZE:
+            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the master key has the wrong size")
+        return master
+
+    @property
+    def master_key(self) -> bytes:
+        if self._master is None:
+            if self._unlocker is None:
+                raise KeyringLockedException(
+                    "the keyring is locked: no passphrase or session was given",
+                    hint="set KMSCLI_PASSPHRASE_FILE, or run: eval \"$(kmscli unlock)\"",
+                )
+            master = self._unlocker(self)
+            if len(master) != aead.KEY_SIZE:
+                raise KeyringDamagedException("the unlocker returned a master key of the wrong size")
+            self._master = master
+        return self._master
+
+    @property
+    def unlocked(self) -> bool:
+        return self._master is not None
+
+    def change_passphrase(self, new_passphrase: bytes, *, scrypt_log2_n: int | None = None) -> None:
+        """Re-wrap the master key under a new passphrase: one small file is rewritten."""
+        master = self.master_key
+        with self.transaction():
+            current = self.scrypt_params()
+            params = fmt.ScryptParams(
+                scrypt_log2_n or current.log2_n, current.r, current.p, os.urandom(fmt.SALT_SIZE)
+            ).check()
+            doc = self._protect_master(self.doc, master, new_passphrase, params)
+            atomic_write(self.path / fmt.KEYRING_FILE, fmt.dump_toml(doc))
+            self.doc = doc
+
+    # --- integrity of documents ----------------------------------------------------------------
+
+    def _integrity_key(self) -> bytes:
+        return kdf.hkdf_sha256(self.master_key, fmt.INTEGRITY_LABEL + self.keyring_id.encode())
+
+    def _integrity_tag(self, doc: dict) -> str:
+        body = {k: v for k, v in doc.items() if k != "integrity"}
+        return fmt.b64e(_hmac.new(self._integrity_key(), fmt.canonical(body), "sha256").digest())
+
+    def verify_document(self, doc: dict, what: str) -> None:
+        tag = doc.get("integrity")
+        if not isinstance(tag, str) or not _hmac.compare_digest(tag, self._integrity_tag(doc)):
+            raise KeyringDamagedException(f"{what} was altered or damaged (integrity check failed)")
+
+    def _sealed_bytes(self, doc: dict) -> bytes:
+        doc = dict(doc)
+        doc["integrity"] = self._integrity_tag(doc)
+        return fmt.dump_toml(doc)
+
+    # --- key documents ---------------------------------------------------------------------
+
+    def key_path(self, key_id: str) -> Path:
+        # Only a canonical UUID reaches the file system: no "../", NUL or odd names.
+        if not is_key_id(key_id):
+            raise NotFoundException(f"key '{key_id[:80]}' does not exist")
+        return self.path / fmt.KEYS_DIR / (key_id + fmt.KEY_FILE_SUFFIX)
+
+    def key_ids(self) -> list[str]:
+        names = os.listdir(self.path / fmt.KEYS_DIR)
+        return sorted(
+            n[: -len(fmt.KEY_FILE_SUFFIX)]
+            for n in names
+            if n.endswith(fmt.KEY_FILE_SUFFIX) and is_key_id(n[: -len(fmt.KEY_FILE_SUFFIX)])
+        )
+
+    def load_key(self, key_id: str, *, verify: bool | None = None) -> dict:
+        """The key's document. Verified against its integrity tag when the keyring is
+        unlocked (or ``verify`` says so); otherwise its clear metadata is trusted for display."""
+        path = self.key_path(key_id)
+        what = f"key file {key_id}"
+        try:
+            raw = read_file(path)
+        except FileNotFoundError:
+            raise NotFoundException(f"key '{key_id}' does not exist") from None
+        doc = fmt.parse_toml(raw, what)
+        fmt.check_kind(doc, fmt.KEY_KIND, what)
+        meta = doc.get("metadata")
+        if not isinstance(meta, dict) or meta.get("KeyId") != key_id:
+            raise KeyringDamagedException(f"{what} does not describe key {key_id}")
+        if not isinstance(doc.get("materials", []), list):
+            raise KeyringDamagedException(f"{what}: materials is not a list")
+        if verify or (verify is None and self.unlocked):
+            self.verify_document(doc, what)
+        return doc
+
+    def save_key(self, doc: dict, *, new: bool = False) -> None:
+        key_id = doc["metadata"]["KeyId"]
+        path = self.key_path(key_id)
+        try:
+            atomic_write(path, self._sealed_bytes(doc), exclusive=new)
+        except FileExistsError:
+            raise KeyringDamagedException(f"key file {key_id} exists already") from None
+
+    def delete_key_file(self, key_id: str) -> None:
+        from .fsutil import fsync_dir
+
+        os.unlink(self.key_path(key_id))
+        fsync_dir(self.path / fmt.KEYS_DIR)
+
+    # --- the aliases document ---------------------------------------------------------------
+
+    def load_aliases(self, *, verify: bool | None = None) -> dict:
+        """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}."""
+        path = self.path / fmt.ALIASES_FILE
+        try:
+            raw = read_file(path)
+        except FileNotFoundError:
+            return {}
+        doc = fmt.parse_toml(raw, fmt.ALIASES_FILE)
+        fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
+        if verify or (verify is None and self.unlocked):
+            self.verify_document(doc, fmt.ALIASES_FILE)
+        aliases = doc.get("aliases", {})
+        if not isinstance(aliases, dict):
+            raise KeyringDamagedException(f"{fmt.ALIASES_FILE}: aliases is not a table")
+        return aliases
+
+    def save_aliases(self, aliases: dict) -> None:
+        doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "aliases": aliases}
+        atomic_write(self.path / fmt.ALIASES_FILE, self._sealed_bytes(doc))
+
+    # --- wrapping key material ----------------------------------------------------------------
+
+    def wrap_material(self, meta: dict, material_id: str, material: bytes) -> dict:
+        aad = fmt.material_aad(meta["KeyId"], meta["KeySpec"], meta["KeyUsage"], meta["Origin"], material_id)
+        nonce, sealed = aead.seal(self.master_key, material, aad)
+        entry = {"KeyMaterialId": material_id, "nonce": fmt.b64e(nonce), "wrapped": fmt.b64e(sealed)}
+        # Unwrap again before trusting what we will write (the Tink habit).
+        if self.unwrap_material(meta, entry) != material:
+            raise KeyringDamagedException("key material did not survive wrapping")
+        return entry
+
+    def unwrap_material(self, meta: dict, entry: dict) -> bytes:
+        material_id = entry.get("KeyMaterialId")
+        what = f"key material of {meta.get('KeyId')}"
+        if not isinstance(material_id, str):
+            raise KeyringDamagedException(f"{what} has no KeyMaterialId")
+        aad = fmt.material_aad(meta["KeyId"], meta["KeySpec"], meta["KeyUsage"], meta["Origin"], material_id)
+        try:
+            return aead.open_(
+                self.master_key,
+                fmt.b64d(entry.get("nonce"), what),
+                fmt.b64d(entry.get("wrapped"), what),
+                aad,
+            )
+        except crypto.CryptoFailure:
+            raise KeyringDamagedException(f"{what} does not unwrap: the file was altered or damaged") from None
+
+    # --- writers -----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """Hold the writer lock; callers re-read what they change inside it, so concurrent
+        processes never lose an update."""
+        self.master_key  # unlock before taking the lock: a prompt must not hold it
+        with exclusive_lock(self.path):
+            remove_stale_temps(self.path)
+            remove_stale_temps(self.path / fmt.KEYS_DIR)
+            yield self

@@ -1,0 +1,141 @@
+"""Encrypt and Decrypt: SYMMETRIC_DEFAULT blobs and RSAES-OAEP."""
+
+from __future__ import annotations
+
+from .. import crypto, specs
+from ..crypto import aead, asymmetric
+from ..errors import (
+    IncorrectKeyException,
+    InvalidKeyUsageException,
+    NotFoundException,
+    ValidationException,
+)
+from ..keyring import Keyring
+from . import ciphertext
+from .keys import check_algorithm, material, usable_key
+from .resolve import resolve_key_id
+
+
+def check_context(context: dict | None, meta: dict) -> dict:
+    context = dict(context or {})
+    for key, value in context.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not key:
+            raise ValidationException("EncryptionContext must map non-empty strings to strings")
+    if context and meta["KeySpec"] != specs.SYMMETRIC_DEFAULT:
+        raise ValidationException("EncryptionContext is supported only with symmetric encryption keys")
+    return context
+
+
+def encrypt(
+    keyring: Keyring,
+    key_id: str,
+    plaintext: bytes,
+    *,
+    encryption_context: dict | None = None,
+    encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+) -> dict:
+    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+    meta = doc["metadata"]
+    check_algorithm(meta, encryption_algorithm, "EncryptionAlgorithm")
+    context = check_context(encryption_context, meta)
+    if encryption_algorithm == specs.SYMMETRIC_DEFAULT:
+        if not 1 <= len(plaintext) <= specs.SYMMETRIC_PLAINTEXT_MAX:
+            raise ValidationException(f"Plaintext must be 1 to {specs.SYMMETRIC_PLAINTEXT_MAX} bytes")
+        blob = seal_symmetric(keyring, doc, plaintext, context)
+    else:
+        spec = specs.KEY_SPECS[meta["KeySpec"]]
+        limit = specs.rsa_oaep_max_plaintext(spec, encryption_algorithm)
+        if not 1 <= len(plaintext) <= limit:
+            raise ValidationException(
+                f"Plaintext must be 1 to {limit} bytes for {encryption_algorithm} with {spec.name}"
+            )
+        from .keys import public_key_bytes
+
+        public_key = asymmetric.load_public_key(public_key_bytes(doc))
+        blob = asymmetric.rsa_encrypt(
+            public_key, specs.RSA_ENCRYPTION_HASHES[encryption_algorithm], plaintext
+        )
+    return {
+        "CiphertextBlob": blob,
+        "KeyId": keyring.key_arn(meta["KeyId"]),
+        "EncryptionAlgorithm": encryption_algorithm,
+    }
+
+
+def seal_symmetric(keyring: Keyring, doc: dict, plaintext: bytes, context: dict) -> bytes:
+    meta = doc["metadata"]
+    material_id = meta["CurrentKeyMaterialId"]
+    aad = ciphertext.header(meta["KeyId"], material_id) + ciphertext.encode_context(context)
+    nonce, sealed = aead.seal(material(keyring, doc), plaintext, aad)
+    return ciphertext.pack(meta["KeyId"], material_id, nonce, sealed)
+
+
+def decrypt(
+    keyring: Keyring,
+    blob: bytes,
+    *,
+    key_id: str | None = None,
+    encryption_context: dict | None = None,
+    encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+) -> dict:
+    if not 1 <= len(blob) <= specs.CIPHERTEXT_BLOB_MAX:
+        raise ValidationException(f"CiphertextBlob must be 1 to {specs.CIPHERTEXT_BLOB_MAX} bytes")
+    if key_id is not None:
+        # The named key decides which algorithms are valid (RSA keys need RSAES_OAEP_*).
+        named = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+        check_algorithm(named["metadata"], encryption_algorithm, "EncryptionAlgorithm")
+        if encryption_algorithm != specs.SYMMETRIC_DEFAULT:
+            return _decrypt_rsa(keyring, named, blob, encryption_algorithm, encryption_context)
+    elif encryption_algorithm != specs.SYMMETRIC_DEFAULT:
+        raise ValidationException("KeyId is required to decrypt with an asymmetric key")
+    plaintext, meta = open_symmetric(keyring, blob, key_id, encryption_context)
+    return {
+        "KeyId": keyring.key_arn(meta["KeyId"]),
+        "Plaintext": plaintext,
+        "EncryptionAlgorithm": specs.SYMMETRIC_DEFAULT,
+    }
+
+
+def open_symmetric(keyring: Keyring, blob: bytes, key_id: str | None, context: dict | None):
+    """(plaintext, metadata) of a symmetric blob. Which key the blob names is public; every
+    other failure is the same opaque InvalidCiphertextException."""
+    parsed = ciphertext.unpack(blob)
+    if key_id is not None:
+        wanted = resolve_key_id(keyring, key_id)
+        if wanted != parsed.key_id:
+            raise IncorrectKeyException(
+                f"the ciphertext was not encrypted under key {wanted}",
+                hint="omit --key-id: a symmetric ciphertext names its own key",
+            )
+    try:
+        doc = usable_key(keyring, parsed.key_id, specs.ENCRYPT_DECRYPT)
+    except (NotFoundException, InvalidKeyUsageException):
+        raise ciphertext.invalid() from None
+    meta = doc["metadata"]
+    if meta["KeySpec"] != specs.SYMMETRIC_DEFAULT:
+        raise ciphertext.invalid()
+    context = check_context(context, meta)
+    try:
+        key = material(keyring, doc, parsed.material_id)
+    except LookupError:
+        raise ciphertext.invalid() from None
+    aad = parsed.header + ciphertext.encode_context(context)
+    try:
+        return aead.open_(key, parsed.nonce, parsed.sealed, aad), meta
+    except crypto.CryptoFailure:
+        raise ciphertext.invalid() from None
+
+
+def _decrypt_rsa(keyring: Keyring, doc: dict, blob: bytes, algorithm: str, context: dict | None) -> dict:
+    meta = doc["metadata"]
+    check_context(context, meta)
+    spec = specs.KEY_SPECS[meta["KeySpec"]]
+    if len(blob) != spec.size // 8:
+        raise ciphertext.invalid()
+    try:
+        plaintext = asymmetric.rsa_decrypt(
+            material(keyring, doc), specs.RSA_ENCRYPTION_HASHES[algorithm], blob
+        )
+    except crypto.CryptoFailure:
+        raise ciphertext.invalid() from None
+    return {"KeyId": keyring.key_arn(meta["KeyId"]), "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}

@@ -1,0 +1,257 @@
+"""CreateKey, DescribeKey, ListKeys, and the key-loading rules every operation shares."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+
+from .. import specs
+from ..crypto import asymmetric
+from ..errors import (
+    DisabledException,
+    InvalidKeyUsageException,
+    InvalidMarkerException,
+    KeyringDamagedException,
+    KMSInvalidStateException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from ..keyring import Keyring, is_key_id
+from .resolve import resolve_key_id
+
+ENABLED = "Enabled"
+
+
+# --- validation of the catalogue ------------------------------------------------------------
+
+
+def key_spec(name: str) -> specs.KeySpec:
+    spec = specs.KEY_SPECS.get(name)
+    if spec is None:
+        raise ValidationException(
+            f"KeySpec {name!r} is not valid; choose one of: {', '.join(specs.KEY_SPECS)}"
+        )
+    return spec
+
+
+def check_spec_usage(spec: specs.KeySpec, usage: str | None) -> str:
+    """The usage to create ``spec`` with; an invalid pair is refused with the valid choices."""
+    if spec.unsupported:
+        raise UnsupportedOperationException(f"KeySpec {spec.name} is not supported: {spec.unsupported}")
+    usage = usage or spec.default_usage
+    if usage not in spec.usages:
+        raise ValidationException(
+            f"KeyUsage {usage} is not valid for KeySpec {spec.name}; "
+            f"valid: {', '.join(spec.usages)}"
+        )
+    return usage
+
+
+def algorithms_of(meta: dict) -> tuple[str, ...]:
+    return specs.KEY_SPECS[meta["KeySpec"]].algorithms[meta["KeyUsage"]]
+
+
+def check_algorithm(meta: dict, algorithm: str, kind: str) -> None:
+    """InvalidKeyUsageException, with the key's valid algorithms, unless it supports ``algorithm``."""
+    valid = algorithms_of(meta)
+    if algorithm not in valid:
+        raise InvalidKeyUsageException(
+            f"key {meta['KeyId']} ({meta['KeySpec']}, {meta['KeyUsage']}) does not support "
+            f"{kind} {algorithm}; valid: {', '.join(valid)}"
+        )
+
+
+# --- metadata as AWS shows it ----------------------------------------------------------------
+
+
+def key_metadata(keyring: Keyring, doc: dict) -> dict:
+    """KeyMetadata as DescribeKey returns it, derived from the stored fields."""
+    meta = doc["metadata"]
+    spec = specs.KEY_SPECS.get(meta.get("KeySpec"))
+    if spec is None or meta.get("KeyUsage") not in spec.algorithms:
+        raise KeyringDamagedException(f"key file {meta.get('KeyId')} names an unknown spec or usage")
+    result = {
+        "AWSAccountId": keyring.account_id,
+        "KeyId": meta["KeyId"],
+        "Arn": keyring.key_arn(meta["KeyId"]),
+        "CreationDate": meta["CreationDate"],
+        "Enabled": meta["KeyState"] == ENABLED,
+        "Description": meta.get("Description", ""),
+        "KeyUsage": meta["KeyUsage"],
+        "KeyState": meta["KeyState"],
+        "Origin": meta["Origin"],
+        "KeyManager": "CUSTOMER",
+        "CustomerMasterKeySpec": meta["KeySpec"],
+        "KeySpec": meta["KeySpec"],
+        specs.ALGORITHM_FIELD[meta["KeyUsage"]]: list(spec.algorithms[meta["KeyUsage"]]),
+        "MultiRegion": False,
+    }
+    for optional in (
+        "CurrentKeyMaterialId",
+        "DeletionDate",
+        "PendingDeletionWindowInDays",
+        "ValidTo",
+        "ExpirationModel",
+    ):
+        if meta.get(optional) is not None:
+            result[optional] = meta[optional]
+    return result
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+def create_key(
+    keyring: Keyring,
+    *,
+    key_spec_name: str = specs.SYMMETRIC_DEFAULT,
+    key_usage: str | None = None,
+    description: str = "",
+    tags: list[dict] | None = None,
+    origin: str = "AWS_KMS",
+) -> dict:
+    spec = key_spec(key_spec_name)
+    usage = check_spec_usage(spec, key_usage)
+    if len(description) > specs.DESCRIPTION_MAX:
+        raise ValidationException(f"Description is longer than {specs.DESCRIPTION_MAX} characters")
+    if origin not in specs.ORIGINS:
+        raise ValidationException(f"Origin {origin!r} is not valid; valid: {', '.join(specs.ORIGINS)}")
+    if origin != "AWS_KMS":
+        raise UnsupportedOperationException(f"Origin {origin} is not supported by this kmscli")
+    tags = list(tags or [])
+    from .tags import check_tags  # the tag rules live with the tag operations
+
+    check_tags(tags)
+    key_id = str(uuid.uuid4())
+    now = keyring.clock().isoformat(timespec="seconds")
+    meta = {
+        "KeyId": key_id,
+        "KeySpec": spec.name,
+        "KeyUsage": usage,
+        "Origin": origin,
+        "KeyState": ENABLED,
+        "Description": description,
+        "CreationDate": now,
+    }
+    material = generate_material(spec)
+    with keyring.transaction():
+        entry = new_material_entry(keyring, meta, spec, material, now)
+        meta["CurrentKeyMaterialId"] = entry["KeyMaterialId"]
+        doc = {"format": "kmscli-key", "version": 1, "metadata": meta, "materials": [entry]}
+        if tags:
+            doc["tags"] = {t["TagKey"]: t["TagValue"] for t in tags}
+        keyring.save_key(doc, new=True)
+    return {"KeyMetadata": key_metadata(keyring, doc)}
+
+
+def generate_material(spec: specs.KeySpec) -> bytes:
+    if spec.family in ("SYMMETRIC", "HMAC"):
+        return os.urandom(spec.size)
+    return asymmetric.generate_private_key(spec)
+
+
+def new_material_entry(keyring: Keyring, meta: dict, spec: specs.KeySpec, material: bytes, now: str) -> dict:
+    """A wrapped material entry, with its public key in the clear for asymmetric specs."""
+    entry = keyring.wrap_material(meta, secrets.token_hex(32), material)
+    entry["CreationDate"] = now
+    if spec.asymmetric:
+        from ..keyring.format import b64e
+
+        entry["PublicKey"] = b64e(asymmetric.public_key_der(material))
+    return entry
+
+
+def describe_key(keyring: Keyring, key_id: str) -> dict:
+    doc = keyring.load_key(resolve_key_id(keyring, key_id))
+    result = key_metadata(keyring, doc)
+    aliases = [name for name, a in keyring.load_aliases().items() if a.get("TargetKeyId") == result["KeyId"]]
+    if aliases:
+        result["Aliases"] = sorted(aliases)  # an extra field: AWS shows aliases elsewhere
+    return {"KeyMetadata": result}
+
+
+def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None = None) -> dict:
+    """ListKeys, paginated as AWS: ``NextMarker`` is the key id the next page starts at."""
+    limit = specs.LIST_LIMIT_DEFAULT if limit is None else limit
+    low, high = specs.LIST_LIMIT_RANGE
+    if not low <= limit <= high:
+        raise ValidationException(f"Limit must be between {low} and {high}")
+    ids = keyring.key_ids()
+    start = 0
+    if marker is not None:
+        if not is_key_id(marker):
+            raise InvalidMarkerException("the marker is not one that list-keys returned")
+        start = next((i for i, k in enumerate(ids) if k >= marker), len(ids))
+    page = ids[start : start + limit]
+    keys = []
+    for key_id in page:
+        doc = keyring.load_key(key_id)
+        meta = doc["metadata"]
+        keys.append(
+            {
+                "KeyId": key_id,
+                "KeyArn": keyring.key_arn(key_id),
+                # Extra fields, so that a table can show a key at a glance.
+                "KeySpec": meta.get("KeySpec"),
+                "KeyUsage": meta.get("KeyUsage"),
+                "KeyState": meta.get("KeyState"),
+                "CreationDate": meta.get("CreationDate"),
+                "Description": meta.get("Description", ""),
+            }
+        )
+    truncated = start + limit < len(ids)
+    result = {"Keys": keys, "Truncated": truncated}
+    if truncated:
+        result["NextMarker"] = ids[start + limit]
+    return result
+
+
+# --- loading a key for a cryptographic operation ---------------------------------------------------
+
+
+def usable_key(keyring: Keyring, key_id: str, usage: str) -> dict:
+    """The verified document of an enabled key of ``usage``, or the error AWS would give."""
+    doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
+    meta = doc["metadata"]
+    check_usable_state(keyring, doc)
+    if meta["KeyUsage"] != usage:
+        raise InvalidKeyUsageException(
+            f"key {meta['KeyId']} has KeyUsage {meta['KeyUsage']}; this operation needs {usage}"
+        )
+    return doc
+
+
+def check_usable_state(keyring: Keyring, doc: dict) -> None:
+    meta = doc["metadata"]
+    state = meta["KeyState"]
+    if state == ENABLED:
+        return
+    if state == "Disabled":
+        raise DisabledException(
+            f"key {meta['KeyId']} is disabled", hint=f"enable it with: kmscli enable-key --key-id {meta['KeyId']}"
+        )
+    raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
+
+
+def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> bytes:
+    """The unwrapped material ``material_id`` (default: the current one)."""
+    meta = doc["metadata"]
+    wanted = material_id or meta.get("CurrentKeyMaterialId")
+    for entry in doc.get("materials", []):
+        if isinstance(entry, dict) and entry.get("KeyMaterialId") == wanted:
+            return keyring.unwrap_material(meta, entry)
+    if material_id is None:
+        raise KeyringDamagedException(f"key file {meta['KeyId']} has no current key material")
+    raise LookupError(material_id)
+
+
+def public_key_bytes(doc: dict) -> bytes:
+    """The current material's DER SubjectPublicKeyInfo, stored in the clear beside it."""
+    from ..keyring.format import b64d
+
+    meta = doc["metadata"]
+    for entry in doc.get("materials", []):
+        if entry.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId"):
+            return b64d(entry.get("PublicKey"), f"public key of {meta['KeyId']}")
+    raise KeyringDamagedException(f"key file {meta['KeyId']} has no current key material")

@@ -1,0 +1,63 @@
+"""Key identifiers in every form AWS accepts: key id, key ARN, alias name, alias ARN."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import NotFoundException, ValidationException
+from ..keyring import Keyring, is_key_id
+
+_KEY_ARN = re.compile(r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<id>.+)$")
+_ALIAS_ARN = re.compile(r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):(?P<alias>alias/.+)$")
+KEY_ID_MAX = 2048  # AWS's KeyIdType length bound
+
+
+def resolve_key_id(keyring: Keyring, key_id: str) -> str:
+    """The key id (a UUID) that ``key_id`` names, or NotFoundException.
+
+    Checked before anything touches the file system: only a canonical UUID ever becomes
+    a path."""
+    if not isinstance(key_id, str) or not 1 <= len(key_id) <= KEY_ID_MAX or "\x00" in key_id:
+        raise ValidationException("KeyId must be 1 to 2048 characters")
+    if is_key_id(key_id):
+        return key_id
+    m = _KEY_ARN.match(key_id)
+    if m:
+        _check_arn_home(keyring, m, key_id)
+        if is_key_id(m["id"]):
+            return m["id"]
+        raise NotFoundException(f"key '{_shown(key_id)}' does not exist")
+    m = _ALIAS_ARN.match(key_id)
+    if m:
+        _check_arn_home(keyring, m, key_id)
+        return _alias_target(keyring, m["alias"])
+    if key_id.startswith("alias/"):
+        return _alias_target(keyring, key_id)
+    raise NotFoundException(
+        f"'{_shown(key_id)}' is not a key id, key ARN, alias name or alias ARN",
+        hint="list the keys with: kmscli list-keys",
+    )
+
+
+def _check_arn_home(keyring: Keyring, m: re.Match, key_id: str) -> None:
+    if m["region"] != keyring.region or m["account"] != keyring.account_id:
+        raise NotFoundException(
+            f"'{_shown(key_id)}' names region {m['region']!r} and account {m['account']!r}; "
+            f"this keyring is {keyring.region!r} / {keyring.account_id!r}"
+        )
+
+
+def _alias_target(keyring: Keyring, alias_name: str) -> str:
+    entry = keyring.load_aliases().get(alias_name)
+    target = entry.get("TargetKeyId") if isinstance(entry, dict) else None
+    if not target:
+        raise NotFoundException(
+            f"alias '{_shown(alias_name)}' does not exist", hint="list the aliases with: kmscli list-aliases"
+        )
+    return target
+
+
+def _shown(text: str) -> str:
+    """A user's identifier, safe to echo: printable and short."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= 100 else clean[:100] + "..."

@@ -1,0 +1,194 @@
+"""The catalogue: key specs, usages, algorithms, sizes and limits, as AWS KMS defines them.
+
+One table that validation, ``--help`` choices, completions and docs are all generated from.
+Stored names are never renamed: they are written into keyrings and ciphertexts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- key usages and the result field that lists each usage's algorithms ----------------
+
+ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+SIGN_VERIFY = "SIGN_VERIFY"
+GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
+KEY_AGREEMENT = "KEY_AGREEMENT"
+
+KEY_USAGES = (ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC, KEY_AGREEMENT)
+
+ALGORITHM_FIELD = {
+    ENCRYPT_DECRYPT: "EncryptionAlgorithms",
+    SIGN_VERIFY: "SigningAlgorithms",
+    GENERATE_VERIFY_MAC: "MacAlgorithms",
+    KEY_AGREEMENT: "KeyAgreementAlgorithms",
+}
+
+ORIGINS = ("AWS_KMS", "EXTERNAL")
+
+# --- algorithms ---------------------------------------------------------------------------
+
+HASH_LENGTHS = {"SHA_1": 20, "SHA_224": 28, "SHA_256": 32, "SHA_384": 48, "SHA_512": 64}
+
+
+@dataclass(frozen=True)
+class SigningAlgorithm:
+    name: str
+    scheme: str  # "PSS", "PKCS1_V1_5", "ECDSA", "ED25519", "ED25519_PH", "ML_DSA"
+    hash: str | None  # "SHA_256", ...; None where the scheme hashes internally
+    message_types: tuple[str, ...]
+
+    @property
+    def digest_length(self) -> int | None:
+        return HASH_LENGTHS[self.hash] if self.hash else None
+
+
+def _sig(name, scheme, hash_, types=("RAW", "DIGEST")):
+    return SigningAlgorithm(name, scheme, hash_, types)
+
+
+SIGNING_ALGORITHMS = {
+    a.name: a
+    for a in (
+        _sig("RSASSA_PSS_SHA_256", "PSS", "SHA_256"),
+        _sig("RSASSA_PSS_SHA_384", "PSS", "SHA_384"),
+        _sig("RSASSA_PSS_SHA_512", "PSS", "SHA_512"),
+        _sig("RSASSA_PKCS1_V1_5_SHA_256", "PKCS1_V1_5", "SHA_256"),
+        _sig("RSASSA_PKCS1_V1_5_SHA_384", "PKCS1_V1_5", "SHA_384"),
+        _sig("RSASSA_PKCS1_V1_5_SHA_512", "PKCS1_V1_5", "SHA_512"),
+        _sig("ECDSA_SHA_256", "ECDSA", "SHA_256"),
+        _sig("ECDSA_SHA_384", "ECDSA", "SHA_384"),
+        _sig("ECDSA_SHA_512", "ECDSA", "SHA_512"),
+        _sig("ED25519_SHA_512", "ED25519", None, ("RAW",)),
+        _sig("ED25519_PH_SHA_512", "ED25519_PH", "SHA_512", ("DIGEST",)),
+        _sig("ML_DSA_SHAKE_256", "ML_DSA", None, ("RAW", "EXTERNAL_MU")),
+    )
+}
+
+MESSAGE_TYPES = ("RAW", "DIGEST", "EXTERNAL_MU")
+
+# RSAES_OAEP_*: the hash of OAEP and MGF1 both.
+RSA_ENCRYPTION_HASHES = {"RSAES_OAEP_SHA_1": "SHA_1", "RSAES_OAEP_SHA_256": "SHA_256"}
+SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+ENCRYPTION_ALGORITHMS = (SYMMETRIC_DEFAULT, *RSA_ENCRYPTION_HASHES)
+
+MAC_ALGORITHMS = ("HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512")
+KEY_AGREEMENT_ALGORITHMS = ("ECDH",)
+
+# --- key specs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    family: str  # "SYMMETRIC", "HMAC", "RSA", "ECC", "ED25519", "ML_DSA", "SM2"
+    algorithms: dict[str, tuple[str, ...]]  # usage -> algorithms; the first usage is the default
+    size: int | None = None  # RSA modulus bits, HMAC key bytes
+    curve: str | None = None  # ECC curve name as cryptography spells it
+    unsupported: str | None = None  # why kmscli cannot offer this spec, if it cannot
+
+    @property
+    def usages(self) -> tuple[str, ...]:
+        return tuple(self.algorithms)
+
+    @property
+    def default_usage(self) -> str:
+        return self.usages[0]
+
+    @property
+    def asymmetric(self) -> bool:
+        return self.family not in ("SYMMETRIC", "HMAC")
+
+
+_RSA_SIGNING = tuple(n for n, a in SIGNING_ALGORITHMS.items() if a.scheme in ("PSS", "PKCS1_V1_5"))
+_RSA_ENCRYPTION = tuple(RSA_ENCRYPTION_HASHES)
+
+
+def _rsa(bits):
+    return KeySpec(
+        f"RSA_{bits}", "RSA", {ENCRYPT_DECRYPT: _RSA_ENCRYPTION, SIGN_VERIFY: _RSA_SIGNING}, size=bits
+    )
+
+
+def _hmac(bits):
+    return KeySpec(
+        f"HMAC_{bits}", "HMAC", {GENERATE_VERIFY_MAC: (f"HMAC_SHA_{bits}",)}, size=bits // 8
+    )
+
+
+def _nist(name, curve, ecdsa):
+    return KeySpec(name, "ECC", {SIGN_VERIFY: (ecdsa,), KEY_AGREEMENT: ("ECDH",)}, curve=curve)
+
+
+KEY_SPECS = {
+    s.name: s
+    for s in (
+        KeySpec(SYMMETRIC_DEFAULT, "SYMMETRIC", {ENCRYPT_DECRYPT: (SYMMETRIC_DEFAULT,)}, size=32),
+        _hmac(224),
+        _hmac(256),
+        _hmac(384),
+        _hmac(512),
+        _rsa(2048),
+        _rsa(3072),
+        _rsa(4096),
+        _nist("ECC_NIST_P256", "secp256r1", "ECDSA_SHA_256"),
+        _nist("ECC_NIST_P384", "secp384r1", "ECDSA_SHA_384"),
+        _nist("ECC_NIST_P521", "secp521r1", "ECDSA_SHA_512"),
+        KeySpec("ECC_SECG_P256K1", "ECC", {SIGN_VERIFY: ("ECDSA_SHA_256",)}, curve="secp256k1"),
+        KeySpec(
+            "ECC_NIST_EDWARDS25519",
+            "ED25519",
+            {SIGN_VERIFY: ("ED25519_SHA_512", "ED25519_PH_SHA_512")},
+        ),
+        KeySpec("ML_DSA_44", "ML_DSA", {SIGN_VERIFY: ("ML_DSA_SHAKE_256",)}),
+        KeySpec("ML_DSA_65", "ML_DSA", {SIGN_VERIFY: ("ML_DSA_SHAKE_256",)}),
+        KeySpec("ML_DSA_87", "ML_DSA", {SIGN_VERIFY: ("ML_DSA_SHAKE_256",)}),
+        KeySpec(
+            "SM2",
+            "SM2",
+            {SIGN_VERIFY: ("SM2DSA",), ENCRYPT_DECRYPT: ("SM2PKE",), KEY_AGREEMENT: ("ECDH",)},
+            curve="sm2",
+            unsupported="the cryptography library offers no SM2 (SM2DSA, SM2PKE)",
+        ),
+    )
+}
+
+
+def rsa_oaep_max_plaintext(spec: KeySpec, algorithm: str) -> int:
+    """Largest plaintext RSAES-OAEP can take: k - 2*hLen - 2 (RFC 8017 §7.1.1)."""
+    return spec.size // 8 - 2 * HASH_LENGTHS[RSA_ENCRYPTION_HASHES[algorithm]] - 2
+
+
+# --- sizes and limits (kms-facts.md) ---------------------------------------------------------
+
+SYMMETRIC_PLAINTEXT_MAX = 4096
+CIPHERTEXT_BLOB_MAX = 6144
+MESSAGE_MAX = 4096  # Sign/Verify RAW, GenerateMac/VerifyMac
+SIGNATURE_MAX = 6144  # large enough for an ML-DSA-87 signature (4627 bytes)
+MAC_MAX = 6144
+RANDOM_BYTES_MAX = 1024
+DATA_KEY_BYTES_MAX = 1024
+DATA_KEY_SPECS = {"AES_128": 16, "AES_256": 32}
+DATA_KEY_PAIR_SPECS = (
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "ECC_NIST_EDWARDS25519",
+)
+DESCRIPTION_MAX = 8192
+TAGS_PER_KEY_MAX = 50
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+ALIASES_PER_KEY_MAX = 50
+ALIAS_NAME_MAX = 256
+PENDING_WINDOW_DAYS = (7, 30)
+PENDING_WINDOW_DEFAULT = 30
+ROTATION_PERIOD_DAYS = (90, 2560)
+ROTATION_PERIOD_DEFAULT = 365
+ON_DEMAND_ROTATIONS_MAX = 25
+LIST_LIMIT_RANGE = (1, 1000)
+LIST_LIMIT_DEFAULT = 100
