@@ -74,7 +74,7 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
     """Write raw bytes to ``path``: ``-`` is stdout (refused on a terminal), otherwise a
     private file replaced atomically, so a failed command leaves no partial output."""
     if path == "-":
-        if sys.stdout.isatty():
+        if sys.stdout.isatty() and not _is_text(data):
             raise ValidationException(
                 "refusing to write binary output to a terminal",
                 hint="redirect standard output, or write to a file with --out FILE",
@@ -102,6 +102,15 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
             raise
     except OSError as e:
         raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
+
+
+def _is_text(data: bytes) -> bool:
+    """Printable UTF-8, which a terminal shows safely; anything else could drive it."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c in "\n\t\r" for c in text)
 
 
 def _same_file(a: str, b: str) -> bool:
