@@ -19,7 +19,9 @@ class CliContext:
 
     def open_keyring(self) -> Keyring:
         """The keyring, still locked: it asks ``unlock`` only if the command needs a secret."""
-        return Keyring.open(self.keyring_path, unlocker=self.unlock)
+        from ..keyring import clock
+
+        return Keyring.open(self.keyring_path, unlocker=self.unlock, clock=clock.from_environment())
 
     def unlock(self, keyring: Keyring) -> bytes:
         """The master key, from the first source that has it (the contract's order)."""

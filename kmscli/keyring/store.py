@@ -59,6 +59,12 @@ class Keyring:
     """An opened keyring directory. Unlocks lazily: only operations that need key material,
     or that write, ask the unlocker for the master key."""
 
+    # Run under the writer lock at the start of every transaction, before its body. The
+    # service layer registers its lifecycle sweep here (deletions and rotations that have
+    # fallen due), so time-based changes happen at the next write whoever writes, while the
+    # store itself knows nothing of key states.
+    write_hooks: list[Callable[["Keyring"], None]] = []
+
     def __init__(self, path: Path, doc: dict, *, unlocker: Unlocker | None = None, clock=utc_now):
         self.path = path
         self.doc = doc
@@ -362,4 +368,6 @@ class Keyring:
         with exclusive_lock(self.path):
             remove_stale_temps(self.path)
             remove_stale_temps(self.path / fmt.KEYS_DIR)
+            for hook in list(self.write_hooks):
+                hook(self)
             yield self
