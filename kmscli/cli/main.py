@@ -33,6 +33,23 @@ COMMANDS = {
     "get-public-key": "signing_commands:get_public_key",
     "generate-mac": "mac_commands:generate_mac",
     "verify-mac": "mac_commands:verify_mac",
+    "create-alias": "alias_commands:create_alias",
+    "update-alias": "alias_commands:update_alias",
+    "delete-alias": "alias_commands:delete_alias",
+    "list-aliases": "alias_commands:list_aliases",
+    "enable-key": "state_commands:enable_key",
+    "disable-key": "state_commands:disable_key",
+    "schedule-key-deletion": "state_commands:schedule_key_deletion",
+    "cancel-key-deletion": "state_commands:cancel_key_deletion",
+    "update-key-description": "tag_commands:update_key_description",
+    "tag-resource": "tag_commands:tag_resource",
+    "untag-resource": "tag_commands:untag_resource",
+    "list-resource-tags": "tag_commands:list_resource_tags",
+    "enable-key-rotation": "rotation_commands:enable_key_rotation",
+    "disable-key-rotation": "rotation_commands:disable_key_rotation",
+    "get-key-rotation-status": "rotation_commands:get_key_rotation_status",
+    "rotate-key-on-demand": "rotation_commands:rotate_key_on_demand",
+    "list-key-rotations": "rotation_commands:list_key_rotations",
 }
 
 

@@ -1,9 +1,12 @@
-"""Tag rules (AWS: at most 50 per key, TagKey 1-128 characters, TagValue 0-256)."""
+"""Tag rules (AWS: at most 50 per key, TagKey 1-128 characters, TagValue 0-256) and the tag operations."""
 
 from __future__ import annotations
 
 from .. import specs
-from ..errors import LimitExceededException, ValidationException
+from ..errors import InvalidMarkerException, LimitExceededException, ValidationException
+from .keydoc import editing
+from .resolve import resolve_key_id
+from .state import refuse_if_pending_deletion
 
 
 def check_tags(tags: list[dict]) -> None:
@@ -19,3 +22,67 @@ def check_tags(tags: list[dict]) -> None:
         seen.add(key)
     if len(seen) > specs.TAGS_PER_KEY_MAX:
         raise LimitExceededException(f"a key can have at most {specs.TAGS_PER_KEY_MAX} tags")
+
+
+# --- the operations: TagResource, UntagResource, ListResourceTags ---------------------------
+# Tags live in the key document's "tags" table (TagKey -> TagValue), as create_key writes them.
+
+LIST_LIMIT_RANGE = (1, 50)  # AWS ListResourceTags
+LIST_LIMIT_DEFAULT = 50
+
+
+def tag_resource(keyring, key_id: str, tags: list[dict]) -> dict:
+    """Add tags, replacing the value of a TagKey the key has already, as AWS."""
+
+    tags = list(tags)
+    if not tags:
+        raise ValidationException("give at least one tag (--tag KEY=VALUE)")
+    check_tags(tags)
+    with editing(keyring, key_id) as doc:
+        refuse_if_pending_deletion(doc["metadata"])
+        merged = dict(doc.get("tags", {}))
+        merged.update({t["TagKey"]: t.get("TagValue", "") for t in tags})
+        # The limit counts the key's tags after the change, not the tags of this call.
+        check_tags([{"TagKey": k, "TagValue": v} for k, v in merged.items()])
+        doc["tags"] = merged
+    return {}
+
+
+def untag_resource(keyring, key_id: str, tag_keys: list[str]) -> dict:
+    """Remove tags by key; a key the key has no tag for is ignored, as AWS."""
+
+    if not tag_keys:
+        raise ValidationException("give at least one --tag-keys KEY")
+    for key in tag_keys:
+        if not isinstance(key, str) or not 1 <= len(key) <= specs.TAG_KEY_MAX:
+            raise ValidationException(f"TagKey must be 1 to {specs.TAG_KEY_MAX} characters")
+    with editing(keyring, key_id) as doc:
+        refuse_if_pending_deletion(doc["metadata"])
+        remaining = {k: v for k, v in doc.get("tags", {}).items() if k not in set(tag_keys)}
+        if remaining:
+            doc["tags"] = remaining
+        else:
+            doc.pop("tags", None)
+    return {}
+
+
+def list_resource_tags(keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
+    """ListResourceTags, sorted by TagKey; needs no passphrase. ``NextMarker`` is the next TagKey."""
+
+    limit = LIST_LIMIT_DEFAULT if limit is None else limit
+    low, high = LIST_LIMIT_RANGE
+    if not low <= limit <= high:
+        raise ValidationException(f"Limit must be between {low} and {high}")
+    doc = keyring.load_key(resolve_key_id(keyring, key_id))
+    tags = doc.get("tags", {})
+    names = sorted(tags)
+    start = 0
+    if marker is not None:
+        if not isinstance(marker, str) or not 1 <= len(marker) <= specs.TAG_KEY_MAX:
+            raise InvalidMarkerException("the marker is not one that list-resource-tags returned")
+        start = next((i for i, n in enumerate(names) if n >= marker), len(names))
+    page = names[start : start + limit]
+    result = {"Tags": [{"TagKey": k, "TagValue": tags[k]} for k in page], "Truncated": start + limit < len(names)}
+    if result["Truncated"]:
+        result["NextMarker"] = names[start + limit]
+    return result

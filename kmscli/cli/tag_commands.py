@@ -1,0 +1,71 @@
+"""update-key-description, tag-resource, untag-resource, list-resource-tags."""
+
+from __future__ import annotations
+
+import click
+
+from ..service import metadata
+from ..service import tags as tag_service
+from .key_commands import parse_tags, tag_options
+from .options import key_id_option
+from .render import emit
+
+
+@click.command("update-key-description")
+@key_id_option()
+@click.option("--description", required=True, help="The new description, up to 8192 characters ('' clears it).")
+@click.pass_obj
+def update_key_description(obj, key_id, description):
+    """Replace a key's description. Prints nothing.
+
+    \b
+    Example:
+      kmscli update-key-description --key-id alias/backups --description 'nightly backups'
+    """
+    metadata.update_key_description(obj.open_keyring(), key_id, description)
+
+
+@click.command("tag-resource")
+@key_id_option()
+@tag_options
+@click.pass_obj
+def tag_resource(obj, key_id, tag, tags):
+    """Add tags to a key, or change their values. Prints nothing.
+
+    A key has at most 50 tags; a TagKey is 1-128 characters and may not begin with aws:,
+    a TagValue 0-256 characters.
+
+    \b
+    Example:
+      kmscli tag-resource --key-id alias/backups --tag team=ops --tags TagKey=env,TagValue=prod
+    """
+    tag_service.tag_resource(obj.open_keyring(), key_id, parse_tags(tag, tags))
+
+
+@click.command("untag-resource")
+@key_id_option()
+@click.option("--tag-keys", "tag_keys", multiple=True, required=True, metavar="KEY", help="A tag key to remove (repeatable).")
+@click.pass_obj
+def untag_resource(obj, key_id, tag_keys):
+    """Remove tags from a key; a key without such a tag is not an error. Prints nothing.
+
+    \b
+    Example:
+      kmscli untag-resource --key-id alias/backups --tag-keys team --tag-keys env
+    """
+    tag_service.untag_resource(obj.open_keyring(), key_id, list(tag_keys))
+
+
+@click.command("list-resource-tags")
+@key_id_option()
+@click.option("--limit", type=int, help=f"At most this many tags ({tag_service.LIST_LIMIT_RANGE[0]}-{tag_service.LIST_LIMIT_RANGE[1]}, default {tag_service.LIST_LIMIT_DEFAULT}).")
+@click.option("--marker", help="Start where the previous page's NextMarker said.")
+@click.pass_obj
+def list_resource_tags(obj, key_id, limit, marker):
+    """List a key's tags, sorted by key. Needs no passphrase.
+
+    \b
+    Example:
+      kmscli list-resource-tags --key-id alias/backups --output table
+    """
+    emit(tag_service.list_resource_tags(obj.open_keyring(), key_id, limit=limit, marker=marker), output=obj.output, query=obj.query)

@@ -1,0 +1,169 @@
+"""CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
+
+Aliases live in one document, aliases.toml: {"alias/name": {TargetKeyId, CreationDate,
+LastUpdatedDate}}. Every change reads, checks and writes it inside ``keyring.transaction()``,
+so two processes creating the same name cannot both succeed, and two creating different
+names cannot lose one another's alias."""
+
+from __future__ import annotations
+
+import re
+
+from .. import specs
+from ..errors import (
+    AlreadyExistsException,
+    InvalidAliasNameException,
+    InvalidMarkerException,
+    LimitExceededException,
+    NotFoundException,
+    ValidationException,
+)
+from ..keyring import Keyring
+from .keydoc import iso, now
+from .resolve import _shown, resolve_key_id
+from .state import refuse_if_pending_deletion
+
+PREFIX = "alias/"
+RESERVED_PREFIX = "alias/aws/"
+_NAME = re.compile(r"alias/[A-Za-z0-9/_:-]+")
+LIST_LIMIT_RANGE = (1, 100)  # AWS ListAliases
+LIST_LIMIT_DEFAULT = 50
+
+
+def check_alias_name(name: str, *, reserved_ok: bool = False) -> str:
+    """AWS's rules: ``alias/`` then letters, digits, ``/ _ - :``; 1-256 characters in all."""
+    if not isinstance(name, str) or not 1 <= len(name) <= specs.ALIAS_NAME_MAX:
+        raise InvalidAliasNameException(f"AliasName must be 1 to {specs.ALIAS_NAME_MAX} characters")
+    if not name.startswith(PREFIX):
+        raise InvalidAliasNameException(
+            f"AliasName '{_shown(name)}' must begin with 'alias/'", hint=f"try: alias/{_shown(name)}"
+        )
+    if not _NAME.fullmatch(name):
+        raise InvalidAliasNameException(
+            f"AliasName '{_shown(name)}' may hold only letters, digits and / _ - : after 'alias/'"
+        )
+    if name.startswith(RESERVED_PREFIX) and not reserved_ok:
+        raise InvalidAliasNameException("AliasName may not begin with 'alias/aws/': it is reserved for AWS managed keys")
+    return name
+
+
+def _target(keyring: Keyring, target_key_id: str) -> dict:
+    """The target key's verified document. As AWS, the target is a key id or key ARN: an
+    alias cannot point at another alias."""
+    if isinstance(target_key_id, str) and (target_key_id.startswith(PREFIX) or ":alias/" in target_key_id):
+        raise ValidationException(
+            "TargetKeyId must be a key id or key ARN, not an alias",
+            hint="find the key an alias names with: kmscli describe-key --key-id ALIAS",
+        )
+    doc = keyring.load_key(resolve_key_id(keyring, target_key_id), verify=True)
+    refuse_if_pending_deletion(doc["metadata"])
+    return doc
+
+
+def _check_room(aliases: dict, key_id: str) -> None:
+    count = sum(1 for a in aliases.values() if a.get("TargetKeyId") == key_id)
+    if count >= specs.ALIASES_PER_KEY_MAX:
+        raise LimitExceededException(f"key {key_id} already has {specs.ALIASES_PER_KEY_MAX} aliases, the most a key can have")
+
+
+def create_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
+    check_alias_name(alias_name)
+    with keyring.transaction():
+        aliases = keyring.load_aliases(verify=True)
+        if alias_name in aliases:
+            raise AlreadyExistsException(
+                f"alias {alias_name} already exists",
+                hint=f"point it at another key with: kmscli update-alias --alias-name {alias_name} --target-key-id KEY",
+            )
+        key_id = _target(keyring, target_key_id)["metadata"]["KeyId"]
+        _check_room(aliases, key_id)
+        stamp = iso(now(keyring))
+        aliases[alias_name] = {"TargetKeyId": key_id, "CreationDate": stamp, "LastUpdatedDate": stamp}
+        keyring.save_aliases(aliases)
+    return {}
+
+
+def _family(meta: dict) -> tuple[str, str]:
+    """What UpdateAlias keeps fixed: symmetric, asymmetric or HMAC, and the key usage."""
+    spec = specs.KEY_SPECS[meta["KeySpec"]]
+    kind = "ASYMMETRIC" if spec.asymmetric else spec.family
+    return kind, meta["KeyUsage"]
+
+
+def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
+    check_alias_name(alias_name)
+    with keyring.transaction():
+        aliases = keyring.load_aliases(verify=True)
+        entry = aliases.get(alias_name)
+        if not isinstance(entry, dict):
+            raise NotFoundException(
+                f"alias {alias_name} does not exist",
+                hint=f"create it with: kmscli create-alias --alias-name {alias_name} --target-key-id KEY",
+            )
+        new = _target(keyring, target_key_id)["metadata"]
+        if new["KeyId"] == entry.get("TargetKeyId"):
+            return {}
+        try:
+            current = keyring.load_key(entry["TargetKeyId"], verify=True)["metadata"]
+        except NotFoundException:
+            current = None  # the old key is gone: any key may take the alias
+        if current is not None and _family(current) != _family(new):
+            raise ValidationException(
+                f"alias {alias_name} names a {' '.join(_family(current))} key; key {new['KeyId']} is "
+                f"{' '.join(_family(new))}: an alias keeps its key type and usage",
+                hint="delete the alias and create it again to point it at another kind of key",
+            )
+        _check_room(aliases, new["KeyId"])
+        entry = dict(entry, TargetKeyId=new["KeyId"], LastUpdatedDate=iso(now(keyring)))
+        aliases[alias_name] = entry
+        keyring.save_aliases(aliases)
+    return {}
+
+
+def delete_alias(keyring: Keyring, alias_name: str) -> dict:
+    check_alias_name(alias_name)
+    with keyring.transaction():
+        aliases = keyring.load_aliases(verify=True)
+        if alias_name not in aliases:
+            raise NotFoundException(f"alias {alias_name} does not exist", hint="list the aliases with: kmscli list-aliases")
+        del aliases[alias_name]
+        keyring.save_aliases(aliases)
+    return {}
+
+
+def list_aliases(
+    keyring: Keyring, *, key_id: str | None = None, limit: int | None = None, marker: str | None = None
+) -> dict:
+    """ListAliases, sorted by name, paginated as AWS (``NextMarker`` is the next name)."""
+    limit = LIST_LIMIT_DEFAULT if limit is None else limit
+    low, high = LIST_LIMIT_RANGE
+    if not low <= limit <= high:
+        raise ValidationException(f"Limit must be between {low} and {high}")
+    aliases = keyring.load_aliases()
+    if key_id is not None:
+        wanted = resolve_key_id(keyring, key_id)
+        keyring.load_key(wanted)  # NotFoundException for a key that does not exist, as AWS
+        aliases = {n: a for n, a in aliases.items() if a.get("TargetKeyId") == wanted}
+    names = sorted(aliases)
+    start = 0
+    if marker is not None:
+        if not isinstance(marker, str) or not _NAME.fullmatch(marker):
+            raise InvalidMarkerException("the marker is not one that list-aliases returned")
+        start = next((i for i, n in enumerate(names) if n >= marker), len(names))
+    page = names[start : start + limit]
+    result = {
+        "Aliases": [
+            {
+                "AliasName": name,
+                "AliasArn": keyring.alias_arn(name),
+                "TargetKeyId": aliases[name].get("TargetKeyId"),
+                "CreationDate": aliases[name].get("CreationDate"),
+                "LastUpdatedDate": aliases[name].get("LastUpdatedDate"),
+            }
+            for name in page
+        ],
+        "Truncated": start + limit < len(names),
+    }
+    if result["Truncated"]:
+        result["NextMarker"] = names[start + limit]
+    return result

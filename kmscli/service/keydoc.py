@@ -1,0 +1,51 @@
+"""Changing one key document safely, and the dates lifecycle operations write.
+
+Every change is read-check-write under the writer lock: the key is resolved and re-read
+inside ``keyring.transaction()`` (so an alias moved or a state changed by another process
+is seen), the change is made on a copy, and the copy is written atomically only when the
+whole change succeeded. A change that fails leaves the file as it was."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from contextlib import contextmanager
+
+from ..errors import KeyringDamagedException
+from ..keyring import Keyring
+from .resolve import resolve_key_id
+
+ENABLED = "Enabled"
+DISABLED = "Disabled"
+PENDING_DELETION = "PendingDeletion"
+
+
+@contextmanager
+def editing(keyring: Keyring, key_id: str):
+    """Yield a copy of the key's verified document; write it back if the body succeeds."""
+    with keyring.transaction():
+        doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
+        work = copy.deepcopy(doc)
+        yield work
+        if work != doc:
+            keyring.save_key(work)
+
+
+def now(keyring: Keyring) -> dt.datetime:
+    # Whole seconds: the dates we store and print are ISO 8601 to the second, like CreationDate.
+    return keyring.clock().replace(microsecond=0)
+
+
+def iso(when: dt.datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+def parse_date(text: object, what: str) -> dt.datetime:
+    """A date this module wrote; anything else means the file was damaged."""
+    try:
+        when = dt.datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise KeyringDamagedException(f"{what} is not an ISO 8601 date") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when

@@ -1,0 +1,181 @@
+"""Key rotation of symmetric encryption keys: EnableKeyRotation, DisableKeyRotation,
+GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations.
+
+A rotation adds a new material entry to the key and makes it CurrentKeyMaterialId: new
+ciphertexts use it, and every earlier ciphertext still decrypts because its blob names the
+material it was made with and no material is ever removed (the Vault transit habit of
+versioned keys). The entry records how it came: RotationType AUTOMATIC or ON_DEMAND.
+
+The schedule is kept in the document's "rotation" table: Enabled, RotationPeriodInDays,
+NextRotationDate. A rotation that has fallen due happens at the next write to the keyring
+(service.sweep), dated at that write."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from .. import specs
+from ..errors import InvalidMarkerException, LimitExceededException, UnsupportedOperationException, ValidationException
+from ..keyring import Keyring
+from .keydoc import ENABLED, editing, iso, now, parse_date
+from .keys import check_usable_state, generate_material, new_material_entry
+from .resolve import resolve_key_id
+
+AUTOMATIC = "AUTOMATIC"
+ON_DEMAND = "ON_DEMAND"
+LIST_LIMIT_RANGE = (1, 1000)  # AWS ListKeyRotations
+LIST_LIMIT_DEFAULT = 100
+
+
+def check_rotatable(meta: dict) -> None:
+    """As AWS: only symmetric encryption keys whose material KMS generated can rotate."""
+    if meta["KeySpec"] != specs.SYMMETRIC_DEFAULT or meta.get("Origin") != "AWS_KMS":
+        raise UnsupportedOperationException(
+            f"key {meta['KeyId']} ({meta['KeySpec']}, origin {meta.get('Origin')}) cannot rotate: "
+            "only SYMMETRIC_DEFAULT keys with origin AWS_KMS support key rotation"
+        )
+
+
+def schedule(doc: dict) -> dict:
+    rotation = doc.get("rotation")
+    return rotation if isinstance(rotation, dict) else {}
+
+
+def is_due(doc: dict, when: dt.datetime) -> bool:
+    """An enabled key whose automatic rotation date has come. A disabled key or one pending
+    deletion is not rotated (as AWS); it rotates at the first write after it is enabled."""
+    rotation = schedule(doc)
+    return (
+        rotation.get("Enabled") is True
+        and doc["metadata"].get("KeyState") == ENABLED
+        and parse_date(rotation.get("NextRotationDate"), f"rotation date of {doc['metadata']['KeyId']}") <= when
+    )
+
+
+def rotate(keyring: Keyring, doc: dict, rotation_type: str) -> dict:
+    """Write ``doc`` with one more material, made current; returns the new document.
+
+    Everything is built on a copy and written in one atomic replacement: a failure at any
+    step (generation, wrapping, the check after wrapping, the write) leaves the old file."""
+    work = copy.deepcopy(doc)
+    meta = work["metadata"]
+    spec = specs.KEY_SPECS[meta["KeySpec"]]
+    when = now(keyring)
+    entry = new_material_entry(keyring, meta, spec, generate_material(spec), iso(when))
+    entry["RotationType"] = rotation_type
+    work.setdefault("materials", []).append(entry)
+    meta["CurrentKeyMaterialId"] = entry["KeyMaterialId"]
+    rotation = schedule(work)
+    if rotation_type == AUTOMATIC and rotation.get("Enabled"):
+        rotation["NextRotationDate"] = iso(when + dt.timedelta(days=rotation["RotationPeriodInDays"]))
+    keyring.save_key(work)
+    return work
+
+
+def enable_key_rotation(keyring: Keyring, key_id: str, *, rotation_period_in_days: int | None = None) -> dict:
+    days = specs.ROTATION_PERIOD_DEFAULT if rotation_period_in_days is None else rotation_period_in_days
+    low, high = specs.ROTATION_PERIOD_DAYS
+    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+        raise ValidationException(f"RotationPeriodInDays must be between {low} and {high}")
+    with editing(keyring, key_id) as doc:
+        check_rotatable(doc["metadata"])
+        check_usable_state(keyring, doc)
+        doc["rotation"] = {
+            "Enabled": True,
+            "RotationPeriodInDays": days,
+            "NextRotationDate": iso(_base(doc, keyring) + dt.timedelta(days=days)),
+        }
+    return {}
+
+
+def _base(doc: dict, keyring: Keyring) -> dt.datetime:
+    """When the current rotation period started. Enabling rotation starts one now; changing
+    the period of an enabled schedule keeps its start (the last rotation, or when rotation
+    was enabled), so enabling twice never postpones a rotation, and a period shortened below
+    the time already elapsed makes the rotation due at the next write."""
+    rotation = schedule(doc)
+    if rotation.get("Enabled") is True:
+        what = f"rotation schedule of {doc['metadata']['KeyId']}"
+        return parse_date(rotation.get("NextRotationDate"), what) - dt.timedelta(days=rotation["RotationPeriodInDays"])
+    return now(keyring)
+
+
+def disable_key_rotation(keyring: Keyring, key_id: str) -> dict:
+    with editing(keyring, key_id) as doc:
+        check_rotatable(doc["metadata"])
+        check_usable_state(keyring, doc)
+        doc["rotation"] = {"Enabled": False}
+    return {}
+
+
+def get_key_rotation_status(keyring: Keyring, key_id: str) -> dict:
+    """Needs no passphrase, and answers in every key state, as AWS."""
+    doc = keyring.load_key(resolve_key_id(keyring, key_id))
+    meta = doc["metadata"]
+    check_rotatable(meta)
+    rotation = schedule(doc)
+    result = {"KeyRotationEnabled": rotation.get("Enabled") is True, "KeyId": keyring.key_arn(meta["KeyId"])}
+    if result["KeyRotationEnabled"]:
+        result["RotationPeriodInDays"] = rotation.get("RotationPeriodInDays")
+        result["NextRotationDate"] = rotation.get("NextRotationDate")
+    # OnDemandRotationStartDate is absent: an on-demand rotation here is finished when the
+    # command returns, so one is never in progress.
+    return result
+
+
+def on_demand_count(doc: dict) -> int:
+    return sum(1 for m in doc.get("materials", []) if isinstance(m, dict) and m.get("RotationType") == ON_DEMAND)
+
+
+def rotate_key_on_demand(keyring: Keyring, key_id: str) -> dict:
+    with keyring.transaction():
+        doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
+        meta = doc["metadata"]
+        check_rotatable(meta)
+        check_usable_state(keyring, doc)
+        if on_demand_count(doc) >= specs.ON_DEMAND_ROTATIONS_MAX:
+            raise LimitExceededException(
+                f"key {meta['KeyId']} has been rotated on demand {specs.ON_DEMAND_ROTATIONS_MAX} times, the most AWS allows",
+                hint=f"automatic rotation has no such limit: kmscli enable-key-rotation --key-id {meta['KeyId']}",
+            )
+        rotate(keyring, doc, ON_DEMAND)
+    return {"KeyId": keyring.key_arn(meta["KeyId"])}
+
+
+def list_key_rotations(keyring: Keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
+    """Every rotation, oldest first; the material the key was created with is not one.
+    ``NextMarker`` is the KeyMaterialId the next page starts at."""
+    limit = LIST_LIMIT_DEFAULT if limit is None else limit
+    low, high = LIST_LIMIT_RANGE
+    if not low <= limit <= high:
+        raise ValidationException(f"Limit must be between {low} and {high}")
+    doc = keyring.load_key(resolve_key_id(keyring, key_id))
+    meta = doc["metadata"]
+    check_rotatable(meta)
+    rotations = [
+        m for m in doc.get("materials", []) if isinstance(m, dict) and m.get("RotationType") in (AUTOMATIC, ON_DEMAND)
+    ]
+    start = 0
+    if marker is not None:
+        ids = [m.get("KeyMaterialId") for m in rotations]
+        if marker not in ids:
+            raise InvalidMarkerException("the marker is not one that list-key-rotations returned")
+        start = ids.index(marker)
+    page = rotations[start : start + limit]
+    result = {
+        "Rotations": [
+            {
+                "KeyId": meta["KeyId"],
+                "RotationDate": m.get("CreationDate"),
+                "RotationType": m.get("RotationType"),
+                "KeyMaterialId": m.get("KeyMaterialId"),
+                "KeyMaterialState": "CURRENT" if m.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId") else "NON_CURRENT",
+            }
+            for m in page
+        ],
+        "Truncated": start + limit < len(rotations),
+    }
+    if result["Truncated"]:
+        result["NextMarker"] = rotations[start + limit].get("KeyMaterialId")
+    return result
