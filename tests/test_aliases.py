@@ -234,3 +234,23 @@ def test_concurrent_writers_unique_names_and_no_lost_aliases(kms, keyring_env):
     ), results
     assert all(s == 0 for s, _ in results[6:]), results
     assert aliases_of(kms) == ["alias/p0", "alias/p1", "alias/p2", "alias/p3", "alias/p4", "alias/p5", "alias/race"]
+
+
+LIFECYCLE_COMMANDS = (
+    "create-alias", "update-alias", "delete-alias", "list-aliases",
+    "enable-key", "disable-key", "schedule-key-deletion", "cancel-key-deletion",
+    "update-key-description", "tag-resource", "untag-resource", "list-resource-tags",
+    "enable-key-rotation", "disable-key-rotation", "get-key-rotation-status",
+    "rotate-key-on-demand", "list-key-rotations",
+)
+
+
+@pytest.mark.parametrize("command", LIFECYCLE_COMMANDS)
+def test_help_ends_with_an_example_and_docs_cover_it(kms, command):
+    r = kms(command, "--help")
+    assert r.status == 0
+    body = r.out.split("Options:")[0]
+    assert "Example:" in body and f"kmscli {command}" in body.split("Example:")[1]
+    assert f"kmscli {command}" in (ROOT / "docs" / "key-lifecycle.md").read_text() or f"`{command}" in (
+        ROOT / "docs" / "key-lifecycle.md"
+    ).read_text()
