@@ -19,6 +19,7 @@ class CliContext:
 
     def open_keyring(self) -> Keyring:
         """The keyring, still locked: it asks ``unlock`` only if the command needs a secret."""
+        from .. import service  # noqa: F401 - registers the lifecycle sweep for every writer
         from ..keyring import clock
 
         return Keyring.open(self.keyring_path, unlocker=self.unlock, clock=clock.from_environment())
