@@ -139,3 +139,23 @@ def test_sweep_in_a_real_process(kms_proc, keyring_env):
 
 def test_bad_clock_override_is_a_clean_error(kms):
     refused(kms("list-keys", env={"KMSCLI_TEST_NOW": "next tuesday"}), "ValidationException", 2)
+
+
+def test_any_transaction_runs_the_sweep_python_api(kms, keyring_env):
+    """The sweep is a hook of keyring.transaction(): even an empty write carries it out, and
+    the Python API takes its clock as an argument."""
+    from conftest import PASSPHRASE
+    from kmscli.keyring import Keyring
+
+    key = create_key(kms)
+    kms("schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7", env=at(0)).json()
+    later = T0 + dt.timedelta(days=7)
+    keyring = Keyring.open(
+        keyring_dir(keyring_env),
+        unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()),
+        clock=lambda: later,
+    )
+    assert key_file(keyring_dir(keyring_env), key).exists()
+    with keyring.transaction():
+        pass
+    assert not key_file(keyring_dir(keyring_env), key).exists()
