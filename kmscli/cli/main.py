@@ -33,6 +33,10 @@ COMMANDS = {
     "get-public-key": "signing_commands:get_public_key",
     "generate-mac": "mac_commands:generate_mac",
     "verify-mac": "mac_commands:verify_mac",
+    "derive-shared-secret": "agreement_commands:derive_shared_secret",
+    "get-parameters-for-import": "import_commands:get_parameters_for_import",
+    "import-key-material": "import_commands:import_key_material",
+    "delete-imported-key-material": "import_commands:delete_imported_key_material",
 }
 
 
