@@ -207,7 +207,7 @@ def import_key_material(
             hint=_wrapping_hint(params["WrappingAlgorithm"]),
         ) from None
     spec = specs.KEY_SPECS[meta["KeySpec"]]
-    material = _checked_material(spec, material, params["WrappingAlgorithm"])
+    material = _checked_material(spec, material)
     material_id = _material_id(keyring, meta["KeyId"], material)
     with keyring.transaction():
         doc = _external_key(keyring, meta["KeyId"])  # re-read under the lock
@@ -273,7 +273,7 @@ def _wrapping_hint(algorithm: str) -> str:
     return f"wrap with: openssl pkeyutl -encrypt -pubin -keyform DER -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:{md} -pkeyopt rsa_mgf1_md:{md}"
 
 
-def _checked_material(spec: specs.KeySpec, material: bytes, wrapping_algorithm: str) -> bytes:
+def _checked_material(spec: specs.KeySpec, material: bytes) -> bytes:
     """The material as kmscli stores it, or IncorrectKeyMaterialException when it is not
     material for ``spec`` (never echoing any of it)."""
     if spec.family == "SYMMETRIC":
@@ -289,10 +289,8 @@ def _checked_material(spec: specs.KeySpec, material: bytes, wrapping_algorithm: 
                 f"{spec.name} key material must be {low} to {high} bytes, not {len(material)}"
             )
         return material
-    if spec.family == "RSA" and not specs.WRAPPING_ALGORITHMS[wrapping_algorithm][1]:
-        raise IncorrectKeyMaterialException(
-            "an RSA private key must be wrapped with RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256"
-        )
+    # RSA private keys need RSA_AES_KEY_WRAP_* (as AWS says) by arithmetic alone: the
+    # smallest, about 1200 bytes, is more than RSA-OAEP can carry under any wrapping key.
     try:
         return asymmetric.normalize_private_key(material, spec)
     except crypto.CryptoFailure:
