@@ -463,3 +463,13 @@ def test_expired_material_makes_the_key_pending_import(kms, tmp_path, clock):
     r = import_material(kms, key, tmp_path, material, "RSAES_OAEP_SHA_256", "RSA_2048", "--valid-to", str(later))
     assert r.status == 0, r.stderr
     assert base64.b64decode(kms("decrypt", "--ciphertext-blob", blob).json()["Plaintext"]) == b"before expiry"
+
+
+def test_imported_mldsa_key_signs(kms, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import mldsa
+
+    private = mldsa.MLDSA44PrivateKey.generate()
+    key = external_key(kms, "ML_DSA_44")
+    assert import_material(kms, key, tmp_path, pkcs8(private), "RSAES_OAEP_SHA_256").status == 0
+    sig = kms("sign", "--key-id", key, "--message", "pq", "--signing-algorithm", "ML_DSA_SHAKE_256").json()["Signature"]
+    private.public_key().verify(base64.b64decode(sig), b"pq")
