@@ -13,7 +13,6 @@ import subprocess
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 from conftest import create_key
 
