@@ -192,3 +192,32 @@ ROTATION_PERIOD_DEFAULT = 365
 ON_DEMAND_ROTATIONS_MAX = 25
 LIST_LIMIT_RANGE = (1, 1000)
 LIST_LIMIT_DEFAULT = 100
+
+# --- DeriveSharedSecret ------------------------------------------------------------------------
+
+PEER_PUBLIC_KEY_MAX = 8192  # bytes of DER (or PEM) SubjectPublicKeyInfo
+
+# --- importing key material (GetParametersForImport, ImportKeyMaterial) ------------------------
+
+# Wrapping algorithm -> (OAEP hash, two-phase): two-phase = an AES-256 key under RSA-OAEP,
+# then the material under that key with AES key wrap with padding (RFC 5649).
+WRAPPING_ALGORITHMS = {
+    "RSAES_OAEP_SHA_1": ("SHA_1", False),
+    "RSAES_OAEP_SHA_256": ("SHA_256", False),
+    "RSA_AES_KEY_WRAP_SHA_1": ("SHA_1", True),
+    "RSA_AES_KEY_WRAP_SHA_256": ("SHA_256", True),
+}
+WRAPPING_KEY_SPECS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
+IMPORT_PARAMETERS_VALID_SECONDS = 24 * 3600
+IMPORT_TOKEN_MAX = 6144
+ENCRYPTED_KEY_MATERIAL_MAX = 6144
+EXPIRATION_MODELS = ("KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+IMPORT_VALID_TO_MAX_DAYS = 365
+# Lengths of imported material, in bytes, per key spec (asymmetric: a PKCS #8 private key).
+IMPORTED_HMAC_LENGTHS = {
+    "HMAC_224": (28, 64),
+    "HMAC_256": (32, 64),
+    "HMAC_384": (48, 128),
+    "HMAC_512": (64, 128),
+}
+IMPORTED_SYMMETRIC_LENGTH = 32

@@ -35,11 +35,18 @@ def tag_options(f):
 @click.option(
     "--key-usage",
     type=choice(specs.KEY_USAGES),
-    help="Default: ENCRYPT_DECRYPT for SYMMETRIC_DEFAULT and RSA, GENERATE_VERIFY_MAC for HMAC, SIGN_VERIFY for ECC.",
+    help="Default: ENCRYPT_DECRYPT for SYMMETRIC_DEFAULT and RSA, GENERATE_VERIFY_MAC for HMAC, "
+    "SIGN_VERIFY for ECC, Ed25519 and ML-DSA. KEY_AGREEMENT: ECC_NIST_P256/P384/P521 only.",
 )
 @click.option("--description", default="", help="Up to 8192 characters.")
 @tag_options
-@click.option("--origin", type=choice(specs.ORIGINS), default="AWS_KMS", show_default=True)
+@click.option(
+    "--origin",
+    type=choice(specs.ORIGINS),
+    default="AWS_KMS",
+    show_default=True,
+    help="EXTERNAL: a key with no material, PendingImport until import-key-material.",
+)
 @click.pass_obj
 def create_key(obj, key_spec, key_usage, description, tag, tags, origin):
     """Create a KMS key of any key spec.

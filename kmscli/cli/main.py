@@ -50,6 +50,10 @@ COMMANDS = {
     "get-key-rotation-status": "rotation_commands:get_key_rotation_status",
     "rotate-key-on-demand": "rotation_commands:rotate_key_on_demand",
     "list-key-rotations": "rotation_commands:list_key_rotations",
+    "derive-shared-secret": "agreement_commands:derive_shared_secret",
+    "get-parameters-for-import": "import_commands:get_parameters_for_import",
+    "import-key-material": "import_commands:import_key_material",
+    "delete-imported-key-material": "import_commands:delete_imported_key_material",
 }
 
 

@@ -18,7 +18,9 @@ message_type_option = click.option(
     type=message_type_choice,
     default="RAW",
     show_default=True,
-    help="RAW: the message itself (1-4096 bytes). DIGEST: its hash, signed as is.",
+    help="RAW: the message itself (1-4096 bytes). DIGEST: its hash, signed as is "
+    "(ED25519_PH_SHA_512: a 64-byte SHA-512 digest, hashed once more by Ed25519ph). "
+    "EXTERNAL_MU: ML-DSA's 64-byte mu (FIPS 204).",
 )
 signing_algorithm_option = click.option("--signing-algorithm", type=signing_algorithm_choice, required=True)
 

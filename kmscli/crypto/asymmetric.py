@@ -143,7 +143,27 @@ def sign_digest(private_der: bytes, algorithm: SigningAlgorithm, digest: bytes) 
         from cryptography.hazmat.primitives.asymmetric import ec
 
         return key.sign(digest, ec.ECDSA(_prehashed(algorithm)))
+    if algorithm.scheme == "ED25519_PH":
+        # AWS hashes the caller's digest once more: Ed25519ph(SHA-512(digest)), see ed25519ph.
+        from . import ed25519ph
+
+        try:
+            return ed25519ph.sign(key, digest)
+        except ed25519ph.Ed25519phUnavailable:
+            raise UnsupportedDigestSigning(
+                "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has no "
+                "Ed25519ph; install it with: pip install pynacl"
+            ) from None
     raise UnsupportedDigestSigning(algorithm.name)
+
+
+def sign_mu(private_der: bytes, mu: bytes) -> bytes:
+    """ML-DSA over an externally computed 64-byte message representative mu (FIPS 204 §6.2,
+    MessageType EXTERNAL_MU); mu already binds the public key and the (empty) context."""
+    key = load_private_key(private_der)
+    if not hasattr(key, "sign_mu"):
+        raise UnsupportedDigestSigning("EXTERNAL_MU is offered only for ML-DSA keys")
+    return key.sign_mu(mu)
 
 
 def sign_raw(private_der: bytes, algorithm: SigningAlgorithm, message: bytes) -> bytes:
@@ -163,7 +183,19 @@ def sign_raw(private_der: bytes, algorithm: SigningAlgorithm, message: bytes) ->
 def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: bytes, *, prehashed: bool) -> bool:
     """True when ``signature`` is valid over ``data`` (a digest when ``prehashed``)."""
     try:
-        if algorithm.scheme in ("ED25519", "ML_DSA"):
+        if algorithm.scheme == "ED25519_PH":
+            from . import ed25519ph
+
+            try:
+                return ed25519ph.verify(public_key.public_bytes_raw(), data, signature)
+            except ed25519ph.Ed25519phUnavailable:
+                raise UnsupportedDigestSigning(
+                    "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has "
+                    "no Ed25519ph; install it with: pip install pynacl"
+                ) from None
+        if algorithm.scheme == "ML_DSA" and prehashed:
+            public_key.verify_mu(signature, data)  # data is the 64-byte mu (EXTERNAL_MU)
+        elif algorithm.scheme in ("ED25519", "ML_DSA"):
             public_key.verify(signature, data)
         else:
             hash_ = _prehashed(algorithm) if prehashed else hash_algorithm(algorithm.hash)
@@ -180,7 +212,20 @@ def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: byte
 
 
 class UnsupportedDigestSigning(Exception):
-    """The scheme has no digest path in the cryptography library (e.g. Ed25519ph)."""
+    """The scheme has no digest path here; the message (when given) says why."""
+
+
+# --- private keys given by a user (imported key material) ------------------------------------
+
+
+def normalize_private_key(der: bytes, spec: KeySpec) -> bytes:
+    """The PKCS #8 DER that kmscli stores for a user's private key of ``spec``, re-encoded
+    by the library (one spelling per key), or CryptoFailure when it is not such a key."""
+    key = load_private_key(der)
+    if not public_key_matches_spec(key.public_key(), spec):
+        raise CryptoFailure()
+    s = _serialization()
+    return key.private_bytes(s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
 
 
 # --- RSA-OAEP ----------------------------------------------------------------------------------

@@ -245,6 +245,13 @@ class Keyring:
     def _integrity_key(self) -> bytes:
         return kdf.hkdf_sha256(self.master_key, fmt.INTEGRITY_LABEL + self.keyring_id.encode())
 
+    def subkey(self, label: bytes) -> bytes:
+        """A 32-byte sub-key of the master key for one purpose, named by ``label`` (HKDF):
+        no two purposes ever share a key, and none of them is the master key itself."""
+        if label == fmt.INTEGRITY_LABEL:
+            raise ValueError("the integrity sub-key is private to the keyring")
+        return kdf.hkdf_sha256(self.master_key, label + self.keyring_id.encode())
+
     def _integrity_tag(self, doc: dict) -> str:
         body = {k: v for k, v in doc.items() if k != "integrity"}
         return fmt.b64e(_hmac.new(self._integrity_key(), fmt.canonical(body), "sha256").digest())

@@ -21,6 +21,7 @@ from ..keyring import Keyring, is_key_id
 from .resolve import resolve_key_id
 
 ENABLED = "Enabled"
+PENDING_IMPORT = "PendingImport"
 
 
 # --- validation of the catalogue ------------------------------------------------------------
@@ -65,21 +66,46 @@ def check_algorithm(meta: dict, algorithm: str, kind: str) -> None:
 # --- metadata as AWS shows it ----------------------------------------------------------------
 
 
+def material_expired(keyring: Keyring, meta: dict) -> bool:
+    """Whether imported material has passed its ValidTo. AWS then deletes it and the key
+    is PendingImport; here the key file is left as it is (a read never writes) and every
+    reader sees the key as PendingImport, until material is imported again."""
+    if meta.get("ExpirationModel") != "KEY_MATERIAL_EXPIRES" or not meta.get("ValidTo"):
+        return False
+    import datetime as dt
+
+    try:
+        valid_to = dt.datetime.fromisoformat(meta["ValidTo"])
+    except (TypeError, ValueError):
+        raise KeyringDamagedException(f"key file {meta.get('KeyId')} has an unreadable ValidTo") from None
+    return valid_to <= keyring.clock()
+
+
+def key_state(keyring: Keyring, meta: dict) -> str:
+    """The key's state as AWS would report it now (expired imported material: PendingImport)."""
+    state = meta["KeyState"]
+    if state in (ENABLED, "Disabled") and material_expired(keyring, meta):
+        return PENDING_IMPORT
+    return state
+
+
+
 def key_metadata(keyring: Keyring, doc: dict) -> dict:
     """KeyMetadata as DescribeKey returns it, derived from the stored fields."""
     meta = doc["metadata"]
     spec = specs.KEY_SPECS.get(meta.get("KeySpec"))
     if spec is None or meta.get("KeyUsage") not in spec.algorithms:
         raise KeyringDamagedException(f"key file {meta.get('KeyId')} names an unknown spec or usage")
+    state = key_state(keyring, meta)
     result = {
         "AWSAccountId": keyring.account_id,
         "KeyId": meta["KeyId"],
         "Arn": keyring.key_arn(meta["KeyId"]),
         "CreationDate": meta["CreationDate"],
-        "Enabled": meta["KeyState"] == ENABLED,
+        "Enabled": state == ENABLED,
         "Description": meta.get("Description", ""),
         "KeyUsage": meta["KeyUsage"],
-        "KeyState": meta["KeyState"],
+        "KeyState": state,
         "Origin": meta["Origin"],
         "KeyManager": "CUSTOMER",
         "CustomerMasterKeySpec": meta["KeySpec"],
@@ -94,6 +120,8 @@ def key_metadata(keyring: Keyring, doc: dict) -> dict:
         "ValidTo",
         "ExpirationModel",
     ):
+        if state == PENDING_IMPORT and optional in ("CurrentKeyMaterialId", "ValidTo", "ExpirationModel"):
+            continue  # no usable material: what described it is gone, as in AWS
         if meta.get(optional) is not None:
             result[optional] = meta[optional]
     return result
@@ -117,8 +145,6 @@ def create_key(
         raise ValidationException(f"Description is longer than {specs.DESCRIPTION_MAX} characters")
     if origin not in specs.ORIGINS:
         raise ValidationException(f"Origin {origin!r} is not valid; valid: {', '.join(specs.ORIGINS)}")
-    if origin != "AWS_KMS":
-        raise UnsupportedOperationException(f"Origin {origin} is not supported by this kmscli")
     tags = list(tags or [])
     from .tags import check_tags  # the tag rules live with the tag operations
 
@@ -130,15 +156,18 @@ def create_key(
         "KeySpec": spec.name,
         "KeyUsage": usage,
         "Origin": origin,
-        "KeyState": ENABLED,
+        # EXTERNAL: no material until import-key-material (service/importing.py) brings it.
+        "KeyState": ENABLED if origin == "AWS_KMS" else PENDING_IMPORT,
         "Description": description,
         "CreationDate": now,
     }
-    material = generate_material(spec)
+    material = generate_material(spec) if origin == "AWS_KMS" else None
     with keyring.transaction():
-        entry = new_material_entry(keyring, meta, spec, material, now)
-        meta["CurrentKeyMaterialId"] = entry["KeyMaterialId"]
-        doc = {"format": "kmscli-key", "version": 1, "metadata": meta, "materials": [entry]}
+        entries = []
+        if material is not None:
+            entries.append(new_material_entry(keyring, meta, spec, material, now))
+            meta["CurrentKeyMaterialId"] = entries[0]["KeyMaterialId"]
+        doc = {"format": "kmscli-key", "version": 1, "metadata": meta, "materials": entries}
         if tags:
             doc["tags"] = {t["TagKey"]: t["TagValue"] for t in tags}
         keyring.save_key(doc, new=True)
@@ -151,9 +180,11 @@ def generate_material(spec: specs.KeySpec) -> bytes:
     return asymmetric.generate_private_key(spec)
 
 
-def new_material_entry(keyring: Keyring, meta: dict, spec: specs.KeySpec, material: bytes, now: str) -> dict:
+def new_material_entry(
+    keyring: Keyring, meta: dict, spec: specs.KeySpec, material: bytes, now: str, material_id: str | None = None
+) -> dict:
     """A wrapped material entry, with its public key in the clear for asymmetric specs."""
-    entry = keyring.wrap_material(meta, secrets.token_hex(32), material)
+    entry = keyring.wrap_material(meta, material_id or secrets.token_hex(32), material)
     entry["CreationDate"] = now
     if spec.asymmetric:
         from ..keyring.format import b64e
@@ -195,7 +226,7 @@ def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None 
                 # Extra fields, so that a table can show a key at a glance.
                 "KeySpec": meta.get("KeySpec"),
                 "KeyUsage": meta.get("KeyUsage"),
-                "KeyState": meta.get("KeyState"),
+                "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
                 "CreationDate": meta.get("CreationDate"),
                 "Description": meta.get("Description", ""),
             }
@@ -224,7 +255,7 @@ def usable_key(keyring: Keyring, key_id: str, usage: str) -> dict:
 
 def check_usable_state(keyring: Keyring, doc: dict) -> None:
     meta = doc["metadata"]
-    state = meta["KeyState"]
+    state = key_state(keyring, meta)
     if state == ENABLED:
         return
     if state == "Disabled":

@@ -6,11 +6,21 @@ from .. import specs
 from ..crypto import asymmetric
 from ..errors import (
     KMSInvalidSignatureException,
+    KMSInvalidStateException,
     UnsupportedOperationException,
     ValidationException,
 )
 from ..keyring import Keyring
-from .keys import check_algorithm, check_usable_state, key_metadata, material, public_key_bytes, usable_key
+from .keys import (
+    PENDING_IMPORT,
+    check_algorithm,
+    check_usable_state,
+    key_metadata,
+    key_state,
+    material,
+    public_key_bytes,
+    usable_key,
+)
 from .resolve import resolve_key_id
 
 
@@ -48,11 +58,9 @@ def sign(keyring: Keyring, key_id: str, message: bytes, *, signing_algorithm: st
         elif message_type == "RAW":
             signature = asymmetric.sign_raw(private, algorithm, message)
         else:
-            raise asymmetric.UnsupportedDigestSigning(algorithm.name)
-    except asymmetric.UnsupportedDigestSigning:
-        raise UnsupportedOperationException(
-            f"{signing_algorithm} with MessageType {message_type} is not offered by the cryptography library"
-        ) from None
+            signature = asymmetric.sign_mu(private, message)
+    except asymmetric.UnsupportedDigestSigning as e:
+        raise _unsupported(signing_algorithm, message_type, e) from None
     return {
         "KeyId": keyring.key_arn(doc["metadata"]["KeyId"]),
         "Signature": signature,
@@ -73,17 +81,23 @@ def verify(
     doc, algorithm = _signing_key(keyring, key_id, signing_algorithm, message, message_type)
     check_signature_size(signature)
     public_key = asymmetric.load_public_key(public_key_bytes(doc))
-    if algorithm.scheme in ("ED25519_PH",) or message_type == "EXTERNAL_MU":
-        raise UnsupportedOperationException(
-            f"{signing_algorithm} with MessageType {message_type} is not offered by the cryptography library"
-        )
-    if not asymmetric.verify(public_key, algorithm, message, signature, prehashed=message_type == "DIGEST"):
+    try:
+        # DIGEST and EXTERNAL_MU both hand in what the scheme would otherwise compute itself.
+        valid = asymmetric.verify(public_key, algorithm, message, signature, prehashed=message_type != "RAW")
+    except asymmetric.UnsupportedDigestSigning as e:
+        raise _unsupported(signing_algorithm, message_type, e) from None
+    if not valid:
         raise KMSInvalidSignatureException("the signature is not valid for this message and key")
     return {
         "KeyId": keyring.key_arn(doc["metadata"]["KeyId"]),
         "SignatureValid": True,
         "SigningAlgorithm": signing_algorithm,
     }
+
+
+def _unsupported(algorithm: str, message_type: str, error: Exception) -> UnsupportedOperationException:
+    why = str(error) if str(error) and str(error) != algorithm else "not offered by the cryptography library"
+    return UnsupportedOperationException(f"{algorithm} with MessageType {message_type}: {why}")
 
 
 def check_signature_size(signature: bytes) -> None:
@@ -94,8 +108,13 @@ def check_signature_size(signature: bytes) -> None:
 def get_public_key(keyring: Keyring, key_id: str) -> dict:
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
     meta = doc["metadata"]
-    check_usable_state(keyring, doc)  # as AWS: disabled or pending deletion, no public key
     spec = specs.KEY_SPECS[meta["KeySpec"]]
+    if key_state(keyring, meta) == PENDING_IMPORT:
+        raise KMSInvalidStateException(
+            f"key {meta['KeyId']} is in state PendingImport: it has no key material",
+            hint=f"import its material with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
+        )
+    check_usable_state(keyring, doc)  # as AWS: disabled or pending deletion, no public key
     if not spec.asymmetric:
         raise UnsupportedOperationException(
             f"key {meta['KeyId']} is a {meta['KeySpec']} key: it has no public key"

@@ -1,0 +1,106 @@
+"""get-parameters-for-import, import-key-material, delete-imported-key-material."""
+
+from __future__ import annotations
+
+import click
+
+from .. import specs
+from ..service import importing
+from .io import blob_in, write_output
+from .options import choice, key_id_option
+from .render import emit
+
+
+@click.command("get-parameters-for-import")
+@key_id_option(help_="A key created with --origin EXTERNAL.")
+@click.option("--wrapping-algorithm", type=choice(specs.WRAPPING_ALGORITHMS), required=True,
+              help="How you will wrap the material (RSA private keys need RSA_AES_KEY_WRAP_*).")
+@click.option("--wrapping-key-spec", type=choice(specs.WRAPPING_KEY_SPECS), required=True,
+              help="Size of the RSA wrapping key.")
+@click.option("--public-key-out", metavar="FILE", help="Also write the wrapping public key (DER) to FILE.")
+@click.option("--import-token-out", metavar="FILE", help="Also write the raw import token to FILE.")
+@click.pass_obj
+def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec, public_key_out, import_token_out):
+    """Get a wrapping public key and an import token, both valid 24 hours.
+
+    PublicKey (DER SubjectPublicKeyInfo) and ImportToken are printed base64, as aws-cli
+    prints them; --public-key-out and --import-token-out also write them raw to files.
+    Only the newest pair is accepted by import-key-material.
+
+    \b
+    Example:
+      kmscli get-parameters-for-import --key-id "$key" \\
+          --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_3072 \\
+          --public-key-out WrappingPublicKey.der --import-token-out ImportToken.bin
+    """
+    result = importing.get_parameters_for_import(
+        obj.open_keyring(), key_id, wrapping_algorithm=wrapping_algorithm, wrapping_key_spec=wrapping_key_spec
+    )
+    if public_key_out:
+        write_output(public_key_out, result["PublicKey"])
+    if import_token_out:
+        write_output(import_token_out, result["ImportToken"])
+    emit(result, output=obj.output, query=obj.query)
+
+
+@click.command("import-key-material")
+@key_id_option(help_="The key the import token was issued for.")
+@click.option("--import-token", "token_b64", metavar="BASE64", help="The import token, base64 (or fileb://PATH).")
+@click.option("--import-token-file", metavar="FILE", help="Read the raw import token from FILE.")
+@click.option("--encrypted-key-material", "material_b64", metavar="BASE64",
+              help="The wrapped key material, base64 (or fileb://PATH).")
+@click.option("--encrypted-key-material-file", metavar="FILE", help="Read the raw wrapped key material from FILE.")
+@click.option("--expiration-model", type=choice(specs.EXPIRATION_MODELS),
+              help="Default KEY_MATERIAL_EXPIRES, which needs --valid-to (as AWS).")
+@click.option("--valid-to", metavar="TIME",
+              help="When the material expires: ISO 8601 (e.g. 2027-01-31T12:00:00Z) or epoch seconds; at most 365 days ahead.")
+@click.pass_obj
+def import_key_material(obj, key_id, token_b64, import_token_file, material_b64, encrypted_key_material_file,
+                        expiration_model, valid_to):
+    """Import key material wrapped with the public key of get-parameters-for-import.
+
+    RSAES_OAEP_*: the material itself, RSA-OAEP encrypted. RSA_AES_KEY_WRAP_*: an AES-256
+    key RSA-OAEP encrypted, followed by the material wrapped with it (RFC 5649). The
+    material: 32 bytes for SYMMETRIC_DEFAULT, 28-64 / 32-64 / 48-128 / 64-128 bytes for
+    HMAC_224 / 256 / 384 / 512, a PKCS #8 DER private key for RSA, ECC and Ed25519 keys.
+    A key accepts only the material first imported into it.
+
+    \b
+    Example:
+      openssl rand -out material.bin 32
+      openssl pkeyutl -encrypt -in material.bin -out EncryptedKeyMaterial.bin \\
+          -pubin -inkey WrappingPublicKey.der -keyform DER \\
+          -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+      kmscli import-key-material --key-id "$key" \\
+          --import-token fileb://ImportToken.bin \\
+          --encrypted-key-material fileb://EncryptedKeyMaterial.bin \\
+          --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE
+    """
+    token = blob_in(b64=token_b64, path=import_token_file, limit=specs.IMPORT_TOKEN_MAX,
+                    what="the import token", option="--import-token", file_option="--import-token-file")
+    material = blob_in(b64=material_b64, path=encrypted_key_material_file, limit=specs.ENCRYPTED_KEY_MATERIAL_MAX,
+                       what="the encrypted key material", option="--encrypted-key-material",
+                       file_option="--encrypted-key-material-file")
+    result = importing.import_key_material(
+        obj.open_keyring(),
+        key_id,
+        import_token=token,
+        encrypted_key_material=material,
+        expiration_model=expiration_model,
+        valid_to=valid_to,
+    )
+    emit(result, output=obj.output, query=obj.query)
+
+
+@click.command("delete-imported-key-material")
+@key_id_option(help_="A key created with --origin EXTERNAL.")
+@click.pass_obj
+def delete_imported_key_material(obj, key_id):
+    """Delete a key's imported material: the key becomes PendingImport and unusable until
+    the same material is imported again.
+
+    \b
+    Example:
+      kmscli delete-imported-key-material --key-id "$key"
+    """
+    emit(importing.delete_imported_key_material(obj.open_keyring(), key_id), output=obj.output, query=obj.query)

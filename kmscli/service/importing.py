@@ -1,0 +1,374 @@
+"""GetParametersForImport, ImportKeyMaterial and DeleteImportedKeyMaterial (Origin EXTERNAL).
+
+The flow is AWS's, byte for byte, so a script written for AWS KMS works unchanged:
+
+1. get_parameters_for_import makes an RSA wrapping key pair for one key, stores the private
+   half in the key's file wrapped under the master key (bound to the key's identity and to
+   these parameters' id), and returns the public half with an import token, both valid
+   24 hours. The token is AES-256-GCM sealed under a sub-key of the master key: it names the
+   key and the parameters, and nobody without the passphrase can forge or alter one.
+2. import_key_material checks the token, unwraps the user's material with the stored private
+   key (keywrap.py: RSAES-OAEP, or RSA-OAEP + RFC 5649), checks that it is material of the
+   key's spec, and stores it wrapped like any other material.
+3. delete_imported_key_material drops the material; the key returns to PendingImport.
+
+A key only ever holds the material first imported into it: its KeyMaterialId is an HMAC of
+the material under a sub-key of the master key (a keyed fingerprint, so the id reveals
+nothing about the material), remembered after a delete, and a different material is refused.
+Because the id depends only on the material, ciphertexts made before a delete name the same
+KeyMaterialId after a re-import of the same bytes, and still decrypt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac as _hmac
+import json
+import secrets
+
+from .. import crypto, specs
+from ..crypto import aead, asymmetric, keywrap
+from ..errors import (
+    ExpiredImportTokenException,
+    IncorrectKeyMaterialException,
+    InvalidCiphertextException,
+    InvalidImportTokenException,
+    KMSInvalidStateException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from ..keyring import Keyring
+from ..keyring.format import canonical
+from .keys import ENABLED, PENDING_IMPORT, key_state, new_material_entry
+from .resolve import resolve_key_id
+
+TOKEN_VERSION = 1
+TOKEN_LABEL = b"kmscli v1 import token"
+TOKEN_AAD = b"kmscli v1 import token"
+MATERIAL_ID_LABEL = b"kmscli v1 imported key material id"
+WRAPPING_KEY_PREFIX = "import-wrapping-key/"  # keeps wrapping keys apart from key material
+
+
+# --- shared checks -----------------------------------------------------------------------------
+
+
+def _external_key(keyring: Keyring, key_id: str) -> dict:
+    doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
+    meta = doc["metadata"]
+    if meta.get("Origin") != "EXTERNAL":
+        raise UnsupportedOperationException(
+            f"key {meta['KeyId']} has Origin {meta.get('Origin')}: key material can be imported "
+            "only into a key created with --origin EXTERNAL",
+            hint="create one with: kmscli create-key --origin EXTERNAL --key-spec ...",
+        )
+    return doc
+
+
+def _now(keyring: Keyring) -> dt.datetime:
+    return keyring.clock().astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+def _material_id(keyring: Keyring, key_id: str, material: bytes) -> str:
+    mac = _hmac.new(keyring.subkey(MATERIAL_ID_LABEL), key_id.encode() + b"\x00" + material, "sha256")
+    return mac.hexdigest()
+
+
+# --- GetParametersForImport ----------------------------------------------------------------------
+
+
+def get_parameters_for_import(
+    keyring: Keyring, key_id: str, *, wrapping_algorithm: str, wrapping_key_spec: str
+) -> dict:
+    if wrapping_algorithm not in specs.WRAPPING_ALGORITHMS:
+        raise ValidationException(
+            f"WrappingAlgorithm {wrapping_algorithm!r} is not valid; valid: {', '.join(specs.WRAPPING_ALGORITHMS)}"
+        )
+    if wrapping_key_spec not in specs.WRAPPING_KEY_SPECS:
+        raise ValidationException(
+            f"WrappingKeySpec {wrapping_key_spec!r} is not valid; valid: {', '.join(specs.WRAPPING_KEY_SPECS)}"
+        )
+    doc = _external_key(keyring, key_id)
+    _check_parameters_state(keyring, doc["metadata"])
+    wrapping_private = asymmetric.generate_private_key(specs.KEY_SPECS[wrapping_key_spec])
+    now = _now(keyring)
+    valid_to = (now + dt.timedelta(seconds=specs.IMPORT_PARAMETERS_VALID_SECONDS)).isoformat()
+    parameters_id = secrets.token_hex(16)
+    with keyring.transaction():
+        doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
+        meta = doc["metadata"]
+        _check_parameters_state(keyring, meta)
+        wrapped = keyring.wrap_material(meta, WRAPPING_KEY_PREFIX + parameters_id, wrapping_private)
+        # Only the newest parameters are kept: a token from an earlier call is refused.
+        doc["import_parameters"] = {
+            "ParametersId": parameters_id,
+            "WrappingAlgorithm": wrapping_algorithm,
+            "WrappingKeySpec": wrapping_key_spec,
+            "ParametersValidTo": valid_to,
+            "nonce": wrapped["nonce"],
+            "wrapped": wrapped["wrapped"],
+        }
+        keyring.save_key(doc)
+    token_fields = {
+        "KeyId": meta["KeyId"],
+        "ParametersId": parameters_id,
+        "WrappingAlgorithm": wrapping_algorithm,
+        "WrappingKeySpec": wrapping_key_spec,
+        "ParametersValidTo": valid_to,
+    }
+    return {
+        "KeyId": keyring.key_arn(meta["KeyId"]),
+        "ImportToken": _seal_token(keyring, token_fields),
+        "PublicKey": asymmetric.public_key_der(wrapping_private),
+        "ParametersValidTo": valid_to,
+    }
+
+
+def _check_parameters_state(keyring: Keyring, meta: dict) -> None:
+    state = key_state(keyring, meta)
+    if state not in (PENDING_IMPORT, ENABLED, "Disabled"):
+        raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
+
+
+def _seal_token(keyring: Keyring, fields: dict) -> bytes:
+    nonce, sealed = aead.seal(keyring.subkey(TOKEN_LABEL), canonical(fields), TOKEN_AAD)
+    return bytes([TOKEN_VERSION]) + nonce + sealed
+
+
+def _open_token(keyring: Keyring, token: bytes) -> dict:
+    """The fields of a token this keyring issued, or InvalidImportTokenException."""
+    invalid = InvalidImportTokenException(
+        "the import token is not valid: it was not issued by get-parameters-for-import on this keyring, "
+        "or it was altered",
+        hint="get a new one with: kmscli get-parameters-for-import --key-id KEY ...",
+    )
+    if len(token) < 1 + aead.NONCE_SIZE + aead.TAG_SIZE or token[0] != TOKEN_VERSION:
+        raise invalid
+    nonce, sealed = token[1 : 1 + aead.NONCE_SIZE], token[1 + aead.NONCE_SIZE :]
+    try:
+        fields = json.loads(aead.open_(keyring.subkey(TOKEN_LABEL), nonce, sealed, TOKEN_AAD))
+    except (crypto.CryptoFailure, ValueError):
+        raise invalid from None
+    if not isinstance(fields, dict):
+        raise invalid
+    return fields
+
+
+# --- ImportKeyMaterial ---------------------------------------------------------------------------
+
+
+def import_key_material(
+    keyring: Keyring,
+    key_id: str,
+    *,
+    import_token: bytes,
+    encrypted_key_material: bytes,
+    expiration_model: str | None = None,
+    valid_to: str | dt.datetime | int | float | None = None,
+) -> dict:
+    if not 1 <= len(import_token) <= specs.IMPORT_TOKEN_MAX:
+        raise ValidationException(f"ImportToken must be 1 to {specs.IMPORT_TOKEN_MAX} bytes")
+    if not 1 <= len(encrypted_key_material) <= specs.ENCRYPTED_KEY_MATERIAL_MAX:
+        raise ValidationException(
+            f"EncryptedKeyMaterial must be 1 to {specs.ENCRYPTED_KEY_MATERIAL_MAX} bytes"
+        )
+    now = _now(keyring)
+    expiration_model, expires = _expiration(expiration_model, valid_to, now)
+    doc = _external_key(keyring, key_id)
+    meta = doc["metadata"]
+    _check_import_state(keyring, meta)
+    fields = _open_token(keyring, import_token)
+    if fields.get("KeyId") != meta["KeyId"]:
+        raise InvalidImportTokenException(
+            f"the import token was issued for another key, not {meta['KeyId']}",
+            hint=f"get one for this key with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
+        )
+    try:
+        token_valid_to = dt.datetime.fromisoformat(fields["ParametersValidTo"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidImportTokenException("the import token is not valid") from None
+    if token_valid_to <= now:
+        raise ExpiredImportTokenException(
+            f"the import token expired at {fields['ParametersValidTo']} (tokens are valid 24 hours)",
+            hint=f"get a new one with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
+        )
+    params = _current_parameters(doc, fields)
+    wrapping_private = keyring.unwrap_material(
+        meta,
+        {"KeyMaterialId": WRAPPING_KEY_PREFIX + params["ParametersId"], "nonce": params.get("nonce"), "wrapped": params.get("wrapped")},
+    )
+    hash_name, two_phase = specs.WRAPPING_ALGORITHMS[params["WrappingAlgorithm"]]
+    try:
+        material = keywrap.unwrap(wrapping_private, hash_name, two_phase, encrypted_key_material)
+    except crypto.CryptoFailure:
+        # AWS's own word for "could not decrypt the wrapped key material".
+        raise InvalidCiphertextException(
+            "the encrypted key material could not be unwrapped: it was not wrapped with this "
+            f"import token's public key using {params['WrappingAlgorithm']}",
+            hint=_wrapping_hint(params["WrappingAlgorithm"]),
+        ) from None
+    spec = specs.KEY_SPECS[meta["KeySpec"]]
+    material = _checked_material(spec, material)
+    material_id = _material_id(keyring, meta["KeyId"], material)
+    with keyring.transaction():
+        doc = _external_key(keyring, meta["KeyId"])  # re-read under the lock
+        meta = doc["metadata"]
+        _check_import_state(keyring, meta)
+        _current_parameters(doc, fields)
+        remembered = meta.get("ImportedKeyMaterialId")
+        if remembered is not None and not _hmac.compare_digest(remembered, material_id):
+            raise IncorrectKeyMaterialException(
+                f"this is not the key material that was first imported into key {meta['KeyId']}: "
+                "a key can only ever hold that same material",
+                hint="import into a new key: kmscli create-key --origin EXTERNAL ...",
+            )
+        entry = new_material_entry(keyring, meta, spec, material, now.isoformat(), material_id)
+        doc["materials"] = [entry]
+        meta["CurrentKeyMaterialId"] = material_id
+        meta["ImportedKeyMaterialId"] = material_id
+        meta["KeyState"] = ENABLED
+        meta["ExpirationModel"] = expiration_model
+        if expires is not None:
+            meta["ValidTo"] = expires.isoformat()
+        else:
+            meta.pop("ValidTo", None)
+        keyring.save_key(doc)
+    return {"KeyId": keyring.key_arn(meta["KeyId"]), "KeyMaterialId": material_id}
+
+
+def _check_import_state(keyring: Keyring, meta: dict) -> None:
+    state = key_state(keyring, meta)
+    if state != PENDING_IMPORT:
+        raise KMSInvalidStateException(
+            f"key {meta['KeyId']} is in state {state}; key material can be imported only in state PendingImport",
+            hint=(
+                f"to change its expiration, first run: kmscli delete-imported-key-material --key-id {meta['KeyId']}"
+                if state in (ENABLED, "Disabled")
+                else None
+            ),
+        )
+
+
+def _current_parameters(doc: dict, fields: dict) -> dict:
+    params = doc.get("import_parameters")
+    if not isinstance(params, dict) or params.get("ParametersId") != fields.get("ParametersId"):
+        raise InvalidImportTokenException(
+            "the import token is not the latest one for this key: a later get-parameters-for-import "
+            "replaced it, or it was already replaced",
+            hint="use the public key and import token of the latest get-parameters-for-import",
+        )
+    for field in ("WrappingAlgorithm", "WrappingKeySpec", "ParametersValidTo"):
+        if params.get(field) != fields.get(field):
+            raise InvalidImportTokenException("the import token does not match this key's import parameters")
+    return params
+
+
+def _wrapping_hint(algorithm: str) -> str:
+    hash_name, two_phase = specs.WRAPPING_ALGORITHMS[algorithm]
+    md = "sha1" if hash_name == "SHA_1" else "sha256"
+    if two_phase:
+        return (
+            f"RSA_AES_KEY_WRAP: an AES-256 key RSA-OAEP ({md}) encrypted, then the material wrapped "
+            "with it by AES key wrap with padding (openssl enc -id-aes256-wrap-pad)"
+        )
+    return f"wrap with: openssl pkeyutl -encrypt -pubin -keyform DER -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:{md} -pkeyopt rsa_mgf1_md:{md}"
+
+
+def _checked_material(spec: specs.KeySpec, material: bytes) -> bytes:
+    """The material as kmscli stores it, or IncorrectKeyMaterialException when it is not
+    material for ``spec`` (never echoing any of it)."""
+    if spec.family == "SYMMETRIC":
+        if len(material) != specs.IMPORTED_SYMMETRIC_LENGTH:
+            raise IncorrectKeyMaterialException(
+                f"{spec.name} key material must be exactly {specs.IMPORTED_SYMMETRIC_LENGTH} bytes, not {len(material)}"
+            )
+        return material
+    if spec.family == "HMAC":
+        low, high = specs.IMPORTED_HMAC_LENGTHS[spec.name]
+        if not low <= len(material) <= high:
+            raise IncorrectKeyMaterialException(
+                f"{spec.name} key material must be {low} to {high} bytes, not {len(material)}"
+            )
+        return material
+    # RSA private keys need RSA_AES_KEY_WRAP_* (as AWS says) by arithmetic alone: the
+    # smallest, about 1200 bytes, is more than RSA-OAEP can carry under any wrapping key.
+    try:
+        return asymmetric.normalize_private_key(material, spec)
+    except crypto.CryptoFailure:
+        raise IncorrectKeyMaterialException(
+            f"the key material is not a PKCS #8 DER private key of {spec.name}"
+        ) from None
+
+
+def _expiration(model: str | None, valid_to, now: dt.datetime) -> tuple[str, dt.datetime | None]:
+    """(ExpirationModel, ValidTo) by AWS's rules: the default model is KEY_MATERIAL_EXPIRES,
+    which needs a ValidTo in the next 365 days; KEY_MATERIAL_DOES_NOT_EXPIRE takes none."""
+    if model is not None and model not in specs.EXPIRATION_MODELS:
+        raise ValidationException(
+            f"ExpirationModel {model!r} is not valid; valid: {', '.join(specs.EXPIRATION_MODELS)}"
+        )
+    model = model or "KEY_MATERIAL_EXPIRES"
+    if model == "KEY_MATERIAL_DOES_NOT_EXPIRE":
+        if valid_to is not None:
+            raise ValidationException("ValidTo must be omitted when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE")
+        return model, None
+    if valid_to is None:
+        raise ValidationException(
+            "ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES (the default)",
+            hint="pass --valid-to TIME, or --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE",
+        )
+    expires = parse_timestamp(valid_to, "ValidTo")
+    if expires <= now:
+        raise ValidationException("ValidTo must be in the future")
+    if expires > now + dt.timedelta(days=specs.IMPORT_VALID_TO_MAX_DAYS):
+        raise ValidationException(f"ValidTo must be at most {specs.IMPORT_VALID_TO_MAX_DAYS} days from now")
+    return model, expires
+
+
+def parse_timestamp(value, what: str) -> dt.datetime:
+    """A timestamp as aws-cli takes one: ISO 8601 (UTC when no offset is given) or seconds
+    since the epoch."""
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        result = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            result = dt.datetime.fromtimestamp(float(text), dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            try:
+                result = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                raise ValidationException(
+                    f"{what} {value[:40]!r} is not a timestamp (ISO 8601, e.g. 2027-01-31T12:00:00Z, or epoch seconds)"
+                ) from None
+    else:
+        raise ValidationException(f"{what} is not a timestamp")
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=dt.timezone.utc)
+    return result.astimezone(dt.timezone.utc).replace(microsecond=0)
+
+
+# --- DeleteImportedKeyMaterial -------------------------------------------------------------------
+
+
+def delete_imported_key_material(keyring: Keyring, key_id: str) -> dict:
+    doc = _external_key(keyring, key_id)
+    with keyring.transaction():
+        doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
+        meta = doc["metadata"]
+        state = key_state(keyring, meta)
+        if state not in (ENABLED, "Disabled", PENDING_IMPORT):
+            raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
+        deleted = meta.pop("CurrentKeyMaterialId", None)
+        doc["materials"] = []
+        meta.pop("ValidTo", None)
+        meta.pop("ExpirationModel", None)
+        meta["KeyState"] = PENDING_IMPORT
+        keyring.save_key(doc)
+    result = {"KeyId": keyring.key_arn(meta["KeyId"])}
+    if deleted:
+        result["KeyMaterialId"] = deleted
+    return result
+
+
