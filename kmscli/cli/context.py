@@ -17,14 +17,21 @@ class CliContext:
         self.output = output
         self.query = query
 
-    def open_keyring(self) -> Keyring:
-        """The keyring, still locked: it asks ``unlock`` only if the command needs a secret."""
-        return Keyring.open(self.keyring_path, unlocker=self.unlock)
+    def open_keyring(self, *, use_session: bool = True) -> Keyring:
+        """The keyring, still locked: it asks ``unlock`` only if the command needs a secret.
 
-    def unlock(self, keyring: Keyring) -> bytes:
+        ``use_session=False`` insists on the passphrase (unlock, change-passphrase), so that
+        a session token can neither extend itself nor replace the passphrase."""
+        unlocker = self.unlock if use_session else self.unlock_with_passphrase
+        return Keyring.open(self.keyring_path, unlocker=unlocker)
+
+    def unlock_with_passphrase(self, keyring: Keyring) -> bytes:
+        return self.unlock(keyring, use_session=False)
+
+    def unlock(self, keyring: Keyring, *, use_session: bool = True) -> bytes:
         """The master key, from the first source that has it (the contract's order)."""
         session_error: KmsError | None = None
-        token = os.environ.get("KMSCLI_SESSION")
+        token = os.environ.get("KMSCLI_SESSION") if use_session else None
         if token:
             from ..keyring import session
 

@@ -33,6 +33,9 @@ COMMANDS = {
     "get-public-key": "signing_commands:get_public_key",
     "generate-mac": "mac_commands:generate_mac",
     "verify-mac": "mac_commands:verify_mac",
+    "unlock": "session_commands:unlock",
+    "lock": "session_commands:lock",
+    "change-passphrase": "session_commands:change_passphrase",
 }
 
 
