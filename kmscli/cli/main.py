@@ -36,6 +36,12 @@ COMMANDS = {
     "unlock": "session_commands:unlock",
     "lock": "session_commands:lock",
     "change-passphrase": "session_commands:change_passphrase",
+    "re-encrypt": "envelope_commands:re_encrypt",
+    "generate-data-key": "envelope_commands:generate_data_key",
+    "generate-data-key-without-plaintext": "envelope_commands:generate_data_key_without_plaintext",
+    "generate-data-key-pair": "envelope_commands:generate_data_key_pair",
+    "generate-data-key-pair-without-plaintext": "envelope_commands:generate_data_key_pair_without_plaintext",
+    "generate-random": "envelope_commands:generate_random",
 }
 
 
