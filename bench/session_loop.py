@@ -9,7 +9,8 @@ The floor is Python starting and importing what every call needs anyway:
     python3 bench/session_loop.py -n 50 --scrypt-log2-n 17
 
 It makes a throwaway keyring and runtime directory under a temp dir and removes them.
-Per-call means and medians are printed in milliseconds.
+Per-call mean, median and minimum are printed in milliseconds; the three cases are
+interleaved so that other load on the machine weighs on each alike.
 """
 
 from __future__ import annotations
@@ -34,15 +35,20 @@ def run(cmd, env, *, check=True) -> subprocess.CompletedProcess:
     return p
 
 
-def loop(label, cmd, env, n) -> list[float]:
-    run(cmd, env)  # warm the page cache and .pyc files: measure steady state
-    times = []
+def timed(cmd, env) -> float:
+    start = time.perf_counter()
+    run(cmd, env)
+    return time.perf_counter() - start
+
+
+def interleaved(cases, n) -> dict[str, list[float]]:
+    """Each round runs every case once, so that a busy machine slows all cases alike."""
+    for _, cmd, env in cases:
+        run(cmd, env)  # warm the page cache and write .pyc files: measure steady state
+    times = {label: [] for label, _, _ in cases}
     for _ in range(n):
-        start = time.perf_counter()
-        run(cmd, env)
-        times.append(time.perf_counter() - start)
-    mean, median = statistics.fmean(times), statistics.median(times)
-    print(f"{label:<34} mean {mean * 1000:8.1f} ms   median {median * 1000:8.1f} ms   (n={n})")
+        for label, cmd, env in cases:
+            times[label].append(timed(cmd, env))
     return times
 
 
@@ -80,17 +86,21 @@ def main() -> None:
         with_session = {**env, "KMSCLI_SESSION": token}  # no passphrase anywhere
 
         encrypt = [*kmscli, "encrypt", "--key-id", key_id, "--plaintext", "hello"]
-        print(f"kmscli encrypt, {args.n} calls per loop, scrypt log2 N = {args.scrypt_log2_n}")
-        floor = loop(
-            "floor: python -c 'import click, aead'",
-            [args.python, "-c", "import click, cryptography.hazmat.primitives.ciphers.aead"],
-            env,
-            args.n,
-        )
-        session = loop("encrypt with KMSCLI_SESSION", encrypt, with_session, args.n)
-        passphrase = loop("encrypt with KMSCLI_PASSPHRASE", encrypt, with_pass, args.n)
-        f, s, p = (statistics.fmean(t) * 1000 for t in (floor, session, passphrase))
-        print(f"session costs {s - f:+.1f} ms over the floor; the passphrase costs {p - s:+.1f} ms more (scrypt)")
+        floor_cmd = [args.python, "-c", "import click, cryptography.hazmat.primitives.ciphers.aead"]
+        cases = [
+            ("floor: python -c 'import click, aead'", floor_cmd, env),
+            ("encrypt with KMSCLI_SESSION", encrypt, with_session),
+            ("encrypt with KMSCLI_PASSPHRASE", encrypt, with_pass),
+        ]
+        print(f"kmscli encrypt, {args.n} calls per case (interleaved), scrypt log2 N = {args.scrypt_log2_n}")
+        times = interleaved(cases, args.n)
+        for label, values in times.items():
+            print(
+                f"{label:<38} mean {statistics.fmean(values) * 1000:7.1f} ms"
+                f"   median {statistics.median(values) * 1000:7.1f} ms   min {min(values) * 1000:7.1f} ms"
+            )
+        f, s, p = (statistics.median(v) * 1000 for v in times.values())
+        print(f"median: the session costs {s - f:+.1f} ms over the floor; the passphrase {p - s:+.1f} ms more (scrypt)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

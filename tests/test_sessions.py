@@ -359,3 +359,26 @@ def test_change_passphrase_needs_the_passphrase_not_a_session(kms, keyring_env):
     assert r.status == 4
     assert "KeyringLockedException" in r.stderr
     assert (keyring / "keyring.toml").read_bytes() == before
+
+
+def test_change_passphrase_from_a_new_passphrase_file_in_the_environment(kms, tmp_path):
+    new = tmp_path / "new"
+    new.write_text("from a file named in the environment\n")
+    assert kms("change-passphrase", env={"KMSCLI_NEW_PASSPHRASE_FILE": str(new)}).status == 0
+    assert kms("create-key").status == 4
+    assert kms("create-key", env={"KMSCLI_PASSPHRASE": "from a file named in the environment"}).status == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "unlock", "lock", "change-passphrase", "re-encrypt", "generate-data-key",
+        "generate-data-key-without-plaintext", "generate-data-key-pair",
+        "generate-data-key-pair-without-plaintext", "generate-random",
+    ],
+)
+def test_every_new_command_has_help_with_an_example(command):
+    r = run_in_process([command, "--help"])
+    assert r.status == 0
+    assert "Example:" in r.out
+    assert f"kmscli {command}" in r.out.split("Example:")[1]
