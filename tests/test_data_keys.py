@@ -2,6 +2,9 @@
 keys whose encrypted copy decrypts to the plaintext returned."""
 
 import base64
+import os
+import stat
+import threading
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -215,10 +218,6 @@ def test_generate_random_bounds(n):
 
 
 def test_generate_random_out_into_a_fifo_keeps_the_fifo(tmp_path):
-    import os
-    import stat
-    import threading
-
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []

@@ -1,18 +1,21 @@
 """unlock / lock sessions and change-passphrase."""
 
+import base64
 import datetime as dt
 import json
 import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import PASSPHRASE, create_key, run_in_process, run_process
-from kmscli.errors import KmsError, ExitStatus
+from conftest import PASSPHRASE, create_key, make_keyring, run_in_process, run_process
+from kmscli.errors import ExitStatus, KmsError
 from kmscli.keyring import Keyring, session
 
 TOKEN_LINE = re.compile(r"^export KMSCLI_SESSION=(kmscli-session-1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43})\n$")
@@ -145,9 +148,9 @@ def test_tampered_session_file_is_refused(kms, field):
     if field == "expires":
         doc["expires"] += 3600  # a longer life is exactly what an editor would want
     elif field in ("master_key", "nonce"):
-        raw = bytearray(__import__("base64").b64decode(doc[field]))
+        raw = bytearray(base64.b64decode(doc[field]))
         raw[0] ^= 1
-        doc[field] = __import__("base64").b64encode(bytes(raw)).decode()
+        doc[field] = base64.b64encode(bytes(raw)).decode()
     else:
         doc[field] = doc[field][:-1] + ("0" if doc[field][-1] != "0" else "1")
     path.write_text(json.dumps(doc))
@@ -179,8 +182,6 @@ def test_a_malformed_token_is_refused_without_echo(kms, token):
 
 
 def test_a_session_of_another_keyring_is_refused(kms, tmp_path):
-    from conftest import make_keyring
-
     token = unlock(kms)
     other = make_keyring(tmp_path / "other")
     key = run_in_process(["create-key", "--query", "KeyMetadata.KeyId", "--output", "text"], env=other).out.strip()
@@ -279,9 +280,6 @@ def test_session_fast_path_imports_no_scrypt_rich_or_asymmetric(kms, keyring_env
         "'cryptography.hazmat.primitives.kdf.scrypt', 'tomli_w'))]; "
         "print(status, heavy, file=sys.stderr)"
     )
-    import subprocess
-    import sys
-
     env = {**os.environ, **keyring_env, "KMSCLI_SESSION": token, "PYTHONPATH": str(Path(__file__).parent.parent)}
     env.pop("KMSCLI_PASSPHRASE")
     p = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
