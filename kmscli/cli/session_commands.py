@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..keyring import session
@@ -38,6 +40,9 @@ def unlock(obj, ttl):
     # The token is shell-safe by construction ([A-Za-z0-9._-]): no quoting needed.
     click.echo(f"export KMSCLI_SESSION={result['SessionToken']}")
     click.echo(f"kmscli: session started; it ends at {result['Expires']} or at `kmscli lock`", err=True)
+    if sys.stdout.isatty():
+        # Printed to a terminal, the line sets nothing: the shell must evaluate it.
+        click.echo('kmscli: hint: to use it, run: eval "$(kmscli unlock)"', err=True)
 
 @click.command()
 @click.pass_obj
