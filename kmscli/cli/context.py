@@ -17,17 +17,24 @@ class CliContext:
         self.output = output
         self.query = query
 
-    def open_keyring(self) -> Keyring:
-        """The keyring, still locked: it asks ``unlock`` only if the command needs a secret."""
+    def open_keyring(self, *, use_session: bool = True) -> Keyring:
+        """The keyring, still locked: it asks ``unlock`` only if the command needs a secret.
+
+        ``use_session=False`` insists on the passphrase (unlock, change-passphrase), so that
+        a session token can neither extend itself nor replace the passphrase."""
         from .. import service  # noqa: F401 - registers the lifecycle sweep for every writer
         from ..keyring import clock
 
-        return Keyring.open(self.keyring_path, unlocker=self.unlock, clock=clock.from_environment())
+        unlocker = self.unlock if use_session else self.unlock_with_passphrase
+        return Keyring.open(self.keyring_path, unlocker=unlocker, clock=clock.from_environment())
 
-    def unlock(self, keyring: Keyring) -> bytes:
+    def unlock_with_passphrase(self, keyring: Keyring) -> bytes:
+        return self.unlock(keyring, use_session=False)
+
+    def unlock(self, keyring: Keyring, *, use_session: bool = True) -> bytes:
         """The master key, from the first source that has it (the contract's order)."""
         session_error: KmsError | None = None
-        token = os.environ.get("KMSCLI_SESSION")
+        token = os.environ.get("KMSCLI_SESSION") if use_session else None
         if token:
             from ..keyring import session
 

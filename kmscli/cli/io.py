@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import secrets
+import stat
 import sys
 
 import click
@@ -84,6 +85,15 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
         return
     if source and source != "-" and _same_file(source, path):
         raise ValidationException(f"--out {path} is the input file; choose another output path")
+    if _is_special(path):
+        # A device or pipe (/dev/null, /dev/stdout, a FIFO) is written into, never replaced:
+        # renaming a regular file over /dev/null would break it for the whole system.
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
+        return
     directory = os.path.dirname(os.path.abspath(path))
     temp = os.path.join(directory, f".kmscli-{secrets.token_hex(6)}.tmp")
     try:
@@ -102,6 +112,15 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
             raise
     except OSError as e:
         raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
+
+
+def _is_special(path: str) -> bool:
+    """An existing device, pipe or socket (following links, as /dev/stdout is one)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _is_text(data: bytes) -> bool:

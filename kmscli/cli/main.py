@@ -54,6 +54,15 @@ COMMANDS = {
     "get-parameters-for-import": "import_commands:get_parameters_for_import",
     "import-key-material": "import_commands:import_key_material",
     "delete-imported-key-material": "import_commands:delete_imported_key_material",
+    "unlock": "session_commands:unlock",
+    "lock": "session_commands:lock",
+    "change-passphrase": "session_commands:change_passphrase",
+    "re-encrypt": "envelope_commands:re_encrypt",
+    "generate-data-key": "envelope_commands:generate_data_key",
+    "generate-data-key-without-plaintext": "envelope_commands:generate_data_key_without_plaintext",
+    "generate-data-key-pair": "envelope_commands:generate_data_key_pair",
+    "generate-data-key-pair-without-plaintext": "envelope_commands:generate_data_key_pair_without_plaintext",
+    "generate-random": "envelope_commands:generate_random",
 }
 
 

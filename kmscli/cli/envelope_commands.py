@@ -1,0 +1,227 @@
+"""re-encrypt, generate-data-key[-without-plaintext], generate-data-key-pair[-without-plaintext],
+generate-random."""
+
+from __future__ import annotations
+
+import click
+
+from .. import specs
+from ..service import datakeys
+from .io import blob_in, deliver
+from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
+
+_algorithm = choice(specs.ENCRYPTION_ALGORITHMS)
+
+
+@click.command("re-encrypt")
+@click.option("--ciphertext-blob", metavar="BASE64", help="The ciphertext, base64 (or fileb://PATH).")
+@in_option("Read the raw ciphertext from FILE (- for standard input).")
+@click.option(
+    "--source-key-id",
+    metavar="KEY",
+    help="The key that encrypted it (optional for symmetric ciphertexts, which name their key).",
+)
+@click.option(
+    "--destination-key-id",
+    metavar="KEY",
+    required=True,
+    help="The key to encrypt under: key id, key ARN, alias name or alias ARN.",
+)
+@encryption_context_option("--source-encryption-context", "source_context")
+@encryption_context_option("--destination-encryption-context", "destination_context")
+@click.option("--source-encryption-algorithm", type=_algorithm, default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@click.option("--destination-encryption-algorithm", type=_algorithm, default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@out_option("new ciphertext")
+@click.pass_obj
+def re_encrypt(
+    obj,
+    ciphertext_blob,
+    in_path,
+    source_key_id,
+    destination_key_id,
+    source_context,
+    destination_context,
+    source_encryption_algorithm,
+    destination_encryption_algorithm,
+    out_path,
+):
+    """Decrypt a ciphertext and encrypt it again under another key, in one step.
+
+    The plaintext never leaves kmscli. From an RSA ciphertext, --source-key-id and
+    --source-encryption-algorithm are required.
+
+    \b
+    Example:
+      kmscli re-encrypt --in secret.bin --source-encryption-context purpose=backup \\
+          --destination-key-id alias/archive --destination-encryption-context purpose=archive \\
+          --out secret.archive.bin
+    """
+    from ..service import reencrypt
+
+    blob = blob_in(
+        b64=ciphertext_blob,
+        path=in_path,
+        limit=specs.CIPHERTEXT_BLOB_MAX,
+        what="the ciphertext",
+        option="--ciphertext-blob",
+        file_option="--in",
+    )
+    source = parse_pairs(source_context, "--source-encryption-context")
+    destination = parse_pairs(destination_context, "--destination-encryption-context")
+    result = reencrypt.re_encrypt(
+        obj.open_keyring(),
+        blob,
+        destination_key_id=destination_key_id,
+        source_key_id=source_key_id,
+        source_encryption_context=source,
+        destination_encryption_context=destination,
+        source_encryption_algorithm=source_encryption_algorithm,
+        destination_encryption_algorithm=destination_encryption_algorithm,
+    )
+    deliver(obj, result, "CiphertextBlob", out_path, source=in_path)
+
+
+def _size_options(f):
+    f = click.option(
+        "--number-of-bytes",
+        type=int,
+        metavar="N",
+        help=f"Length of the data key in bytes, 1-{specs.DATA_KEY_BYTES_MAX} (instead of --key-spec).",
+    )(f)
+    return click.option(
+        "--key-spec", type=choice(specs.DATA_KEY_SPECS), help="AES_128 or AES_256 (instead of --number-of-bytes)."
+    )(f)
+
+
+def _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, *, with_plaintext):
+    context = parse_pairs(encryption_context, "--encryption-context")
+    result = datakeys.generate_data_key(
+        obj.open_keyring(),
+        key_id,
+        key_spec=key_spec,
+        number_of_bytes=number_of_bytes,
+        encryption_context=context,
+        with_plaintext=with_plaintext,
+    )
+    deliver(obj, result, "Plaintext" if with_plaintext else "CiphertextBlob", out_path)
+
+
+@click.command("generate-data-key")
+@key_id_option(help_="The symmetric encryption key that protects the data key.")
+@_size_options
+@encryption_context_option()
+@out_option("plaintext data key (the rest of the result is still printed)")
+@click.pass_obj
+def generate_data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path):
+    """Make a data key for envelope encryption: the key in plaintext, and encrypted.
+
+    Use the Plaintext to encrypt your data, forget it, and keep the CiphertextBlob beside the
+    data; `kmscli decrypt` gives the plaintext key back. Give exactly one of --key-spec and
+    --number-of-bytes.
+
+    \b
+    Example:
+      kmscli generate-data-key --key-id alias/backups --key-spec AES_256 \\
+          --encryption-context purpose=backup --out data.key --query CiphertextBlob
+    """
+    _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, with_plaintext=True)
+
+
+@click.command("generate-data-key-without-plaintext")
+@key_id_option(help_="The symmetric encryption key that protects the data key.")
+@_size_options
+@encryption_context_option()
+@out_option("encrypted data key")
+@click.pass_obj
+def generate_data_key_without_plaintext(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path):
+    """Make a data key and return it only encrypted, for later use (via `kmscli decrypt`).
+
+    \b
+    Example:
+      kmscli generate-data-key-without-plaintext --key-id alias/backups \\
+          --key-spec AES_256 --out data.key.enc
+    """
+    _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, with_plaintext=False)
+
+
+def _pair_spec_option(f):
+    return click.option(
+        "--key-pair-spec",
+        type=choice(s for s in specs.DATA_KEY_PAIR_SPECS if not specs.KEY_SPECS[s].unsupported),
+        required=True,
+        help="The kind of key pair.",
+    )(f)
+
+
+def _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, *, with_plaintext):
+    context = parse_pairs(encryption_context, "--encryption-context")
+    result = datakeys.generate_data_key_pair(
+        obj.open_keyring(),
+        key_id,
+        key_pair_spec=key_pair_spec,
+        encryption_context=context,
+        with_plaintext=with_plaintext,
+    )
+    field = "PrivateKeyPlaintext" if with_plaintext else "PrivateKeyCiphertextBlob"
+    deliver(obj, result, field, out_path)
+
+
+@click.command("generate-data-key-pair")
+@key_id_option(help_="The symmetric encryption key that protects the private key.")
+@_pair_spec_option
+@encryption_context_option()
+@out_option("private key (PKCS #8 DER; the rest of the result is still printed)")
+@click.pass_obj
+def generate_data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path):
+    """Make an asymmetric data key pair: the private key in plaintext and encrypted, and
+    the public key.
+
+    PrivateKeyPlaintext is PKCS #8 DER, PublicKey is DER SubjectPublicKeyInfo, and
+    PrivateKeyCiphertextBlob opens with `kmscli decrypt`.
+
+    \b
+    Example:
+      kmscli generate-data-key-pair --key-id alias/backups --key-pair-spec ECC_NIST_P256 \\
+          --out client.p8.der
+      openssl pkey -inform DER -in client.p8.der -noout -text
+    """
+    _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, with_plaintext=True)
+
+
+@click.command("generate-data-key-pair-without-plaintext")
+@key_id_option(help_="The symmetric encryption key that protects the private key.")
+@_pair_spec_option
+@encryption_context_option()
+@out_option("encrypted private key")
+@click.pass_obj
+def generate_data_key_pair_without_plaintext(obj, key_id, key_pair_spec, encryption_context, out_path):
+    """Make an asymmetric data key pair and return the private key only encrypted.
+
+    \b
+    Example:
+      kmscli generate-data-key-pair-without-plaintext --key-id alias/backups \\
+          --key-pair-spec RSA_2048 --query PublicKey --output text
+    """
+    _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, with_plaintext=False)
+
+
+@click.command("generate-random")
+@click.option(
+    "--number-of-bytes",
+    type=int,
+    required=True,
+    metavar="N",
+    help=f"How many random bytes, 1-{specs.RANDOM_BYTES_MAX}.",
+)
+@out_option("random bytes")
+@click.pass_obj
+def generate_random(obj, number_of_bytes, out_path):
+    """Random bytes from the operating system's CSPRNG, as AWS's GenerateRandom.
+
+    Needs no keyring and no passphrase: nothing secret is involved.
+
+    \b
+    Example:
+      kmscli generate-random --number-of-bytes 32 --out nonce.bin
+    """
+    deliver(obj, datakeys.generate_random(number_of_bytes), "Plaintext", out_path)

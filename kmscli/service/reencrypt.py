@@ -1,0 +1,49 @@
+"""ReEncrypt: decrypt under one key and encrypt under another, in one call.
+
+The plaintext exists only inside this function; it is never returned, printed or written."""
+
+from __future__ import annotations
+
+from .. import specs
+from ..keyring import Keyring
+from .encryption import check_context, decrypt, encrypt
+from .keys import check_algorithm, usable_key
+
+
+def re_encrypt(
+    keyring: Keyring,
+    blob: bytes,
+    *,
+    destination_key_id: str,
+    source_key_id: str | None = None,
+    source_encryption_context: dict | None = None,
+    destination_encryption_context: dict | None = None,
+    source_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+    destination_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+) -> dict:
+    # The destination is checked first, so that a wrong destination fails before anything
+    # is decrypted.
+    destination = usable_key(keyring, destination_key_id, specs.ENCRYPT_DECRYPT)
+    check_algorithm(destination["metadata"], destination_encryption_algorithm, "EncryptionAlgorithm")
+    check_context(destination_encryption_context, destination["metadata"])
+    opened = decrypt(
+        keyring,
+        blob,
+        key_id=source_key_id,
+        encryption_context=source_encryption_context,
+        encryption_algorithm=source_encryption_algorithm,
+    )
+    sealed = encrypt(
+        keyring,
+        destination["metadata"]["KeyId"],
+        opened["Plaintext"],
+        encryption_context=destination_encryption_context,
+        encryption_algorithm=destination_encryption_algorithm,
+    )
+    return {
+        "CiphertextBlob": sealed["CiphertextBlob"],
+        "SourceKeyId": opened["KeyId"],
+        "KeyId": sealed["KeyId"],
+        "SourceEncryptionAlgorithm": opened["EncryptionAlgorithm"],
+        "DestinationEncryptionAlgorithm": sealed["EncryptionAlgorithm"],
+    }
