@@ -30,6 +30,7 @@ from . import format as fmt
 from .fsutil import (
     atomic_write,
     check_private_dir,
+    make_parent_dirs,
     make_private_dir,
     read_file,
     remove_stale_temps,
@@ -98,7 +99,7 @@ class Keyring:
         }
         master = os.urandom(aead.KEY_SIZE)
         doc = cls._protect_master(doc, master, passphrase, params)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_parent_dirs(path)
         make_private_dir(path)
         check_private_dir(path)
         make_private_dir(path / fmt.KEYS_DIR)
