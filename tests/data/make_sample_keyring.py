@@ -35,7 +35,9 @@ KEYS = {
     "ecc_sign": ("ECC_NIST_P256", "SIGN_VERIFY"),
 }
 PLAINTEXT = "the sample plaintext, pinned"
-CONTEXT = {"purpose": "format pinning", "a": "bc"}
+# Keys sort (by UTF-8 bytes) in another order than values do, and one is not ASCII, so
+# the pinned blob also pins how the context is ordered and encoded.
+CONTEXT = {"purpose": "format pinning", "a": "zz", "Z": "é"}
 MESSAGE = "the sample message, pinned"
 
 
