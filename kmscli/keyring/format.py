@@ -96,9 +96,15 @@ def dump_toml(doc: dict) -> bytes:
 
 def canonical(value: object) -> bytes:
     """A byte encoding of plain data with exactly one spelling per value, for MACs and AAD."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_not_plain
+    ).encode("utf-8")
+
+
+def _not_plain(value: object):
+    # kmscli writes only strings, integers, tables and arrays; a TOML date or time can only
+    # come from a hand edit, and must be "damaged", not an internal error.
+    raise KeyringDamagedException(f"a keyring file holds a {type(value).__name__}, which kmscli never writes")
 
 
 def check_kind(doc: dict, kind: str, what: str) -> None:
