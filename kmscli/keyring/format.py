@@ -118,6 +118,26 @@ def check_kind(doc: dict, kind: str, what: str) -> None:
         )
 
 
+KEY_METADATA_STRINGS = ("KeyId", "KeySpec", "KeyUsage", "Origin", "KeyState", "CreationDate")
+
+
+def check_key_document(doc: dict, key_id: str, what: str) -> None:
+    """The shape every reader of a key file relies on, checked once when it is read, so that
+    a hand-edited file is refused as damaged (even by commands that need no passphrase and
+    so cannot check its integrity tag) instead of failing somewhere later."""
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict) or meta.get("KeyId") != key_id:
+        raise KeyringDamagedException(f"{what} does not describe key {key_id}")
+    for field in KEY_METADATA_STRINGS:
+        if not isinstance(meta.get(field), str):
+            raise KeyringDamagedException(f"{what}: metadata {field} is missing or not text")
+    if not isinstance(meta.get("Description", ""), str):
+        raise KeyringDamagedException(f"{what}: metadata Description is not text")
+    materials = doc.get("materials", [])
+    if not isinstance(materials, list) or not all(isinstance(m, dict) for m in materials):
+        raise KeyringDamagedException(f"{what}: materials is not a list of tables")
+
+
 def master_key_aad(doc: dict) -> bytes:
     """The master key's wrap is bound to every other field of keyring.toml (its id, region,
     account and KDF parameters): an edited file fails to unlock instead of being trusted."""

@@ -281,11 +281,7 @@ class Keyring:
             raise NotFoundException(f"key '{key_id}' does not exist") from None
         doc = fmt.parse_toml(raw, what)
         fmt.check_kind(doc, fmt.KEY_KIND, what)
-        meta = doc.get("metadata")
-        if not isinstance(meta, dict) or meta.get("KeyId") != key_id:
-            raise KeyringDamagedException(f"{what} does not describe key {key_id}")
-        if not isinstance(doc.get("materials", []), list):
-            raise KeyringDamagedException(f"{what}: materials is not a list")
+        fmt.check_key_document(doc, key_id, what)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, what)
         return doc
