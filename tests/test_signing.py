@@ -232,3 +232,23 @@ def test_get_public_key_pem_to_stdout_is_only_the_pem(seed):
 @pytest.mark.parametrize("spec,usage", [("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), ("HMAC_256", "GENERATE_VERIFY_MAC")])
 def test_symmetric_keys_have_no_public_key(seed, spec, usage):
     assert_error(seed.run("get-public-key", "--key-id", seed.key(spec, usage)), 3, "UnsupportedOperationException")
+
+
+@pytest.mark.parametrize("state,error", [("Disabled", "DisabledException"), ("PendingDeletion", "KMSInvalidStateException")])
+def test_get_public_key_of_a_key_that_is_not_enabled_is_refused(kms, keyring_env, state, error):
+    # AWS's GetPublicKey fails on a disabled key or one pending deletion, like every other
+    # cryptographic operation. The state is set through the keyring API: the commands that
+    # change it are not part of the foundation.
+    from pathlib import Path
+
+    from conftest import PASSPHRASE, create_key
+
+    from kmscli.keyring import Keyring
+
+    key = create_key(kms, "ECC_NIST_P256")
+    ring = Keyring.open(Path(keyring_env["KMSCLI_KEYRING"]), unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
+    doc = ring.load_key(key)
+    doc["metadata"]["KeyState"] = state
+    ring.save_key(doc)
+    assert_error(kms("get-public-key", "--key-id", key), 3, error)
+    assert_error(kms("sign", "--key-id", key, "--message", "m", "--signing-algorithm", "ECDSA_SHA_256"), 3, error)

@@ -10,7 +10,7 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring
-from .keys import check_algorithm, key_metadata, material, public_key_bytes, usable_key
+from .keys import check_algorithm, check_usable_state, key_metadata, material, public_key_bytes, usable_key
 from .resolve import resolve_key_id
 
 
@@ -94,6 +94,7 @@ def check_signature_size(signature: bytes) -> None:
 def get_public_key(keyring: Keyring, key_id: str) -> dict:
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
     meta = doc["metadata"]
+    check_usable_state(keyring, doc)  # AWS refuses GetPublicKey on a disabled key too
     spec = specs.KEY_SPECS[meta["KeySpec"]]
     if not spec.asymmetric:
         raise UnsupportedOperationException(
