@@ -218,3 +218,15 @@ def test_raw_bytes_in_and_out(seed, key, tmp_path):
     r = seed.run("decrypt", "--in", tmp_path / "blob", "--out", "-")
     assert r.status == 0, r.stderr
     assert r.stdout == plaintext
+
+
+def test_the_documented_context_encodings_are_the_real_ones():
+    import json
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "ciphertext-format.md").read_text()
+    rows = re.findall(r"^\| `(\{.*\})` \| `([0-9a-f ]+)` \|$", doc, re.M)
+    assert len(rows) == 3
+    for context, encoding in rows:
+        assert ciphertext.encode_context(json.loads(context)).hex() == encoding.replace(" ", "")
