@@ -189,3 +189,30 @@ def test_a_failed_create_key_changes_nothing_on_disk(kms, keyring_env):
     r = kms("create-key", "--key-spec", "SYMMETRIC_DEFAULT", "--key-usage", "SIGN_VERIFY")
     assert_error(r, 2, "ValidationException")
     assert sorted(str(p) for p in every_entry(ring)) == before
+
+
+@pytest.mark.parametrize("log2_n", ["19", "20", "9", "21"])
+def test_init_refuses_a_cost_it_could_never_unlock_as_a_usage_error(tmp_path, log2_n):
+    # With r = 8, log2 N above 18 needs more than the 256 MiB the reader allows: init must
+    # say so as bad input (exit 2), not call the keyring it has not written "damaged".
+    r = run_in_process(
+        ["--keyring", tmp_path / "keyring", "init", "--scrypt-log2-n", log2_n], env={"KMSCLI_PASSPHRASE": PASSPHRASE}
+    )
+    line = assert_error(r, 2, "ValidationException")
+    assert "18" in line
+    assert not (tmp_path / "keyring").exists()
+
+
+def test_init_help_shows_the_usable_cost_range():
+    r = run_in_process(["init", "--help"])
+    assert r.status == 0
+    assert "10<=x<=18" in r.out.replace(" ", "")
+
+
+def test_the_python_api_refuses_an_unusable_cost_as_bad_input(tmp_path):
+    from kmscli.errors import ValidationException
+    from kmscli.keyring import Keyring
+
+    with pytest.raises(ValidationException):
+        Keyring.create(tmp_path / "keyring", PASSPHRASE.encode(), scrypt_log2_n=19)
+    assert not (tmp_path / "keyring").exists()

@@ -33,6 +33,11 @@ SCRYPT_P_RANGE = (1, 16)
 SCRYPT_MAX_MEMORY = 256 << 20  # bytes: 128 * r * N
 SALT_SIZE = 16
 
+
+def max_log2_n(r: int) -> int:
+    """The largest log2 N whose memory, 128 * r * N, the reader will accept (18 at r = 8)."""
+    return min(SCRYPT_LOG2_N_RANGE[1], (SCRYPT_MAX_MEMORY // (128 * r)).bit_length() - 1)
+
 # HKDF labels: each sub-key of the master key serves one purpose only.
 INTEGRITY_LABEL = b"kmscli v1 document integrity"
 

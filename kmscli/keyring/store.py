@@ -88,6 +88,13 @@ class Keyring:
         params = fmt.ScryptParams(
             scrypt_log2_n, fmt.SCRYPT_DEFAULT["r"], fmt.SCRYPT_DEFAULT["p"], os.urandom(fmt.SALT_SIZE)
         )
+        if not fmt.SCRYPT_LOG2_N_RANGE[0] <= scrypt_log2_n <= fmt.max_log2_n(params.r):
+            # Bad input, not a damaged file: a keyring this costly could never be unlocked.
+            from ..errors import ValidationException
+
+            raise ValidationException(
+                f"scrypt log2 N must be {fmt.SCRYPT_LOG2_N_RANGE[0]} to {fmt.max_log2_n(params.r)}"
+            )
         params.check()
         doc = {
             "format": fmt.KEYRING_KIND,
