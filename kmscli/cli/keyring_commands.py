@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..keyring import Keyring
-from ..keyring.format import SCRYPT_DEFAULT, SCRYPT_LOG2_N_RANGE
+from ..keyring.format import SCRYPT_DEFAULT, SCRYPT_LOG2_N_RANGE, max_log2_n
 from . import passphrase
 from .render import emit
 
@@ -17,7 +17,7 @@ from .render import emit
 )
 @click.option(
     "--scrypt-log2-n",
-    type=click.IntRange(*SCRYPT_LOG2_N_RANGE),
+    type=click.IntRange(SCRYPT_LOG2_N_RANGE[0], max_log2_n(SCRYPT_DEFAULT["r"])),
     default=SCRYPT_DEFAULT["log2_n"],
     show_default=True,
     help="scrypt cost as log2 N (memory 128*8*2^N bytes). Lower it only for tests and throwaway keyrings.",

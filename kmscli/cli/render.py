@@ -61,6 +61,16 @@ def emit(result, *, output: str, query: str | None = None) -> None:
         table(value)
 
 
+def emit_shell_export(name: str, value: str) -> None:
+    """A line for `eval`: `export NAME=VALUE` (VALUE must be shell-safe; callers ensure it)."""
+    click.echo(f"export {name}={value}")
+
+
+def notice(message: str) -> None:
+    """A diagnostic line on stderr, prefixed as every kmscli diagnostic is."""
+    click.echo(f"kmscli: {message}", err=True)
+
+
 # --- text: the AWS CLI's tab-separated rendering ---------------------------------------------
 
 

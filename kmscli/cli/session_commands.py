@@ -10,7 +10,7 @@ from ..keyring import session
 from ..keyring.format import SCRYPT_LOG2_N_RANGE
 from ..service import sessions
 from . import passphrase
-from .render import emit
+from .render import emit, emit_shell_export, notice
 
 @click.command()
 @click.option(
@@ -38,11 +38,11 @@ def unlock(obj, ttl):
     seconds = session.parse_ttl(ttl)  # bad input fails before the passphrase is asked
     result = sessions.unlock(obj.open_keyring(use_session=False), seconds)
     # The token is shell-safe by construction ([A-Za-z0-9._-]): no quoting needed.
-    click.echo(f"export KMSCLI_SESSION={result['SessionToken']}")
-    click.echo(f"kmscli: session started; it ends at {result['Expires']} or at `kmscli lock`", err=True)
+    emit_shell_export("KMSCLI_SESSION", result["SessionToken"])
+    notice(f"session started; it ends at {result['Expires']} or at `kmscli lock`")
     if sys.stdout.isatty():
         # Printed to a terminal, the line sets nothing: the shell must evaluate it.
-        click.echo('kmscli: hint: to use it, run: eval "$(kmscli unlock)"', err=True)
+        notice('hint: to use it, run: eval "$(kmscli unlock)"')
 
 @click.command()
 @click.pass_obj

@@ -116,9 +116,7 @@ def get_public_key(obj, key_id, out_path, key_format):
         from ..service.pem import to_pem
 
         data = to_pem(result) if key_format == "pem" else result["PublicKey"]
-        if out_path == "-" and key_format == "pem":
-            click.echo(data.decode("ascii"), nl=False)
-            return
+        # PEM is printable text, so write_output lets it reach a terminal; DER it refuses.
         write_output(out_path, data)
         if out_path == "-":
             return

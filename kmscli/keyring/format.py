@@ -33,6 +33,11 @@ SCRYPT_P_RANGE = (1, 16)
 SCRYPT_MAX_MEMORY = 256 << 20  # bytes: 128 * r * N
 SALT_SIZE = 16
 
+
+def max_log2_n(r: int) -> int:
+    """The largest log2 N whose memory, 128 * r * N, the reader will accept (18 at r = 8)."""
+    return min(SCRYPT_LOG2_N_RANGE[1], (SCRYPT_MAX_MEMORY // (128 * r)).bit_length() - 1)
+
 # HKDF labels: each sub-key of the master key serves one purpose only.
 INTEGRITY_LABEL = b"kmscli v1 document integrity"
 
@@ -96,9 +101,15 @@ def dump_toml(doc: dict) -> bytes:
 
 def canonical(value: object) -> bytes:
     """A byte encoding of plain data with exactly one spelling per value, for MACs and AAD."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_not_plain
+    ).encode("utf-8")
+
+
+def _not_plain(value: object):
+    # kmscli writes only strings, integers, tables and arrays; a TOML date or time can only
+    # come from a hand edit, and must be "damaged", not an internal error.
+    raise KeyringDamagedException(f"a keyring file holds a {type(value).__name__}, which kmscli never writes")
 
 
 def check_kind(doc: dict, kind: str, what: str) -> None:
@@ -110,6 +121,26 @@ def check_kind(doc: dict, kind: str, what: str) -> None:
             f"{what} has format version {version!r}; this kmscli reads version {FORMAT_VERSION}",
             hint="use the kmscli release that wrote this keyring",
         )
+
+
+KEY_METADATA_STRINGS = ("KeyId", "KeySpec", "KeyUsage", "Origin", "KeyState", "CreationDate")
+
+
+def check_key_document(doc: dict, key_id: str, what: str) -> None:
+    """The shape every reader of a key file relies on, checked once when it is read, so that
+    a hand-edited file is refused as damaged (even by commands that need no passphrase and
+    so cannot check its integrity tag) instead of failing somewhere later."""
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict) or meta.get("KeyId") != key_id:
+        raise KeyringDamagedException(f"{what} does not describe key {key_id}")
+    for field in KEY_METADATA_STRINGS:
+        if not isinstance(meta.get(field), str):
+            raise KeyringDamagedException(f"{what}: metadata {field} is missing or not text")
+    if not isinstance(meta.get("Description", ""), str):
+        raise KeyringDamagedException(f"{what}: metadata Description is not text")
+    materials = doc.get("materials", [])
+    if not isinstance(materials, list) or not all(isinstance(m, dict) for m in materials):
+        raise KeyringDamagedException(f"{what}: materials is not a list of tables")
 
 
 def master_key_aad(doc: dict) -> bytes:

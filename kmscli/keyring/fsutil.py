@@ -29,6 +29,28 @@ def make_private_dir(path: Path) -> None:
     os.chmod(path, DIR_MODE)  # mkdir's mode is filtered through the umask
 
 
+def make_parent_dirs(path: Path) -> None:
+    """Create the missing ancestors of ``path`` as 0700, whatever the umask.
+
+    ``Path.mkdir(parents=True)`` gives missing parents the umask's default mode (0777 under
+    umask 000), and anyone who can write to a parent can rename the keyring away and put
+    another in its place. The XDG base directory spec also asks for 0700. Ancestors that
+    already exist are not touched."""
+    missing = []
+    parent = Path(path).parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIR_MODE)
+        except FileExistsError:
+            continue  # made by someone else meanwhile: not ours to change
+        except OSError as e:
+            raise FileAccessException(f"cannot create {directory}: {e.strerror}") from None
+        os.chmod(directory, DIR_MODE)
+
+
 def check_private_dir(path: Path) -> None:
     """Refuse a directory that is a symlink, not ours, or writable by others.
 

@@ -30,6 +30,7 @@ from . import format as fmt
 from .fsutil import (
     atomic_write,
     check_private_dir,
+    make_parent_dirs,
     make_private_dir,
     read_file,
     remove_stale_temps,
@@ -93,6 +94,13 @@ class Keyring:
         params = fmt.ScryptParams(
             scrypt_log2_n, fmt.SCRYPT_DEFAULT["r"], fmt.SCRYPT_DEFAULT["p"], os.urandom(fmt.SALT_SIZE)
         )
+        if not fmt.SCRYPT_LOG2_N_RANGE[0] <= scrypt_log2_n <= fmt.max_log2_n(params.r):
+            # Bad input, not a damaged file: a keyring this costly could never be unlocked.
+            from ..errors import ValidationException
+
+            raise ValidationException(
+                f"scrypt log2 N must be {fmt.SCRYPT_LOG2_N_RANGE[0]} to {fmt.max_log2_n(params.r)}"
+            )
         params.check()
         doc = {
             "format": fmt.KEYRING_KIND,
@@ -104,7 +112,7 @@ class Keyring:
         }
         master = os.urandom(aead.KEY_SIZE)
         doc = cls._protect_master(doc, master, passphrase, params)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_parent_dirs(path)
         make_private_dir(path)
         check_private_dir(path)
         make_private_dir(path / fmt.KEYS_DIR)
@@ -293,11 +301,7 @@ class Keyring:
             raise NotFoundException(f"key '{key_id}' does not exist") from None
         doc = fmt.parse_toml(raw, what)
         fmt.check_kind(doc, fmt.KEY_KIND, what)
-        meta = doc.get("metadata")
-        if not isinstance(meta, dict) or meta.get("KeyId") != key_id:
-            raise KeyringDamagedException(f"{what} does not describe key {key_id}")
-        if not isinstance(doc.get("materials", []), list):
-            raise KeyringDamagedException(f"{what}: materials is not a list")
+        fmt.check_key_document(doc, key_id, what)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, what)
         return doc
