@@ -33,6 +33,7 @@ COMMANDS = {
     "get-public-key": "signing_commands:get_public_key",
     "generate-mac": "mac_commands:generate_mac",
     "verify-mac": "mac_commands:verify_mac",
+    "completion": "shell_commands:completion",
 }
 
 
@@ -53,6 +54,9 @@ class LazyGroup(click.Group):
 def _set_global(attribute):
     def callback(ctx, param, value):
         if value is not None and value is not False:
+            if ctx.resilient_parsing:  # tab completion: no CliContext; complete_key_ids reads it
+                ctx.meta[f"kmscli.{attribute}"] = value
+                return
             setattr(ctx.find_object(CliContext), attribute, value)
             if attribute == "keyring_path":
                 ctx.find_object(CliContext).keyring_path = Path(value)
