@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -55,7 +56,8 @@ def _completion_keyring_path(ctx: click.Context):
     from ..keyring import default_keyring_path
 
     typed = ctx.meta.get("kmscli.keyring_path") or ctx.find_root().params.get("keyring_path")
-    return Path(typed) if typed else default_keyring_path()
+    # The words arrive as typed: the shell has not expanded "~" yet, as it will when run.
+    return Path(os.path.expanduser(typed)) if typed else default_keyring_path()
 
 
 def _key_summary(keyring, key_id: str) -> str | None:
