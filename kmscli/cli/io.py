@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import secrets
 import sys
 
 import click
@@ -85,7 +84,7 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
     if source and source != "-" and _same_file(source, path):
         raise ValidationException(f"--out {path} is the input file; choose another output path")
     directory = os.path.dirname(os.path.abspath(path))
-    temp = os.path.join(directory, f".kmscli-{secrets.token_hex(6)}.tmp")
+    temp = os.path.join(directory, f".kmscli-{os.urandom(6).hex()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -17,7 +17,9 @@ from ..errors import (
     KmsError,
     ValidationException,
 )
-from .context import CliContext
+
+# CliContext (and with it the keyring store, tomllib and the AEAD) is imported when a command
+# runs, not here: `kmscli --version`, `--help` and tab completion never need it.
 
 # name -> "module:function". Commands are imported only when run (or listed for help,
 # completion and man pages), so `kmscli --version` pays for none of them.
@@ -57,6 +59,8 @@ def _set_global(attribute):
             if ctx.resilient_parsing:  # tab completion: no CliContext; complete_key_ids reads it
                 ctx.meta[f"kmscli.{attribute}"] = value
                 return
+            from .context import CliContext
+
             setattr(ctx.find_object(CliContext), attribute, value)
             if attribute == "keyring_path":
                 ctx.find_object(CliContext).keyring_path = Path(value)
@@ -139,6 +143,8 @@ def cli(ctx, keyring_path, passphrase_file, output, query, debug):
       kmscli init
       kmscli create-key --description backups
     """
+    from .context import CliContext
+
     ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
 
 

@@ -9,10 +9,8 @@ whenever the keyring is unlocked, so a file edited by hand is refused as damaged
 from __future__ import annotations
 
 import datetime as dt
-import hmac as _hmac
 import os
 import re
-import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +77,8 @@ class Keyring:
         scrypt_log2_n: int = fmt.SCRYPT_DEFAULT["log2_n"],
         clock=utc_now,
     ) -> "Keyring":
+        import uuid
+
         path = Path(path)
         if os.path.lexists(path / fmt.KEYRING_FILE):
             from ..errors import AlreadyExistsException
@@ -240,10 +240,14 @@ class Keyring:
         return kdf.hkdf_sha256(self.master_key, fmt.INTEGRITY_LABEL + self.keyring_id.encode())
 
     def _integrity_tag(self, doc: dict) -> str:
+        import hmac as _hmac  # here, not at the top: commands that never unlock do not pay for it
+
         body = {k: v for k, v in doc.items() if k != "integrity"}
         return fmt.b64e(_hmac.new(self._integrity_key(), fmt.canonical(body), "sha256").digest())
 
     def verify_document(self, doc: dict, what: str) -> None:
+        import hmac as _hmac
+
         tag = doc.get("integrity")
         if not isinstance(tag, str) or not _hmac.compare_digest(tag, self._integrity_tag(doc)):
             raise KeyringDamagedException(f"{what} was altered or damaged (integrity check failed)")
