@@ -294,7 +294,9 @@ def header(title: str, name_line: str) -> list[str]:
     ]
 
 
-def command_page(name: str, command: click.Command, ctx: click.Context) -> str:
+def command_page(name: str, command: click.Command, parent: click.Context) -> str:
+    # A context as kmscli gives the command (-h/--help comes from the group's settings).
+    ctx = click.Context(command, info_name=name, parent=parent)
     paragraphs, examples = split_help(command.help or "")
     params = visible_params(command, ctx)
     synopsis = [bold(PROG), "[" + italic("GLOBAL OPTIONS") + "]", bold(name)]
@@ -354,7 +356,8 @@ def _envvar_help(ctx: click.Context) -> dict[str, str]:
         if isinstance(getattr(param, "envvar", None), str):
             found[param.envvar] = " ".join((param.help or "").split())
     for name in cli.list_commands(ctx):
-        for param in visible_params(cli.get_command(ctx, name), ctx):
+        command = cli.get_command(ctx, name)
+        for param in visible_params(command, click.Context(command, info_name=name, parent=ctx)):
             if isinstance(getattr(param, "envvar", None), str):
                 found.setdefault(param.envvar, " ".join((param.help or "").split()))
     return found
@@ -366,7 +369,7 @@ def _envvar_help(ctx: click.Context) -> dict[str, str]:
 def generate() -> dict[str, str]:
     """{relative path: content} of every generated file."""
     files = {f"completions/{COMPLETION_FILES[shell]}": completion_script(shell) for shell in SHELLS}
-    ctx = click.Context(cli, info_name=PROG)
+    ctx = click.Context(cli, info_name=PROG, **cli.context_settings)
     files[f"man/{PROG}.1"] = main_page(ctx)
     for name in cli.list_commands(ctx):
         files[f"man/{PROG}-{name}.1"] = command_page(name, cli.get_command(ctx, name), ctx)
