@@ -39,7 +39,18 @@ COMMANDS = {
 }
 
 
+class _ReaderGone(Exception):
+    """Standard output's reader went away. Carries a BrokenPipeError past click, which would
+    otherwise turn it into a silent exit status 1 (our "the answer is no")."""
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
@@ -186,7 +197,7 @@ def main(argv=None) -> int:
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()))
         return ExitStatus.USAGE
-    except BrokenPipeError:
+    except (BrokenPipeError, _ReaderGone):
         # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
         _silence_stdout()
         return 141
