@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import crypto
-from ..crypto import aead, kdf
+from ..crypto import aead, kdf, mac
 from ..errors import (
     IncorrectPassphraseException,
     KeyringDamagedException,
@@ -240,16 +240,18 @@ class Keyring:
         return kdf.hkdf_sha256(self.master_key, fmt.INTEGRITY_LABEL + self.keyring_id.encode())
 
     def _integrity_tag(self, doc: dict) -> str:
-        import hmac as _hmac  # here, not at the top: commands that never unlock do not pay for it
-
         body = {k: v for k, v in doc.items() if k != "integrity"}
-        return fmt.b64e(_hmac.new(self._integrity_key(), fmt.canonical(body), "sha256").digest())
+        return fmt.b64e(mac.hmac_sha("SHA_256", self._integrity_key(), fmt.canonical(body)))
 
     def verify_document(self, doc: dict, what: str) -> None:
-        import hmac as _hmac
-
-        tag = doc.get("integrity")
-        if not isinstance(tag, str) or not _hmac.compare_digest(tag, self._integrity_tag(doc)):
+        # HMAC-SHA-256 through crypto.mac (cryptography's, constant-time verify), not the
+        # stdlib hmac: the same bytes, without loading hashlib's OpenSSL on every command.
+        body = {k: v for k, v in doc.items() if k != "integrity"}
+        try:
+            tag = fmt.b64d(doc.get("integrity"), "integrity tag")
+        except KeyringDamagedException:
+            tag = None
+        if tag is None or not mac.hmac_verify("SHA_256", self._integrity_key(), fmt.canonical(body), tag):
             raise KeyringDamagedException(f"{what} was altered or damaged (integrity check failed)")
 
     def _sealed_bytes(self, doc: dict) -> bytes:
