@@ -74,3 +74,24 @@ def test_list_keys_without_a_passphrase_still_lists_every_key(populated):
 def test_table_output_is_where_rich_comes_in(populated):
     names = imported_modules(["list-keys", "--output", "table"], populated)
     assert "rich" in names  # the one command path that draws
+
+
+def test_integrity_tags_are_the_stdlib_hmac_sha256_of_before(tmp_path):
+    """The integrity HMAC moved from the stdlib to crypto.mac for start-up time: the bytes
+    must be what existing keyrings carry, or they would all read as damaged."""
+    import hmac
+
+    from conftest import PASSPHRASE, make_keyring
+    from kmscli.keyring import Keyring
+    from kmscli.keyring import format as fmt
+
+    make_keyring(tmp_path / "keyring")
+    keyring = Keyring.open(tmp_path / "keyring", unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
+    doc = {"format": "x", "version": 1, "aliases": {"alias/a": {"TargetKeyId": "k"}}}
+    expected = fmt.b64e(hmac.new(keyring._integrity_key(), fmt.canonical(doc), "sha256").digest())
+    assert keyring._integrity_tag(doc) == expected
+    keyring.verify_document({**doc, "integrity": expected}, "doc")  # accepted
+    with pytest.raises(Exception, match="integrity check failed"):
+        keyring.verify_document({**doc, "integrity": expected[:-4] + "AAA="}, "doc")
+    with pytest.raises(Exception, match="integrity check failed"):
+        keyring.verify_document({**doc, "integrity": "not base64!"}, "doc")
