@@ -6,6 +6,7 @@
 #   bench/startup.sh                 # hyperfine if installed, else a Python timing loop
 #   RUNS=50 STRICT=1 bench/startup.sh   # STRICT=1: exit 1 when a target is missed
 #   PYTHON=/path/to/python bench/startup.sh
+#   TOOL="python loop" bench/startup.sh  # interleaved runs: fairer on a busy machine
 #
 # The encrypt is measured the cheapest way a script can run it: with a session
 # (eval "$(kmscli unlock)") when this kmscli has `unlock`, otherwise with KMSCLI_PASSPHRASE on
@@ -52,7 +53,7 @@ export BENCH_FLOOR="$PYTHON -c 'import click, cryptography.hazmat.primitives.cip
 export BENCH_VERSION="kmscli --version"
 export BENCH_LIST="kmscli list-keys"
 export BENCH_ENCRYPT="kmscli encrypt --key-id $key --plaintext hello"
-export BENCH_ENCRYPT_MODE="$encrypt_mode" BENCH_RUNS="$RUNS" BENCH_WORK="$work" BENCH_STRICT="${STRICT:-0}"
+export BENCH_TOOL="${TOOL:-}" BENCH_ENCRYPT_MODE="$encrypt_mode" BENCH_RUNS="$RUNS" BENCH_WORK="$work" BENCH_STRICT="${STRICT:-0}"
 
 # Each command must succeed before it is timed: a fast failure is not a fast command.
 for var in BENCH_VERSION BENCH_LIST BENCH_ENCRYPT; do
@@ -96,7 +97,7 @@ def with_python():
             times[k].append(time.perf_counter() - t)
     return {k: (statistics.mean(v), statistics.stdev(v), statistics.median(v), min(v)) for k, v in times.items()}
 
-tool = "hyperfine" if shutil.which("hyperfine") else "python loop"
+tool = os.environ.get("BENCH_TOOL") or ("hyperfine" if shutil.which("hyperfine") else "python loop")
 stats = with_hyperfine() if tool == "hyperfine" else with_python()
 floor, floor_min = stats["floor"][2], stats["floor"][3]
 print(f"kmscli start-up ({tool}, {runs} runs each; verdict on the median ratio, target <= {TARGET}x the floor)")
