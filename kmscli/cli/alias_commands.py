@@ -11,8 +11,10 @@ from .render import emit
 alias_name_option = click.option(
     "--alias-name", required=True, metavar="alias/NAME", help="alias/ then letters, digits, / _ - : (at most 256 characters)."
 )
-target_option = click.option(
-    "--target-key-id", required=True, metavar="KEY", help="Key id or key ARN of the key the alias names (not another alias)."
+target_option = key_id_option(
+    name="--target-key-id",
+    dest="target_key_id",
+    help_="Key id or key ARN of the key the alias names (not another alias).",
 )
 
 

@@ -16,16 +16,16 @@ _algorithm = choice(specs.ENCRYPTION_ALGORITHMS)
 @click.command("re-encrypt")
 @click.option("--ciphertext-blob", metavar="BASE64", help="The ciphertext, base64 (or fileb://PATH).")
 @in_option("Read the raw ciphertext from FILE (- for standard input).")
-@click.option(
-    "--source-key-id",
-    metavar="KEY",
-    help="The key that encrypted it (optional for symmetric ciphertexts, which name their key).",
+@key_id_option(
+    required=False,
+    name="--source-key-id",
+    dest="source_key_id",
+    help_="The key that encrypted it (optional for symmetric ciphertexts, which name their key).",
 )
-@click.option(
-    "--destination-key-id",
-    metavar="KEY",
-    required=True,
-    help="The key to encrypt under: key id, key ARN, alias name or alias ARN.",
+@key_id_option(
+    name="--destination-key-id",
+    dest="destination_key_id",
+    help_="The key to encrypt under: key id, key ARN, alias name or alias ARN.",
 )
 @encryption_context_option("--source-encryption-context", "source_context")
 @encryption_context_option("--destination-encryption-context", "destination_context")

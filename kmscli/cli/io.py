@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import secrets
 import stat
 import sys
 
@@ -95,7 +94,7 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
             raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
         return
     directory = os.path.dirname(os.path.abspath(path))
-    temp = os.path.join(directory, f".kmscli-{secrets.token_hex(6)}.tmp")
+    temp = os.path.join(directory, f".kmscli-{os.urandom(6).hex()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -17,7 +17,9 @@ from ..errors import (
     KmsError,
     ValidationException,
 )
-from .context import CliContext
+
+# CliContext (and with it the keyring store, tomllib and the AEAD) is imported when a command
+# runs, not here: `kmscli --version`, `--help` and tab completion never need it.
 
 # name -> "module:function". Commands are imported only when run (or listed for help,
 # completion and man pages), so `kmscli --version` pays for none of them.
@@ -63,10 +65,22 @@ COMMANDS = {
     "generate-data-key-pair": "envelope_commands:generate_data_key_pair",
     "generate-data-key-pair-without-plaintext": "envelope_commands:generate_data_key_pair_without_plaintext",
     "generate-random": "envelope_commands:generate_random",
+    "completion": "shell_commands:completion",
 }
 
 
+class _ReaderGone(Exception):
+    """Standard output's reader went away. Carries a BrokenPipeError past click, which would
+    otherwise turn it into a silent exit status 1 (our "the answer is no")."""
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
@@ -83,6 +97,11 @@ class LazyGroup(click.Group):
 def _set_global(attribute):
     def callback(ctx, param, value):
         if value is not None and value is not False:
+            if ctx.resilient_parsing:  # tab completion: no CliContext; complete_key_ids reads it
+                ctx.meta[f"kmscli.{attribute}"] = value
+                return
+            from .context import CliContext
+
             setattr(ctx.find_object(CliContext), attribute, value)
             if attribute == "keyring_path":
                 ctx.find_object(CliContext).keyring_path = Path(value)
@@ -165,6 +184,8 @@ def cli(ctx, keyring_path, passphrase_file, output, query, debug):
       kmscli init
       kmscli create-key --description backups
     """
+    from .context import CliContext
+
     ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
 
 
@@ -206,7 +227,7 @@ def main(argv=None) -> int:
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()))
         return ExitStatus.USAGE
-    except BrokenPipeError:
+    except (BrokenPipeError, _ReaderGone):
         # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
         _silence_stdout()
         return 141

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -10,14 +11,61 @@ from .. import specs
 from ..errors import ValidationException
 
 
-def key_id_option(required: bool = True, name: str = "--key-id", help_: str | None = None):
+def key_id_option(
+    required: bool = True, name: str = "--key-id", help_: str | None = None, dest: str = "key_id"
+):
     return click.option(
         name,
-        "key_id",
+        dest,
         required=required,
         metavar="KEY",
         help=help_ or "Key id, key ARN, alias name (alias/NAME) or alias ARN.",
+        shell_complete=complete_key_ids,
     )
+
+
+def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Tab completion of key ids and alias names, read from the keyring's clear metadata.
+
+    Runs while the user presses Tab, so it must never ask for a passphrase, print or raise:
+    any problem (no keyring, a damaged file) just means no candidates."""
+    from click.shell_completion import CompletionItem
+
+    try:
+        from ..keyring import Keyring
+
+        keyring = Keyring.open(_completion_keyring_path(ctx))  # no unlocker: it cannot prompt
+        items = []
+        for name, alias in sorted(keyring.load_aliases().items()):
+            if name.startswith(incomplete):
+                target = alias.get("TargetKeyId", "") if isinstance(alias, dict) else ""
+                items.append(CompletionItem(name, help=f"alias of {target}" if target else None))
+        for key_id in keyring.key_ids():
+            if key_id.startswith(incomplete):
+                items.append(CompletionItem(key_id, help=_key_summary(keyring, key_id)))
+        return items
+    except Exception:  # noqa: BLE001 - completion shows nothing rather than an error
+        return []
+
+
+def _completion_keyring_path(ctx: click.Context):
+    """--keyring as typed so far (before or after the command name), else KMSCLI_KEYRING,
+    else the default: the same keyring the completed command will use."""
+    from pathlib import Path
+
+    from ..keyring import default_keyring_path
+
+    typed = ctx.meta.get("kmscli.keyring_path") or ctx.find_root().params.get("keyring_path")
+    # The words arrive as typed: the shell has not expanded "~" yet, as it will when run.
+    return Path(os.path.expanduser(typed)) if typed else default_keyring_path()
+
+
+def _key_summary(keyring, key_id: str) -> str | None:
+    try:
+        meta = keyring.load_key(key_id, verify=False)["metadata"]
+    except Exception:  # noqa: BLE001 - a damaged key still completes, without a summary
+        return None
+    return " ".join(str(meta.get(k) or "") for k in ("KeySpec", "KeyState", "Description")).strip() or None
 
 
 def in_option(help_: str = "Read the input from FILE (- for standard input)."):

@@ -66,6 +66,11 @@ def emit_shell_export(name: str, value: str) -> None:
     click.echo(f"export {name}={value}")
 
 
+def emit_script(text: str) -> None:
+    """Text that is itself the result (a completion script), printed as is."""
+    click.echo(text, nl=False)
+
+
 def notice(message: str) -> None:
     """A diagnostic line on stderr, prefixed as every kmscli diagnostic is."""
     click.echo(f"kmscli: {message}", err=True)
@@ -114,7 +119,10 @@ def table(value) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=not _colour_allowed(), highlight=False, soft_wrap=False)
+    # NO_COLOR (or no terminal): no escape sequences at all, not even bold, so the table
+    # reads the same in a log, a pipe or a screen reader.
+    plain = not _colour_allowed()
+    console = Console(no_color=plain, color_system=None if plain else "auto", highlight=False, soft_wrap=False)
     rows = _rows_of(value)
     if rows is not None:
         title, items = rows

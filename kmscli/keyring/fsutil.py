@@ -8,7 +8,6 @@ full disk leaves either the old file or the new one, never a mix (age and sqlite
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -91,7 +90,7 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
 
     Nothing is left behind on failure: the temp file is removed and the old file stands."""
     directory = path.parent
-    temp = directory / f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(6)}"
+    temp = directory / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     except OSError as e:

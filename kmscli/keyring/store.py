@@ -9,16 +9,14 @@ whenever the keyring is unlocked, so a file edited by hand is refused as damaged
 from __future__ import annotations
 
 import datetime as dt
-import hmac as _hmac
 import os
 import re
-import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 from .. import crypto
-from ..crypto import aead, kdf
+from ..crypto import aead, kdf, mac
 from ..errors import (
     IncorrectPassphraseException,
     KeyringDamagedException,
@@ -86,6 +84,8 @@ class Keyring:
         scrypt_log2_n: int = fmt.SCRYPT_DEFAULT["log2_n"],
         clock=utc_now,
     ) -> "Keyring":
+        import uuid
+
         path = Path(path)
         if os.path.lexists(path / fmt.KEYRING_FILE):
             from ..errors import AlreadyExistsException
@@ -262,11 +262,17 @@ class Keyring:
 
     def _integrity_tag(self, doc: dict) -> str:
         body = {k: v for k, v in doc.items() if k != "integrity"}
-        return fmt.b64e(_hmac.new(self._integrity_key(), fmt.canonical(body), "sha256").digest())
+        return fmt.b64e(mac.hmac_sha("SHA_256", self._integrity_key(), fmt.canonical(body)))
 
     def verify_document(self, doc: dict, what: str) -> None:
-        tag = doc.get("integrity")
-        if not isinstance(tag, str) or not _hmac.compare_digest(tag, self._integrity_tag(doc)):
+        # HMAC-SHA-256 through crypto.mac (cryptography's, constant-time verify), not the
+        # stdlib hmac: the same bytes, without loading hashlib's OpenSSL on every command.
+        body = {k: v for k, v in doc.items() if k != "integrity"}
+        try:
+            tag = fmt.b64d(doc.get("integrity"), "integrity tag")
+        except KeyringDamagedException:
+            tag = None
+        if tag is None or not mac.hmac_verify("SHA_256", self._integrity_key(), fmt.canonical(body), tag):
             raise KeyringDamagedException(f"{what} was altered or damaged (integrity check failed)")
 
     def _sealed_bytes(self, doc: dict) -> bytes:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import secrets
-import uuid
 
 from .. import specs
-from ..crypto import asymmetric
 from ..errors import (
     DisabledException,
     InvalidKeyUsageException,
@@ -149,6 +146,8 @@ def create_key(
     from .tags import check_tags  # the tag rules live with the tag operations
 
     check_tags(tags)
+    import uuid
+
     key_id = str(uuid.uuid4())
     now = keyring.clock().isoformat(timespec="seconds")
     meta = {
@@ -177,6 +176,8 @@ def create_key(
 def generate_material(spec: specs.KeySpec) -> bytes:
     if spec.family in ("SYMMETRIC", "HMAC"):
         return os.urandom(spec.size)
+    from ..crypto import asymmetric  # imported only for asymmetric keys: list-keys never pays for it
+
     return asymmetric.generate_private_key(spec)
 
 
@@ -184,9 +185,10 @@ def new_material_entry(
     keyring: Keyring, meta: dict, spec: specs.KeySpec, material: bytes, now: str, material_id: str | None = None
 ) -> dict:
     """A wrapped material entry, with its public key in the clear for asymmetric specs."""
-    entry = keyring.wrap_material(meta, material_id or secrets.token_hex(32), material)
+    entry = keyring.wrap_material(meta, material_id or os.urandom(32).hex(), material)
     entry["CreationDate"] = now
     if spec.asymmetric:
+        from ..crypto import asymmetric
         from ..keyring.format import b64e
 
         entry["PublicKey"] = b64e(asymmetric.public_key_der(material))
