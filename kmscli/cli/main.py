@@ -33,6 +33,8 @@ COMMANDS = {
     "get-public-key": "signing_commands:get_public_key",
     "generate-mac": "mac_commands:generate_mac",
     "verify-mac": "mac_commands:verify_mac",
+    "encrypt-file": "file_commands:encrypt_file",
+    "decrypt-file": "file_commands:decrypt_file",
 }
 
 
