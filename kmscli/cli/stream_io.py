@@ -180,3 +180,20 @@ def _catch_sigterm():
 def _restore_sigterm(previous) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
+
+
+class Prefixed:
+    """A binary stream whose first bytes were already read: ``head``, then the rest."""
+
+    def __init__(self, head: bytes, rest):
+        self.head = head
+        self.rest = rest
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n is None or n < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:n], self.head[n:]
+            return data
+        return self.rest.read(n)
