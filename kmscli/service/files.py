@@ -170,6 +170,8 @@ def decrypt_file(
     If this raises after some writes, the output is incomplete and must be discarded. Every
     failure after the key is found is the one opaque InvalidCiphertextException."""
     header = fileformat.read_header(source)
+    if progress:
+        progress(len(header.raw))
     if key_id is not None:
         wanted = resolve_key_id(keyring, key_id)
         if wanted != header.key_id:
