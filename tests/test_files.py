@@ -451,3 +451,38 @@ def test_public_key_and_key_id_are_exclusive(ring, rsa_pem, tmp_path):
         env=NO_KEYRING,
     )
     assert r.status == 2 and not (tmp_path / "o").exists()
+
+
+def test_sigterm_removes_the_temp_file(ring, tmp_path):
+    """kill (SIGTERM) while the output is half written: nothing is left behind."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    env = {**os.environ, **ring.env, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "out.kms"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "kmscli", "encrypt-file", "--key-id", ring.sym, "--in", "-", "--out", out],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        p.stdin.write(os.urandom(CHUNK + 1))  # the header is written; it waits for the rest
+        p.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not leftovers(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert leftovers(tmp_path), "the temp file never appeared"
+        p.terminate()
+        status = p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.stdin.close()
+    assert status == 130
+    assert leftovers(tmp_path) == [] and not out.exists()
+    assert p.stdout.read() == b""
