@@ -39,47 +39,64 @@ KEY=$(kmscli create-key --description bench --output text --query KeyMetadata.Ke
 RSA_KEY=$(kmscli create-key --key-spec RSA_2048 --description bench --output text --query KeyMetadata.KeyId)
 kmscli get-public-key --key-id "$RSA_KEY" --out "$DIR/rsa.pem" >/dev/null
 
-# run NAME OUTPUT COMMAND...: RUNS timed runs; prints one line with the median wall time.
-run() {
-  local name="$1" out="$2"; shift 2
-  local walls=() peaks=() i
-  for ((i = 0; i < RUNS; i++)); do
-    rm -f "$out"; sync; sleep 1
-    /usr/bin/time -v -o "$DIR/time.txt" "$@" >/dev/null
-    walls+=("$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (j = 1; j <= n; j++) s = s * 60 + t[j]; print s}' "$DIR/time.txt")")
-    peaks+=("$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time.txt")")
-  done
-  local wall peak
-  wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-  peak=$(printf '%s\n' "${peaks[@]}" | sort -g | tail -1)
-  printf '%-22s %9.2f s %10.0f MiB/s %9.1f MiB   (runs: %s)\n' "$name" "$wall" \
-    "$(awk -v b="$BYTES" -v w="$wall" 'BEGIN {print (w > 0 ? b / 1048576 / w : 0)}')" \
-    "$(awk -v k="$peak" 'BEGIN {print k / 1024}')" "${walls[*]}"
-  echo "$name $wall" >> "$DIR/walls"
-}
-
-printf '%-22s %11s %16s %13s\n' "tool ($SIZE, $BYTES B)" "wall" "throughput" "peak RSS"
-run "cp" "$DIR/copy" cp "$DIR/input" "$DIR/copy"
-run "cp + fsync" "$DIR/copy" sh -c 'cp "$1" "$2" && sync "$2"' sh "$DIR/input" "$DIR/copy"
-run "kmscli encrypt-file" "$DIR/input.kms" "$PYTHON" -m kmscli encrypt-file --quiet --key-id "$KEY" --in "$DIR/input" --out "$DIR/input.kms"
-run "kmscli decrypt-file" "$DIR/output" "$PYTHON" -m kmscli decrypt-file --quiet --in "$DIR/input.kms" --out "$DIR/output"
-cmp -s "$DIR/input" "$DIR/output" || { echo "bench: the round trip differs!" >&2; exit 1; }
-rm -f "$DIR/output"
-run "encrypt --public-key" "$DIR/input.rsa.kms" "$PYTHON" -m kmscli encrypt-file --quiet --public-key "$DIR/rsa.pem" --in "$DIR/input" --out "$DIR/input.rsa.kms"
-rm -f "$DIR/input.rsa.kms"
+# The tools run in rounds (cp, cp + fsync, encrypt, decrypt, ..., then again), so that each
+# sees the same moments of a shared machine; per tool the median and the best wall time of
+# RUNS runs are shown, and the largest peak memory.
+AGE=""
 if command -v age >/dev/null && command -v age-keygen >/dev/null; then
   age-keygen -o "$DIR/age-identity" 2>/dev/null
-  run "age -r (X25519)" "$DIR/input.age" age -r "$(age-keygen -y "$DIR/age-identity")" -o "$DIR/input.age" "$DIR/input"
-else
-  echo "age                    not installed (apt-get install age)"
+  AGE="$(age-keygen -y "$DIR/age-identity")"
 fi
 
-enc=$(awk '/^kmscli encrypt-file/ {print $NF}' "$DIR/walls")
-cpw=$(awk '$1 == "cp" && NF == 2 {print $2}' "$DIR/walls")
-syncw=$(awk '/^cp \+ fsync/ {print $NF}' "$DIR/walls")
-agew=$(awk '/^age/ {print $NF}' "$DIR/walls")
-awk -v e="$enc" -v c="$cpw" -v s="$syncw" -v a="${agew:-0}" 'BEGIN {
-  printf "encrypt-file / cp: %.2fx   encrypt-file / (cp + fsync): %.2fx", e / c, e / s
-  if (a > 0) printf "   encrypt-file / age: %.2fx", e / a
+# once NAME OUTPUT COMMAND...: one timed run, appended to $DIR/runs as "NAME|wall|peak KiB".
+once() {
+  local name="$1" out="$2"; shift 2
+  rm -f "$out"; sync; sleep 1
+  /usr/bin/time -v -o "$DIR/time.txt" "$@" >/dev/null
+  local wall peak
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (j = 1; j <= n; j++) s = s * 60 + t[j]; print s}' "$DIR/time.txt")
+  peak=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time.txt")
+  echo "$name|$wall|$peak" >> "$DIR/runs"
+}
+
+NAMES=("cp" "cp + fsync" "kmscli encrypt-file" "kmscli decrypt-file" "encrypt --public-key")
+[ -n "$AGE" ] && NAMES+=("age -r (X25519)")
+: > "$DIR/runs"
+for ((round = 1; round <= RUNS; round++)); do
+  echo "bench: round $round of $RUNS ..." >&2
+  once "cp" "$DIR/copy" cp "$DIR/input" "$DIR/copy"
+  once "cp + fsync" "$DIR/copy" sh -c 'cp "$1" "$2" && sync "$2"' sh "$DIR/input" "$DIR/copy"
+  rm -f "$DIR/copy"
+  once "kmscli encrypt-file" "$DIR/input.kms" "$PYTHON" -m kmscli encrypt-file --quiet --key-id "$KEY" --in "$DIR/input" --out "$DIR/input.kms"
+  once "kmscli decrypt-file" "$DIR/output" "$PYTHON" -m kmscli decrypt-file --quiet --in "$DIR/input.kms" --out "$DIR/output"
+  cmp -s "$DIR/input" "$DIR/output" || { echo "bench: the round trip differs!" >&2; exit 1; }
+  rm -f "$DIR/output" "$DIR/input.kms"
+  once "encrypt --public-key" "$DIR/input.rsa.kms" "$PYTHON" -m kmscli encrypt-file --quiet --public-key "$DIR/rsa.pem" --in "$DIR/input" --out "$DIR/input.rsa.kms"
+  rm -f "$DIR/input.rsa.kms"
+  if [ -n "$AGE" ]; then
+    once "age -r (X25519)" "$DIR/input.age" age -r "$AGE" -o "$DIR/input.age" "$DIR/input"
+    rm -f "$DIR/input.age"
+  fi
+done
+
+printf '%-22s %9s %9s %14s %11s   %s\n' "$SIZE ($BYTES B)" "median" "best" "throughput" "peak RSS" "all runs (s)"
+for name in "${NAMES[@]}"; do
+  awk -F'|' -v name="$name" -v bytes="$BYTES" '
+    $1 == name { w[++n] = $2; if ($3 > peak) peak = $3; all = all " " $2 }
+    END {
+      # insertion sort: n is small
+      for (i = 2; i <= n; i++) { v = w[i]; j = i - 1; while (j > 0 && w[j] > v) { w[j + 1] = w[j]; j-- } w[j + 1] = v }
+      median = w[int((n + 1) / 2)]
+      printf "%-22s %7.2f s %7.2f s %8.0f MiB/s %7.1f MiB  %s\n", name, median, w[1], bytes / 1048576 / median, peak / 1024, all
+      print name "|" median "|" w[1] > "/dev/stderr"
+    }' "$DIR/runs" 2>> "$DIR/summary"
+done
+if [ -z "$AGE" ]; then
+  echo "age                    not installed (apt-get install age)"
+fi
+awk -F'|' '{m[$1] = $2; b[$1] = $3} END {
+  e = "kmscli encrypt-file"
+  printf "encrypt-file vs cp: %.2fx (median) %.2fx (best);  vs cp + fsync: %.2fx (median) %.2fx (best)", m[e] / m["cp"], b[e] / b["cp"], m[e] / m["cp + fsync"], b[e] / b["cp + fsync"]
+  if (("age -r (X25519)") in m) printf ";  vs age: %.2fx (median) %.2fx (best)", m[e] / m["age -r (X25519)"], b[e] / b["age -r (X25519)"]
   printf "\n"
-}'
+}' "$DIR/summary"

@@ -24,7 +24,8 @@ message_type_option = click.option(
     type=message_type_choice,
     default="RAW",
     show_default=True,
-    help="RAW: the message itself (1-4096 bytes). DIGEST: its hash, signed as is.",
+    help="RAW: the message itself (--message: 1-4096 bytes; --in FILE: any size, larger ones "
+    "signed as their streamed digest). DIGEST: its hash, signed as is.",
 )
 signing_algorithm_option = click.option(
     "--signing-algorithm",
