@@ -486,3 +486,36 @@ def test_sigterm_removes_the_temp_file(ring, tmp_path):
     assert status == 130
     assert leftovers(tmp_path) == [] and not out.exists()
     assert p.stdout.read() == b""
+
+
+def test_decrypt_to_a_terminal_shows_text_and_refuses_binary(ring, tmp_path):
+    text = encrypt(ring, tmp_path, "héllo, wörld\n".encode() * 10, name="text")
+    (tmp_path / "text.kms").write_bytes(text)
+    status, _, tty = _pty_run(["decrypt-file", "--in", tmp_path / "text.kms", "--out", "-"], ring.env, stdout_tty=True, stderr_tty=False)
+    assert status == 0
+    assert "héllo, wörld" in tty
+    binary = encrypt(ring, tmp_path, b"\x1b[2J\x00\xff", name="bin")
+    (tmp_path / "bin.kms").write_bytes(binary)
+    status, _, tty = _pty_run(["decrypt-file", "--in", tmp_path / "bin.kms", "--out", "-"], ring.env, stdout_tty=True, stderr_tty=False)
+    assert status == 2
+    assert "\x1b[2J" not in tty
+
+
+def test_rich_is_not_imported_without_a_progress_bar(ring, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    (tmp_path / "in").write_bytes(os.urandom(1000))
+    code = (
+        "import sys; from kmscli.cli.main import main; "
+        f"status = main(['encrypt-file', '--key-id', '{ring.sym}', '--in', sys.argv[1], '--out', sys.argv[2]]); "
+        "print(status, 'rich' in sys.modules, file=sys.stderr)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, tmp_path / "in", tmp_path / "out"],
+        capture_output=True,
+        env={**os.environ, **ring.env, "PYTHONPATH": str(ROOT)},
+    )
+    assert p.stderr.decode().strip() == "0 False"
