@@ -519,3 +519,37 @@ def test_rich_is_not_imported_without_a_progress_bar(ring, tmp_path):
         env={**os.environ, **ring.env, "PYTHONPATH": str(ROOT)},
     )
     assert p.stderr.decode().strip() == "0 False"
+
+
+def _peak_rss_mib(ring, args, stdout=None) -> float:
+    """Peak resident memory of one kmscli run, measured inside that process."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = (
+        "import sys, resource; from kmscli.cli.main import main; status = main(sys.argv[1:]); "
+        "sys.stdout.flush(); "
+        "print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **ring.env, "PYTHONPATH": str(ROOT)},
+    )
+    status, peak_kib = p.stderr.decode().split()[-2:]
+    assert status == "0", p.stderr
+    return int(peak_kib) / 1024
+
+
+def test_memory_stays_constant_whatever_the_size(ring, tmp_path):
+    small, big = tmp_path / "small", tmp_path / "big"
+    small.write_bytes(b"x")
+    with open(big, "wb") as f:
+        f.truncate(256 << 20)  # sparse: cheap to make and to read
+    base = _peak_rss_mib(ring, ["encrypt-file", "--key-id", ring.sym, "--in", small, "--out", "-"])
+    peak = _peak_rss_mib(ring, ["encrypt-file", "--key-id", ring.sym, "--in", big, "--out", "-"])
+    assert peak < 64
+    assert peak - base < 8  # three 1 MiB buffers and change, not the input
