@@ -124,8 +124,8 @@ def test_raw_output_goes_through_the_one_guarded_writer():
     so a new command cannot send binary to a terminal by writing around it."""
     offenders = []
     for path in sorted((ROOT / "kmscli").rglob("*.py")):
-        if path.relative_to(ROOT).as_posix() == "kmscli/cli/io.py":
-            continue
+        if path.relative_to(ROOT).as_posix() in ("kmscli/cli/io.py", "kmscli/cli/stream_io.py"):
+            continue  # the two guarded writers: whole results, and streamed files
         text = path.read_text(encoding="utf-8")
         if re.search(r"stdout\.buffer|sys\.__stdout__|os\.write\(\s*1\b|fdopen\(\s*1\b", text):
             offenders.append(path.relative_to(ROOT).as_posix())

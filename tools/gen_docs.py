@@ -346,7 +346,7 @@ def main_page(ctx: click.Context) -> str:
     lines += files_lines()
     lines += examples_lines(examples)
     see_also = [f"{bold(PROG + '-' + n)}(1)" for n in cli.list_commands(ctx)]
-    lines += [".SH SEE ALSO", ",\n".join(see_also)]
+    lines += [".SH SEE ALSO", ".ad l", ",\n".join(see_also), ".ad"]  # long names: no justification
     return "\n".join(lines) + "\n"
 
 

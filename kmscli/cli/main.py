@@ -66,6 +66,8 @@ COMMANDS = {
     "generate-data-key-pair-without-plaintext": "envelope_commands:generate_data_key_pair_without_plaintext",
     "generate-random": "envelope_commands:generate_random",
     "completion": "shell_commands:completion",
+    "encrypt-file": "file_commands:encrypt_file",
+    "decrypt-file": "file_commands:decrypt_file",
 }
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -175,3 +176,41 @@ def _cell(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
     return _scalar(value) if value is not None else ""
+
+
+# --- progress: a bar on standard error for long streamed operations, and nothing otherwise --
+
+# Below this a run is over before a bar would tell anyone anything.
+PROGRESS_THRESHOLD = 32 << 20
+
+
+def progress_wanted(total: int | None, *, quiet: bool) -> bool:
+    return not quiet and total is not None and total >= PROGRESS_THRESHOLD and sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(total: int | None, description: str, *, quiet: bool):
+    """Yields a callable taking a byte count to advance by, or None when no bar is drawn."""
+    if not progress_wanted(total, quiet=quiet):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn("kmscli: {task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
 from .. import specs
-from ..service import signing
-from .io import blob_in, data_in, deliver, write_output
+from ..errors import FileAccessException
+from ..service import file_signing, signing
+from .io import blob_in, data_in, deliver, read_source, write_output
 from .options import in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
 from .render import emit
+from .stream_io import Prefixed, open_input
+
+PEM_LIMIT = 64 << 10
 
 message_option = click.option(
     "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (or fileb://PATH)."
@@ -18,11 +24,16 @@ message_type_option = click.option(
     type=message_type_choice,
     default="RAW",
     show_default=True,
-    help="RAW: the message itself (1-4096 bytes). DIGEST: its hash, signed as is "
+    help="RAW: the message itself (--message: 1-4096 bytes; --in FILE: any size, larger ones "
+    "signed as their streamed digest). DIGEST: its hash, signed as is "
     "(ED25519_PH_SHA_512: a 64-byte SHA-512 digest, hashed once more by Ed25519ph). "
     "EXTERNAL_MU: ML-DSA's 64-byte mu (FIPS 204).",
 )
-signing_algorithm_option = click.option("--signing-algorithm", type=signing_algorithm_choice, required=True)
+signing_algorithm_option = click.option(
+    "--signing-algorithm",
+    type=signing_algorithm_choice,
+    help="Required, except for verify --public-key when the key file lists one algorithm.",
+)
 
 # The largest input either message type can be: a RAW message.
 MESSAGE_LIMIT = specs.MESSAGE_MAX
@@ -31,47 +42,74 @@ MESSAGE_LIMIT = specs.MESSAGE_MAX
 @click.command()
 @key_id_option()
 @message_option
-@in_option("Read the message from FILE (- for standard input).")
+@in_option("Read the message from FILE (- for standard input), of any size: see below.")
 @message_type_option
 @signing_algorithm_option
 @out_option("signature")
 @click.pass_obj
 def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_path):
-    """Sign a message or a digest with an asymmetric SIGN_VERIFY key.
+    """Sign a message, a file of any size, or a digest with an asymmetric SIGN_VERIFY key.
 
     Signatures are what AWS KMS returns (PKCS #1 for RSA, DER for ECDSA), so openssl
     verifies them with the key that get-public-key exports.
 
+    --message keeps AWS's 4096-byte limit for RAW messages. A file given with --in that is
+    larger than 4096 bytes is hashed as a stream and its digest signed (RSASSA_* and ECDSA_*
+    only); the result says "MessageType": "DIGEST" and shows the digest. The signature is the
+    same one openssl dgst -sign makes over the whole file.
+
     \b
     Example:
-      kmscli sign --key-id alias/releases --in notes.txt \\
-          --signing-algorithm ECDSA_SHA_256 --out notes.sig
+      kmscli sign --key-id alias/releases --in release.tar.gz \\
+          --signing-algorithm ECDSA_SHA_256 --out release.tar.gz.sig
     """
-    data = data_in(text=message, path=in_path, limit=MESSAGE_LIMIT, what="the message", option="--message")
-    result = signing.sign(
-        obj.open_keyring(), key_id, data, signing_algorithm=signing_algorithm, message_type=message_type
-    )
+    if signing_algorithm is None:
+        raise click.UsageError("Missing option '--signing-algorithm'.")
+    with message_source(message, in_path, message_type) as (data, stream):
+        keyring = obj.open_keyring()
+        if stream is not None:
+            result = file_signing.sign_stream(keyring, key_id, stream, signing_algorithm=signing_algorithm)
+        else:
+            result = signing.sign(
+                keyring, key_id, data, signing_algorithm=signing_algorithm, message_type=message_type
+            )
     deliver(obj, result, "Signature", out_path, source=in_path)
 
 
 @click.command()
-@key_id_option()
+@key_id_option(required=False, help_="The key: key id, key ARN, alias name or alias ARN.")
+@click.option(
+    "--public-key",
+    "public_key_path",
+    metavar="FILE",
+    help="Verify offline with the public key in FILE (from get-public-key --out): no keyring, no passphrase.",
+)
 @message_option
-@in_option("Read the message from FILE (- for standard input).")
+@in_option("Read the message from FILE (- for standard input), of any size.")
 @message_type_option
 @signing_algorithm_option
 @click.option("--signature", "signature_b64", metavar="BASE64", help="The signature, base64 (or fileb://PATH).")
 @click.option("--signature-file", metavar="FILE", help="Read the raw signature from FILE.")
 @click.pass_obj
-def verify(obj, key_id, message, in_path, message_type, signing_algorithm, signature_b64, signature_file):
+def verify(obj, key_id, public_key_path, message, in_path, message_type, signing_algorithm, signature_b64, signature_file):
     """Check a signature. Exit status 1 when it is not valid.
+
+    With --public-key FILE the keyring is never opened: the file that get-public-key --out
+    wrote is enough, and its configuration names the signing algorithm when it lists only
+    one. A file given with --in larger than 4096 bytes is verified over its streamed digest,
+    as sign does.
 
     \b
     Example:
-      kmscli verify --key-id alias/releases --in notes.txt \\
-          --signing-algorithm ECDSA_SHA_256 --signature-file notes.sig
+      kmscli verify --key-id alias/releases --in release.tar.gz \\
+          --signing-algorithm ECDSA_SHA_256 --signature-file release.tar.gz.sig
+      kmscli verify --public-key releases.pem --in release.tar.gz \\
+          --signature-file release.tar.gz.sig
     """
-    data = data_in(text=message, path=in_path, limit=MESSAGE_LIMIT, what="the message", option="--message")
+    if (key_id is None) == (public_key_path is None):
+        raise click.UsageError("give exactly one of --key-id and --public-key")
+    if key_id is not None and signing_algorithm is None:
+        raise click.UsageError("Missing option '--signing-algorithm' (needed with --key-id).")
     signature = blob_in(
         b64=signature_b64,
         path=signature_file,
@@ -80,15 +118,49 @@ def verify(obj, key_id, message, in_path, message_type, signing_algorithm, signa
         option="--signature",
         file_option="--signature-file",
     )
-    result = signing.verify(
-        obj.open_keyring(),
-        key_id,
-        data,
-        signature,
-        signing_algorithm=signing_algorithm,
-        message_type=message_type,
-    )
+    pem = read_source(public_key_path, PEM_LIMIT, "the public key file") if public_key_path else None
+    with message_source(message, in_path, message_type) as (data, stream):
+        if pem is not None:
+            if stream is not None:
+                result = file_signing.verify_offline_stream(pem, stream, signature, signing_algorithm=signing_algorithm)
+            else:
+                result = file_signing.verify_offline(
+                    pem, data, signature, signing_algorithm=signing_algorithm, message_type=message_type
+                )
+        elif stream is not None:
+            result = file_signing.verify_stream(
+                obj.open_keyring(), key_id, stream, signature, signing_algorithm=signing_algorithm
+            )
+        else:
+            result = signing.verify(
+                obj.open_keyring(),
+                key_id,
+                data,
+                signature,
+                signing_algorithm=signing_algorithm,
+                message_type=message_type,
+            )
     emit(result, output=obj.output, query=obj.query)
+
+
+@contextmanager
+def message_source(message: str | None, in_path: str | None, message_type: str):
+    """(bytes, None) for a message within AWS's limit, or (None, stream) for a RAW --in
+    message larger than that, to be hashed as it is read."""
+    if in_path is None or message_type != "RAW":
+        yield data_in(text=message, path=in_path, limit=MESSAGE_LIMIT, what="the message", option="--message"), None
+        return
+    if message is not None:
+        raise click.UsageError("give exactly one of --message and --in")
+    with open_input(in_path) as (source, _size):
+        try:
+            head = source.read(MESSAGE_LIMIT + 1)
+        except OSError as e:
+            raise FileAccessException(f"cannot read the message from {in_path}: {e.strerror}") from None
+        if len(head) <= MESSAGE_LIMIT:
+            yield head, None
+        else:
+            yield None, Prefixed(head, source)
 
 
 @click.command("get-public-key")

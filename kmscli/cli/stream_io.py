@@ -1,0 +1,220 @@
+"""Streams in and out for files of any size: inputs opened once, outputs that appear whole.
+
+A file output is written to a private temp file in the destination's directory, created on
+the first byte, and renamed over the destination only when the command succeeded (after the
+last chunk authenticated, for decrypt-file); on any failure or interruption the temp file is
+removed and the destination is untouched. Standard output cannot be taken back: bytes go to
+it as the service releases them (for decrypt-file: each chunk once it authenticated).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import secrets
+import signal
+import stat
+import sys
+from contextlib import contextmanager
+
+from ..errors import FileAccessException, ValidationException
+from .io import _same_file
+
+TEMP_PREFIX = ".kmscli-"
+# Every this many bytes, ask the kernel to start writing the output to disk (see FileOutput).
+WRITEBACK_STEP = 32 << 20
+
+
+def check_paths(in_path: str, out_path: str) -> None:
+    """Refuse an output that is the input: it would be destroyed before it was read."""
+    if in_path != "-" and out_path != "-" and (in_path == out_path or _same_file(in_path, out_path)):
+        raise ValidationException(f"--out {out_path} is the input file; choose another output path")
+
+
+@contextmanager
+def open_input(path: str):
+    """(binary stream, size in bytes or None when unknown) of ``path``; ``-`` is stdin."""
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as e:
+        raise FileAccessException(f"cannot read {path}: {e.strerror}") from None
+    try:
+        yield stream, _regular_size(stream)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def _regular_size(stream) -> int | None:
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError):  # an in-memory stdin (tests) has no fd
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+class FileOutput:
+    """Write to a temp file beside ``path``; ``commit`` renames it into place."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.directory = os.path.dirname(os.path.abspath(path))
+        self.temp: str | None = None
+        self.file = None
+        self.written = 0
+        self.handed_to_disk = 0
+
+    def _open(self) -> None:
+        self.temp = os.path.join(self.directory, f"{TEMP_PREFIX}{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except OSError as e:
+            self.temp = None
+            raise FileAccessException(f"cannot write in {self.directory}: {e.strerror}") from None
+        self.file = os.fdopen(fd, "wb")
+
+    def write(self, data) -> None:
+        if self.file is None:
+            self._open()
+        try:
+            self.written += self.file.write(data)
+            if self.written - self.handed_to_disk >= WRITEBACK_STEP:
+                self._start_writeback()
+        except OSError as e:
+            raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
+
+    def _start_writeback(self) -> None:
+        """Start writing what we have so far to disk, without waiting for it.
+
+        The final fsync (needed before the rename, so that a crash cannot leave a
+        half-written file under the final name) would otherwise write the whole file at
+        the end, after the work; started early, the disk works while we encrypt, and the
+        fsync has little left to do. It also keeps a backup of gigabytes from filling the
+        page cache with dirty pages. On Linux, POSIX_FADV_DONTNEED starts writeback of
+        dirty pages in the range (and drops only those already clean)."""
+        if not hasattr(os, "posix_fadvise"):
+            return
+        self.file.flush()
+        os.posix_fadvise(self.file.fileno(), self.handed_to_disk, self.written - self.handed_to_disk, os.POSIX_FADV_DONTNEED)
+        self.handed_to_disk = self.written
+
+    def commit(self) -> None:
+        if self.file is None:
+            self._open()
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.temp, self.path)
+        except OSError as e:
+            raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
+        self.temp = None
+
+    def discard(self) -> None:
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+        if self.temp is not None:
+            try:
+                os.unlink(self.temp)
+            except OSError:
+                pass
+            self.temp = None
+
+
+class StdoutOutput:
+    """Standard output, refusing to drive a terminal with binary bytes."""
+
+    def __init__(self, *, binary: bool):
+        self.stream = sys.stdout.buffer
+        self.terminal = sys.stdout.isatty()
+        if binary and self.terminal:
+            raise _terminal_refusal()
+        # Incremental: a character may straddle two chunks.
+        self.decoder = codecs.getincrementaldecoder("utf-8")() if self.terminal else None
+
+    def write(self, data) -> None:
+        if self.decoder is not None:
+            try:
+                text = self.decoder.decode(bytes(data))
+            except UnicodeDecodeError:
+                raise _terminal_refusal() from None
+            if not all(c.isprintable() or c in "\n\t\r" for c in text):
+                raise _terminal_refusal()
+        self.stream.write(data)
+
+    def commit(self) -> None:
+        self.stream.flush()
+
+    def discard(self) -> None:
+        try:
+            self.stream.flush()  # what was released is authentic; the error says it is incomplete
+        except OSError:
+            pass
+
+
+def _terminal_refusal() -> ValidationException:
+    return ValidationException(
+        "refusing to write binary output to a terminal",
+        hint="redirect standard output, or write to a file with --out FILE",
+    )
+
+
+class _Terminated(Exception):
+    pass
+
+
+@contextmanager
+def output(path: str, *, binary: bool):
+    """The destination for a streamed result; committed only if the block succeeds.
+
+    SIGTERM is turned into an exception meanwhile, so that `kill` (or a timeout) also
+    removes the temp file; SIGKILL cannot be caught, and leaves a .kmscli-*.tmp file."""
+    out = StdoutOutput(binary=binary) if path == "-" else FileOutput(path)
+    previous = _catch_sigterm()
+    try:
+        yield out
+        out.commit()
+    except _Terminated:
+        out.discard()
+        raise KeyboardInterrupt from None
+    except BaseException:
+        out.discard()
+        raise
+    finally:
+        _restore_sigterm(previous)
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+def _catch_sigterm():
+    try:
+        return signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Prefixed:
+    """A binary stream whose first bytes were already read: ``head``, then the rest."""
+
+    def __init__(self, head: bytes, rest):
+        self.head = head
+        self.rest = rest
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n is None or n < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:n], self.head[n:]
+            return data
+        return self.rest.read(n)

@@ -1,0 +1,159 @@
+"""Signing and verifying messages of any size, and verifying with an exported public key alone.
+
+AWS KMS takes a RAW message of at most 4096 bytes. A larger message is hashed here as a
+stream and its digest signed as is (what MessageType DIGEST does), which for the
+hash-then-sign schemes (RSASSA-PSS, RSASSA-PKCS1-v1_5, ECDSA) is exactly the signature over
+the whole message: `openssl dgst -sign` / `-verify` agree. Ed25519 and ML-DSA sign the
+message itself, not a digest, so they keep the 4096-byte limit.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from .. import crypto, specs
+from ..crypto import asymmetric, keytype
+from ..crypto.hashing import digest_stream
+from ..errors import (
+    InvalidKeyUsageException,
+    KMSInvalidSignatureException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from ..keyring import Keyring
+from .keys import check_algorithm, material, usable_key
+from .signing import check_message, check_signature_size
+
+STREAMABLE_SCHEMES = ("PSS", "PKCS1_V1_5", "ECDSA")
+
+
+def check_streamable(algorithm: specs.SigningAlgorithm) -> None:
+    if algorithm.scheme not in STREAMABLE_SCHEMES:
+        raise ValidationException(
+            f"a message larger than {specs.MESSAGE_MAX} bytes is signed as its digest, which "
+            f"{algorithm.name} cannot do: it signs the whole message (at most {specs.MESSAGE_MAX} bytes)",
+            hint="use an RSASSA_* or ECDSA_* key for large files",
+        )
+
+
+def _streamed_fields(algorithm: specs.SigningAlgorithm, digest: bytes) -> dict:
+    # Extra fields saying how the message was signed: as its digest, hashed here.
+    return {"MessageType": "DIGEST", "MessageDigest": digest, "MessageDigestAlgorithm": algorithm.hash}
+
+
+def sign_stream(keyring: Keyring, key_id: str, source: BinaryIO, *, signing_algorithm: str) -> dict:
+    """Sign a message of any size, read from ``source``, as its streamed digest."""
+    doc = usable_key(keyring, key_id, specs.SIGN_VERIFY)
+    check_algorithm(doc["metadata"], signing_algorithm, "SigningAlgorithm")
+    algorithm = specs.SIGNING_ALGORITHMS[signing_algorithm]
+    check_streamable(algorithm)
+    digest = digest_stream(algorithm.hash, source)
+    signature = asymmetric.sign_digest(material(keyring, doc), algorithm, digest)
+    return {
+        "KeyId": keyring.key_arn(doc["metadata"]["KeyId"]),
+        "Signature": signature,
+        "SigningAlgorithm": signing_algorithm,
+        **_streamed_fields(algorithm, digest),
+    }
+
+
+def verify_stream(
+    keyring: Keyring, key_id: str, source: BinaryIO, signature: bytes, *, signing_algorithm: str
+) -> dict:
+    """Verify a signature over a message of any size; KMSInvalidSignatureException if not valid."""
+    from .keys import public_key_bytes
+
+    doc = usable_key(keyring, key_id, specs.SIGN_VERIFY)
+    check_algorithm(doc["metadata"], signing_algorithm, "SigningAlgorithm")
+    algorithm = specs.SIGNING_ALGORITHMS[signing_algorithm]
+    check_streamable(algorithm)
+    check_signature_size(signature)
+    public_key = asymmetric.load_public_key(public_key_bytes(doc))
+    digest = digest_stream(algorithm.hash, source)
+    _check(public_key, algorithm, digest, signature, prehashed=True)
+    return _verified(keyring.key_arn(doc["metadata"]["KeyId"]), algorithm, digest)
+
+
+def _check(public_key, algorithm, data: bytes, signature: bytes, *, prehashed: bool) -> None:
+    if not asymmetric.verify(public_key, algorithm, data, signature, prehashed=prehashed):
+        raise KMSInvalidSignatureException("the signature is not valid for this message and key")
+
+
+def _verified(key_id: str | None, algorithm: specs.SigningAlgorithm, digest: bytes | None) -> dict:
+    result = {"KeyId": key_id, "SignatureValid": True, "SigningAlgorithm": algorithm.name}
+    if key_id is None:
+        del result["KeyId"]
+    if digest is not None:
+        result.update(_streamed_fields(algorithm, digest))
+    return result
+
+
+# --- offline: an exported public key, no keyring ---------------------------------------------
+
+
+def offline_key(pem: bytes, signing_algorithm: str | None):
+    """(public key, algorithm, KeyId or None) from a public key file: the algorithm is the
+    one given, else the only one the file's configuration lists."""
+    from .pem import read_config
+
+    config = read_config(pem)
+    usage = config.get("KeyUsage")
+    if usage is not None and usage != specs.SIGN_VERIFY:
+        raise InvalidKeyUsageException(f"the public key file says KeyUsage {usage}; verify needs SIGN_VERIFY")
+    listed = config.get("SigningAlgorithms")
+    if signing_algorithm is None:
+        if listed and len(listed) == 1:
+            signing_algorithm = listed[0]
+        elif listed:
+            raise ValidationException(
+                f"the public key file lists several SigningAlgorithms: {', '.join(listed)}",
+                hint="choose one with --signing-algorithm",
+            )
+        else:
+            raise ValidationException(
+                "the public key file names no SigningAlgorithms", hint="give --signing-algorithm"
+            )
+    if listed and signing_algorithm not in listed:
+        raise InvalidKeyUsageException(
+            f"the key does not support SigningAlgorithm {signing_algorithm}; valid: {', '.join(listed)}"
+        )
+    algorithm = specs.SIGNING_ALGORITHMS.get(signing_algorithm)
+    if algorithm is None:
+        raise ValidationException(f"SigningAlgorithm {signing_algorithm!r} is not valid")
+    try:
+        public_key = asymmetric.load_public_key(pem)
+    except crypto.CryptoFailure:
+        raise ValidationException("the public key file holds no valid public key") from None
+    spec = specs.KEY_SPECS.get(config.get("KeySpec", ""))
+    if spec is not None and not asymmetric.public_key_matches_spec(public_key, spec):
+        raise ValidationException(f"the public key in the file is not an {spec.name} key as its KeySpec says")
+    if not keytype.fits_scheme(public_key, algorithm.scheme):
+        raise InvalidKeyUsageException(f"the public key in the file cannot verify {algorithm.name} signatures")
+    return public_key, algorithm, config.get("KeyId")
+
+
+def verify_offline(
+    pem: bytes, message: bytes, signature: bytes, *, signing_algorithm: str | None = None, message_type: str = "RAW"
+) -> dict:
+    """Verify with the public key file alone (no keyring, no passphrase)."""
+    public_key, algorithm, key_id = offline_key(pem, signing_algorithm)
+    check_message(algorithm, message, message_type)
+    check_signature_size(signature)
+    if algorithm.scheme == "ED25519_PH" or message_type == "EXTERNAL_MU":
+        raise UnsupportedOperationException(
+            f"{algorithm.name} with MessageType {message_type} is not offered by the cryptography library"
+        )
+    _check(public_key, algorithm, message, signature, prehashed=message_type == "DIGEST")
+    return _verified(key_id, algorithm, None)
+
+
+def verify_offline_stream(
+    pem: bytes, source: BinaryIO, signature: bytes, *, signing_algorithm: str | None = None
+) -> dict:
+    """Verify over a message of any size with the public key file alone."""
+    public_key, algorithm, key_id = offline_key(pem, signing_algorithm)
+    check_streamable(algorithm)
+    check_signature_size(signature)
+    digest = digest_stream(algorithm.hash, source)
+    _check(public_key, algorithm, digest, signature, prehashed=True)
+    return _verified(key_id, algorithm, digest)
