@@ -237,6 +237,34 @@ def test_alias_redirected_by_hand_is_refused(pristine, tmp_path):
     )
 
 
+def test_keyring_file_mutations_are_refused(pristine, tmp_path):
+    original = (pristine.path / "keyring.toml").read_bytes()
+    commands = [
+        ["encrypt", "--key-id", pristine.sym, "--plaintext", "x"],
+        ["decrypt", "--ciphertext-blob", pristine.blob],
+        ["create-key"],
+    ]
+    for n, (name, data) in enumerate(mutations(original)):
+        copy = tmp_path / f"r{n}"
+        env = clone(pristine.path, copy)
+        (copy / "keyring.toml").write_bytes(data)
+        try:
+            all_refused(env, commands, copy)
+        except AssertionError as e:
+            raise AssertionError(f"mutation {name} of keyring.toml: {e}") from None
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("region", "us-east-1"), ("account_id", "111111111111"), ("keyring_id", "0" * 8 + "-0000-4000-8000-" + "0" * 12)],
+)
+def test_keyring_file_hand_edits_are_refused(pristine, tmp_path, field, value):
+    copy = tmp_path / "k"
+    env = clone(pristine.path, copy)
+    edit_toml(copy / "keyring.toml", lambda d: d.update({field: value}))
+    all_refused(env, [["encrypt", "--key-id", pristine.sym, "--plaintext", "x"], ["create-key"]], copy)
+
+
 def test_unknown_files_in_keys_dir_are_ignored_not_trusted(pristine, tmp_path):
     """A file whose name is not <uuid>.toml is never read as a key."""
     copy = tmp_path / "k"
@@ -246,3 +274,43 @@ def test_unknown_files_in_keys_dir_are_ignored_not_trusted(pristine, tmp_path):
     assert "evil" not in " ".join(ids) and len(ids) == 5
     assert re.fullmatch(r"[0-9a-f-]{36}", ids[0])
 
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("region", "us-east-1"), ("created", "2000-01-01T00:00:00+00:00"), ("master_key", None)],
+)
+def test_keyring_file_edits_with_a_recomputed_checksum_are_refused(pristine, tmp_path, field, value):
+    """An attacker can recompute the plain checksum; the passphrase check still tells the
+    right passphrase on an edited file (damaged, 5) from a wrong passphrase (4)."""
+    from kmscli.keyring import format as fmt
+
+    copy = tmp_path / "k"
+    env = clone(pristine.path, copy)
+    doc = tomllib.loads((copy / "keyring.toml").read_text())
+    if field == "master_key":
+        nonce = bytearray(fmt.b64d(doc["master_key"]["nonce"], "nonce"))
+        nonce[0] ^= 1
+        doc["master_key"]["nonce"] = fmt.b64e(bytes(nonce))
+    else:
+        doc[field] = value
+    (copy / "keyring.toml").write_bytes(fmt.dump_keyring(doc))
+    all_refused(env, [["encrypt", "--key-id", pristine.sym, "--plaintext", "x"], ["create-key"]], copy)
+    wrong = run({**env, "KMSCLI_PASSPHRASE": "not the passphrase"}, "create-key")
+    assert wrong.status == 4 and "IncorrectPassphraseException" in wrong.stderr
+
+
+def test_kdf_edits_with_a_recomputed_checksum_look_like_a_wrong_passphrase(pristine, tmp_path):
+    """The documented limit: a new salt (with the checksum recomputed) derives another
+    wrapping key, which nothing can tell from a wrong passphrase. It is refused all the same."""
+    from kmscli.keyring import format as fmt
+
+    copy = tmp_path / "k"
+    env = clone(pristine.path, copy)
+    doc = tomllib.loads((copy / "keyring.toml").read_text())
+    doc["kdf"]["salt"] = fmt.b64e(bytes(16))
+    (copy / "keyring.toml").write_bytes(fmt.dump_keyring(doc))
+    before = snapshot(copy)
+    result = run(env, "create-key")
+    assert result.status == 4 and result.stdout == b""
+    assert result.stderr.startswith("kmscli: error: IncorrectPassphraseException: ")
+    assert snapshot(copy) == before

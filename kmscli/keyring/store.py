@@ -55,6 +55,10 @@ def is_key_id(text: str) -> bool:
     return bool(_UUID.match(text))
 
 
+def _passphrase_check(wrapping_key: bytes) -> bytes:
+    return _hmac.new(wrapping_key, fmt.PASSPHRASE_CHECK_LABEL, "sha256").digest()
+
+
 class Keyring:
     """An opened keyring directory. Unlocks lazily: only operations that need key material,
     or that write, ask the unlocker for the master key."""
@@ -109,7 +113,7 @@ class Keyring:
         check_private_dir(path)
         make_private_dir(path / fmt.KEYS_DIR)
         try:
-            atomic_write(path / fmt.KEYRING_FILE, fmt.dump_toml(doc), exclusive=True)
+            atomic_write(path / fmt.KEYRING_FILE, fmt.dump_keyring(doc), exclusive=True)
         except FileExistsError:
             from ..errors import AlreadyExistsException
 
@@ -129,6 +133,7 @@ class Keyring:
             "salt": fmt.b64e(params.salt),
         }
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
+        doc["kdf"]["check"] = fmt.b64e(_passphrase_check(wrapping_key))
         nonce, sealed = aead.seal(wrapping_key, master, fmt.master_key_aad(doc))
         doc["master_key"] = {"algorithm": "AES_256_GCM", "nonce": fmt.b64e(nonce), "ciphertext": fmt.b64e(sealed)}
         return doc
@@ -148,7 +153,7 @@ class Keyring:
             raise KeyringNotFoundException(
                 f"{path} holds no {fmt.KEYRING_FILE}", hint=f"create one with: kmscli --keyring {path} init"
             ) from None
-        doc = fmt.parse_toml(raw, fmt.KEYRING_FILE)
+        doc = fmt.check_keyring_checksum(fmt.parse_toml(raw, fmt.KEYRING_FILE))
         fmt.check_kind(doc, fmt.KEYRING_KIND, fmt.KEYRING_FILE)
         for field in ("keyring_id", "region", "account_id"):
             if not isinstance(doc.get(field), str):
@@ -199,9 +204,18 @@ class Keyring:
         nonce = fmt.b64d(wrapped.get("nonce"), "master key nonce")
         sealed = fmt.b64d(wrapped.get("ciphertext"), "master key")
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
+        check = self.doc["kdf"].get("check")
+        right_passphrase = isinstance(check, str) and _hmac.compare_digest(
+            check, fmt.b64e(_passphrase_check(wrapping_key))
+        )
         try:
             master = aead.open_(wrapping_key, nonce, sealed, fmt.master_key_aad(self.doc))
         except crypto.CryptoFailure:
+            if right_passphrase:
+                raise KeyringDamagedException(
+                    f"{fmt.KEYRING_FILE} was altered or damaged: the passphrase is right but the "
+                    "master key does not unwrap"
+                ) from None
             raise IncorrectPassphraseException(
                 "the passphrase is wrong (or keyring.toml was altered)",
                 hint="check KMSCLI_PASSPHRASE, the passphrase file, or the session",
@@ -237,7 +251,7 @@ class Keyring:
                 scrypt_log2_n or current.log2_n, current.r, current.p, os.urandom(fmt.SALT_SIZE)
             ).check()
             doc = self._protect_master(self.doc, master, new_passphrase, params)
-            atomic_write(self.path / fmt.KEYRING_FILE, fmt.dump_toml(doc))
+            atomic_write(self.path / fmt.KEYRING_FILE, fmt.dump_keyring(doc))
             self.doc = doc
 
     # --- integrity of documents ----------------------------------------------------------------
