@@ -193,6 +193,15 @@ def main(argv=None) -> int:
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()))
         return ExitStatus.USAGE
+    except SystemExit as e:
+        # click answers EPIPE with sys.exit(1) after wrapping stdout; status 1 here would
+        # mean "did not verify", so report the closed pipe as a closed pipe.
+        from click.utils import PacifyFlushWrapper
+
+        if isinstance(sys.stdout, PacifyFlushWrapper):
+            _silence_stdout()
+            return 141
+        raise
     except BrokenPipeError:
         # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
         _silence_stdout()
