@@ -182,8 +182,10 @@ def test_malformed_public_keys_are_refused_by_the_crypto_layer(data):
         ["decrypt", "--ciphertext-blob", "fileb:///dev/zero"],
         ["generate-mac", "--key-id", "KEY", "--in", "/dev/zero", "--mac-algorithm", "HMAC_SHA_256"],
         ["sign", "--key-id", "KEY", "--in", "/dev/zero", "--signing-algorithm", "ECDSA_SHA_256"],
+        ["verify", "--key-id", "KEY", "--message", "m", "--signing-algorithm", "ECDSA_SHA_256", "--signature-file", "/dev/zero"],
+        ["verify-mac", "--key-id", "KEY", "--message", "m", "--mac-algorithm", "HMAC_SHA_256", "--mac-file", "/dev/zero"],
     ],
-    ids=["encrypt-in", "encrypt-fileb", "decrypt-in", "decrypt-fileb", "mac-in", "sign-in"],
+    ids=["encrypt-in", "encrypt-fileb", "decrypt-in", "decrypt-fileb", "mac-in", "sign-in", "signature-file", "mac-file"],
 )
 def test_endless_input_is_refused_after_limit_plus_one_bytes(kms, monkeypatch, args):
     key = create_key(kms)
@@ -311,3 +313,22 @@ def test_init_refuses_an_unsafe_directory(tmp_path, case):
     result = run_in_process(["init", "--scrypt-log2-n", "10"], env={"KMSCLI_KEYRING": str(path), "KMSCLI_PASSPHRASE": PASSPHRASE})
     clean_failure(result, 5)
     assert list(real.iterdir()) == []
+
+
+@pytest.mark.parametrize("which", ["keyring.toml", "key", "aliases.toml"])
+def test_an_oversized_keyring_file_is_refused_without_reading_it_all(kms, keyring_path, which):
+    key = create_key(kms)
+    assert kms("create-alias", "--alias-name", "alias/x", "--target-key-id", key).status == 0
+    path = {"keyring.toml": keyring_path / "keyring.toml", "aliases.toml": keyring_path / "aliases.toml"}.get(
+        which, keyring_path / "keys" / f"{key}.toml"
+    )
+    with open(path, "ab") as f:
+        f.write(b"#" * (2 << 20))
+    before = snapshot(keyring_path)
+    clean_failure(kms("encrypt", "--key-id", "alias/x", "--plaintext", "x"), 5)
+    assert snapshot(keyring_path) == before
+
+
+def test_a_passphrase_file_of_endless_zeros_is_bounded(kms, keyring_env):
+    result = kms("create-key", env={"KMSCLI_PASSPHRASE": None, "KMSCLI_PASSPHRASE_FILE": "/dev/zero"})
+    clean_failure(result, 4)  # 64 KiB read, one "line" of zeros: the wrong passphrase
