@@ -57,6 +57,8 @@ def test_init_uses_scrypt_log2n_17_r8_p1_with_a_random_salt(tmp_path, monkeypatc
     assert [c[2:] for c in calls] == [(17, 8, 1, 32)] * 2
     assert calls[0][0] == PASSPHRASE.encode()
     for doc, call in zip(docs, calls):
+        check = doc["kdf"].pop("check")  # the passphrase check (docs/keyring-format.md)
+        assert len(fmt.b64d(check, "check")) == 32
         assert doc["kdf"] == {"name": "scrypt", "log2_n": 17, "r": 8, "p": 1, "salt": fmt.b64e(call[1])}
         assert len(call[1]) == 16
         assert doc["master_key"]["algorithm"] == "AES_256_GCM"
@@ -122,13 +124,16 @@ def test_an_edited_keyring_file_does_not_unlock(keyring_env, kms):
     key = create_key(kms)
     path = ring_of(keyring_env) / "keyring.toml"
     doc = read_toml(path)
+    doc.pop("checksum", None)  # as a careful forger would: a file without one is still read
     doc["kdf"]["log2_n"] = 11  # a valid cost, but not the one the master key was wrapped with
     write_toml(path, doc)
+    # Another derived key: nothing can tell it from a wrong passphrase.
     assert_error(kms("encrypt", "--key-id", key, "--plaintext", "x"), 4, "IncorrectPassphraseException")
     doc["kdf"]["log2_n"] = int(TEST_LOG2_N)
     doc["region"] = "eu-west-1"  # bound as AAD: the wrap does not open any more
     write_toml(path, doc)
-    assert_error(kms("encrypt", "--key-id", key, "--plaintext", "x"), 4, "IncorrectPassphraseException")
+    # The right passphrase (its check matches) on an edited file: damaged, not "wrong passphrase".
+    assert_error(kms("encrypt", "--key-id", key, "--plaintext", "x"), 5, "KeyringDamagedException")
 
 
 def test_a_keyring_of_a_future_format_version_is_refused(keyring_env, kms):

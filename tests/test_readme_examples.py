@@ -127,7 +127,11 @@ def run_examples(markdown: str, workdir: Path, *, timeout: float = 600) -> Outco
             "HOME": str(home),
             "XDG_DATA_HOME": str(workdir / "xdg-data"),
             "XDG_CONFIG_HOME": str(workdir / "xdg-config"),
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            # kmscli of this checkout first, then the Python running the tests (python3 in an
+            # example is the one with kmscli's dependencies), then the usual PATH.
+            "PATH": os.pathsep.join(
+                [str(bin_dir), os.path.dirname(sys.executable), os.environ.get("PATH", "/usr/bin:/bin")]
+            ),
             "PYTHONPATH": str(ROOT),
             "KMSCLI_KEYRING": str(workdir / "keyring"),
             "KMSCLI_PASSPHRASE": PASSPHRASE,

@@ -40,6 +40,13 @@ def max_log2_n(r: int) -> int:
 
 # HKDF labels: each sub-key of the master key serves one purpose only.
 INTEGRITY_LABEL = b"kmscli v1 document integrity"
+# keyring.toml cannot carry an HMAC under the master key (the master key is what it
+# protects), so it carries two weaker checks, each optional so older keyrings still open:
+# a plain checksum, which tells accidental damage (a flipped bit, a truncated copy) from a
+# wrong passphrase, and a passphrase check (an HMAC under the passphrase-derived wrapping
+# key), which tells a right passphrase on an edited file from a wrong passphrase.
+KEYRING_CHECKSUM_FIELD = "checksum"
+PASSPHRASE_CHECK_LABEL = b"kmscli v1 passphrase check"
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,31 @@ def dump_toml(doc: dict) -> bytes:
     import tomli_w  # only writers pay for it
 
     return tomli_w.dumps(doc).encode("utf-8")
+
+
+def keyring_checksum(doc: dict) -> str:
+    import hashlib
+
+    body = {k: v for k, v in doc.items() if k != KEYRING_CHECKSUM_FIELD}
+    return "sha256:" + hashlib.sha256(canonical(body)).hexdigest()
+
+
+def dump_keyring(doc: dict) -> bytes:
+    """keyring.toml's bytes, with the checksum of its content."""
+    body = {k: v for k, v in doc.items() if k != KEYRING_CHECKSUM_FIELD}
+    return dump_toml({**body, KEYRING_CHECKSUM_FIELD: keyring_checksum(body)})
+
+
+def check_keyring_checksum(doc: dict) -> dict:
+    """The document without its checksum, once the checksum (when there is one) matches.
+
+    Stripped on reading, so that whoever rewrites the document recomputes it."""
+    stored = doc.get(KEYRING_CHECKSUM_FIELD)
+    if stored is None:
+        return doc
+    if stored != keyring_checksum(doc):
+        raise KeyringDamagedException(f"{KEYRING_FILE} was altered or damaged (its checksum does not match)")
+    return {k: v for k, v in doc.items() if k != KEYRING_CHECKSUM_FIELD}
 
 
 def canonical(value: object) -> bytes:

@@ -109,9 +109,22 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
             # link() fails if the target exists: a create that can never overwrite.
             os.link(temp, path)
             os.unlink(temp)
+            _commit(directory, undo=lambda: os.unlink(path))
         else:
-            os.rename(temp, path)
-        fsync_dir(directory)
+            # The old file stays reachable under a temp name until the directory is synced,
+            # so that a failing directory fsync can put it back: a failed command changes
+            # nothing. A crash in between leaves only a .tmp- name, removed by the next writer.
+            backup = directory / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}.old"
+            try:
+                os.link(path, backup)
+            except FileNotFoundError:
+                backup = None
+            try:
+                os.rename(temp, path)
+                _commit(directory, undo=(lambda: os.rename(backup, path)) if backup else (lambda: os.unlink(path)))
+            finally:
+                if backup is not None:
+                    _remove_quietly(backup)
     except FileExistsError:
         _remove_quietly(temp)
         raise
@@ -120,6 +133,19 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
         raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
     except BaseException:
         _remove_quietly(temp)
+        raise
+
+
+def _commit(directory: Path, *, undo) -> None:
+    """fsync the directory; if that fails, ``undo`` the rename before reporting it, since
+    the caller will say the write failed and the old state must then be what is on disk."""
+    try:
+        fsync_dir(directory)
+    except OSError:
+        try:
+            undo()
+        except OSError:
+            pass
         raise
 
 

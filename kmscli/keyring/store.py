@@ -54,6 +54,10 @@ def is_key_id(text: str) -> bool:
     return bool(_UUID.match(text))
 
 
+def _passphrase_check(wrapping_key: bytes) -> bytes:
+    return mac.hmac_sha("SHA_256", wrapping_key, fmt.PASSPHRASE_CHECK_LABEL)
+
+
 class Keyring:
     """An opened keyring directory. Unlocks lazily: only operations that need key material,
     or that write, ask the unlocker for the master key."""
@@ -70,6 +74,7 @@ class Keyring:
         self.clock = clock
         self._unlocker = unlocker
         self._master: bytes | None = None
+        self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
 
     # --- creation and opening --------------------------------------------------------------
 
@@ -117,7 +122,7 @@ class Keyring:
         check_private_dir(path)
         make_private_dir(path / fmt.KEYS_DIR)
         try:
-            atomic_write(path / fmt.KEYRING_FILE, fmt.dump_toml(doc), exclusive=True)
+            atomic_write(path / fmt.KEYRING_FILE, fmt.dump_keyring(doc), exclusive=True)
         except FileExistsError:
             from ..errors import AlreadyExistsException
 
@@ -137,6 +142,7 @@ class Keyring:
             "salt": fmt.b64e(params.salt),
         }
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
+        doc["kdf"]["check"] = fmt.b64e(_passphrase_check(wrapping_key))
         nonce, sealed = aead.seal(wrapping_key, master, fmt.master_key_aad(doc))
         doc["master_key"] = {"algorithm": "AES_256_GCM", "nonce": fmt.b64e(nonce), "ciphertext": fmt.b64e(sealed)}
         return doc
@@ -158,6 +164,9 @@ class Keyring:
             ) from None
         doc = fmt.parse_toml(raw, fmt.KEYRING_FILE)
         fmt.check_kind(doc, fmt.KEYRING_KIND, fmt.KEYRING_FILE)
+        # The checksum is checked when the keyring is unlocked (where it tells damage from a
+        # wrong passphrase), not here: list-keys and completion need not load hashlib.
+        checksum = doc.pop(fmt.KEYRING_CHECKSUM_FIELD, None)
         for field in ("keyring_id", "region", "account_id"):
             if not isinstance(doc.get(field), str):
                 raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: {field} is missing")
@@ -166,7 +175,9 @@ class Keyring:
             check_private_dir(keys_dir)
         except FileNotFoundError:
             raise KeyringDamagedException(f"{keys_dir} is missing") from None
-        return cls(path, doc, unlocker=unlocker, clock=clock)
+        keyring = cls(path, doc, unlocker=unlocker, clock=clock)
+        keyring._stored_checksum = checksum
+        return keyring
 
     # --- identity --------------------------------------------------------------------------
 
@@ -200,6 +211,8 @@ class Keyring:
 
     def master_from_passphrase(self, passphrase: bytes) -> bytes:
         """Derive the wrapping key and unwrap the master key: the slow step (scrypt)."""
+        if self._stored_checksum is not None:
+            fmt.check_keyring_checksum({**self.doc, fmt.KEYRING_CHECKSUM_FIELD: self._stored_checksum})
         params = self.scrypt_params()  # bounds are checked before scrypt allocates anything
         wrapped = self.doc.get("master_key")
         if not isinstance(wrapped, dict):
@@ -207,9 +220,18 @@ class Keyring:
         nonce = fmt.b64d(wrapped.get("nonce"), "master key nonce")
         sealed = fmt.b64d(wrapped.get("ciphertext"), "master key")
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
+        check = self.doc["kdf"].get("check")
+        right_passphrase = isinstance(check, str) and mac.hmac_verify(
+            "SHA_256", wrapping_key, fmt.PASSPHRASE_CHECK_LABEL, fmt.b64d(check, "passphrase check")
+        )
         try:
             master = aead.open_(wrapping_key, nonce, sealed, fmt.master_key_aad(self.doc))
         except crypto.CryptoFailure:
+            if right_passphrase:
+                raise KeyringDamagedException(
+                    f"{fmt.KEYRING_FILE} was altered or damaged: the passphrase is right but the "
+                    "master key does not unwrap"
+                ) from None
             raise IncorrectPassphraseException(
                 "the passphrase is wrong (or keyring.toml was altered)",
                 hint="check KMSCLI_PASSPHRASE, the passphrase file, or the session",
@@ -245,8 +267,9 @@ class Keyring:
                 scrypt_log2_n or current.log2_n, current.r, current.p, os.urandom(fmt.SALT_SIZE)
             ).check()
             doc = self._protect_master(self.doc, master, new_passphrase, params)
-            atomic_write(self.path / fmt.KEYRING_FILE, fmt.dump_toml(doc))
+            atomic_write(self.path / fmt.KEYRING_FILE, fmt.dump_keyring(doc))
             self.doc = doc
+            self._stored_checksum = None  # ours now: dump_keyring wrote a fresh one
 
     # --- integrity of documents ----------------------------------------------------------------
 

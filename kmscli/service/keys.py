@@ -245,6 +245,9 @@ def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None 
 
 def usable_key(keyring: Keyring, key_id: str, usage: str) -> dict:
     """The verified document of an enabled key of ``usage``, or the error AWS would give."""
+    # Unlock before resolving: an alias is then read with its integrity checked, so an
+    # aliases.toml edited to point alias/NAME at another key is refused, not followed.
+    keyring.master_key
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
     meta = doc["metadata"]
     check_usable_state(keyring, doc)

@@ -106,6 +106,7 @@ def check_signature_size(signature: bytes) -> None:
 
 
 def get_public_key(keyring: Keyring, key_id: str) -> dict:
+    keyring.master_key  # unlocked first, so that an alias is verified before it is followed
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
     meta = doc["metadata"]
     spec = specs.KEY_SPECS[meta["KeySpec"]]
