@@ -6,7 +6,7 @@ Stored names are never renamed: they are written into keyrings and ciphertexts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # --- key usages and the result field that lists each usage's algorithms ----------------
 
@@ -31,8 +31,7 @@ ORIGINS = ("AWS_KMS", "EXTERNAL")
 HASH_LENGTHS = {"SHA_1": 20, "SHA_224": 28, "SHA_256": 32, "SHA_384": 48, "SHA_512": 64}
 
 
-@dataclass(frozen=True)
-class SigningAlgorithm:
+class SigningAlgorithm(NamedTuple):
     name: str
     scheme: str  # "PSS", "PKCS1_V1_5", "ECDSA", "ED25519", "ED25519_PH", "ML_DSA"
     hash: str | None  # "SHA_256", ...; None where the scheme hashes internally
@@ -78,8 +77,7 @@ KEY_AGREEMENT_ALGORITHMS = ("ECDH",)
 # --- key specs ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KeySpec:
+class KeySpec(NamedTuple):
     name: str
     family: str  # "SYMMETRIC", "HMAC", "RSA", "ECC", "ED25519", "ML_DSA", "SM2"
     algorithms: dict[str, tuple[str, ...]]  # usage -> algorithms; the first usage is the default

@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 import tomllib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import KeyringDamagedException
 
@@ -49,8 +49,7 @@ KEYRING_CHECKSUM_FIELD = "checksum"
 PASSPHRASE_CHECK_LABEL = b"kmscli v1 passphrase check"
 
 
-@dataclass(frozen=True)
-class ScryptParams:
+class ScryptParams(NamedTuple):
     log2_n: int
     r: int
     p: int

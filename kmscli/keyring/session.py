@@ -27,7 +27,6 @@ import binascii
 import json
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
@@ -153,7 +152,7 @@ def _new_epoch(keyring) -> str:
     """Replace the epoch: every session made before now is refused, copies included.
     Runs under the keyring's writer lock (not ``transaction()``: ending sessions needs no
     passphrase)."""
-    epoch = secrets.token_hex(16)
+    epoch = os.urandom(16).hex()
     with exclusive_lock(keyring.path):
         atomic_write(keyring.path / EPOCH_FILE, (epoch + "\n").encode("ascii"))
     return epoch
@@ -188,7 +187,7 @@ def start(keyring, ttl: int = TTL_DEFAULT) -> dict:
     directory = _private_dir(create=True)
     _remove_expired(directory, keyring)
     epoch = _current_or_new_epoch(keyring)
-    session_id = secrets.token_hex(16)
+    session_id = os.urandom(16).hex()
     secret = os.urandom(SECRET_SIZE)
     now = int(keyring.clock().timestamp())
     header = {

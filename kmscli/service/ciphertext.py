@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..crypto.aead import NONCE_SIZE, TAG_SIZE
 from ..errors import InvalidCiphertextException
@@ -26,8 +26,7 @@ HEADER_SIZE = 1 + 16 + MATERIAL_ID_SIZE
 OVERHEAD = HEADER_SIZE + NONCE_SIZE + TAG_SIZE
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(NamedTuple):
     key_id: str
     material_id: str
     nonce: bytes
