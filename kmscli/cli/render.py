@@ -16,7 +16,7 @@ import click
 
 from ..errors import ValidationException
 
-_QUERY_PART = re.compile(r"([A-Za-z0-9_]+)|\[(-?\d+)\]")
+_QUERY_PART = r"([A-Za-z0-9_]+)|\[(-?\d+)\]"  # compiled by re on the first --query only
 
 
 def printable(value):
@@ -39,7 +39,7 @@ def apply_query(value, query: str | None):
             raise ValidationException(f"--query {query!r} is not a dotted path")
         offset = 0
         while offset < len(part):
-            m = _QUERY_PART.match(part, offset)
+            m = re.compile(_QUERY_PART).match(part, offset)
             if not m:
                 raise ValidationException(f"--query {query!r}: cannot read {part[offset:]!r}")
             if m.group(1) is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +34,8 @@ from .fsutil import (
 )
 from .lock import exclusive_lock
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HEX = frozenset("0123456789abcdef")
+_UUID_DASHES = (8, 13, 18, 23)
 
 # Unlocker: returns the 32-byte master key, asking for a passphrase or reading a session.
 Unlocker = Callable[["Keyring"], bytes]
@@ -51,7 +51,14 @@ def utc_now() -> dt.datetime:
 
 
 def is_key_id(text: str) -> bool:
-    return bool(_UUID.match(text))
+    """A canonical, lower-case UUID (8-4-4-4-12 hex digits). Plain string checks, not a
+    regular expression: compiling one costs every command ~0.5 ms of start-up."""
+    return (
+        isinstance(text, str)
+        and len(text) == 36
+        and all(text[i] == "-" for i in _UUID_DASHES)
+        and all(c in _HEX for i, c in enumerate(text) if i not in _UUID_DASHES)
+    )
 
 
 def _passphrase_check(wrapping_key: bytes) -> bytes:

@@ -10,6 +10,16 @@ shaped like the AWS KMS API. This is the Python API; the CLI is one of its consu
 
 # Every write to a keyring first carries out what time has made due (deletions, rotations);
 # registered here so that any user of the service layer gets it, whichever module it imports.
-from . import sweep as _sweep  # noqa: E402
+# The sweep module (and rotation with it) is imported only when a write really begins:
+# read-only commands such as encrypt or decrypt never pay for it.
+from ..keyring import Keyring as _Keyring  # noqa: E402
 
-_sweep.register()
+
+def _sweep_before_writing(keyring) -> None:
+    from .sweep import sweep
+
+    sweep(keyring)
+
+
+if _sweep_before_writing not in _Keyring.write_hooks:
+    _Keyring.write_hooks.append(_sweep_before_writing)

@@ -7,8 +7,10 @@ import re
 from ..errors import NotFoundException, ValidationException
 from ..keyring import Keyring, is_key_id
 
-_KEY_ARN = re.compile(r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<id>.+)$")
-_ALIAS_ARN = re.compile(r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):(?P<alias>alias/.+)$")
+# Patterns, not compiled objects: re compiles (and caches) them on first use, so a command
+# given a plain key id or alias name never pays for compiling them.
+_KEY_ARN = r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<id>.+)$"
+_ALIAS_ARN = r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):(?P<alias>alias/.+)$"
 KEY_ID_MAX = 2048  # AWS's KeyIdType length bound
 
 
@@ -21,13 +23,13 @@ def resolve_key_id(keyring: Keyring, key_id: str) -> str:
         raise ValidationException("KeyId must be 1 to 2048 characters")
     if is_key_id(key_id):
         return key_id
-    m = _KEY_ARN.match(key_id)
+    m = re.match(_KEY_ARN, key_id)
     if m:
         _check_arn_home(keyring, m, key_id)
         if is_key_id(m["id"]):
             return m["id"]
         raise NotFoundException(f"key '{_shown(key_id)}' does not exist")
-    m = _ALIAS_ARN.match(key_id)
+    m = re.match(_ALIAS_ARN, key_id)
     if m:
         _check_arn_home(keyring, m, key_id)
         return _alias_target(keyring, m["alias"])

@@ -62,7 +62,3 @@ def sweep(keyring: Keyring) -> None:
         for key_id in destroyed:
             keyring.delete_key_file(key_id)
 
-
-def register() -> None:
-    if sweep not in Keyring.write_hooks:
-        Keyring.write_hooks.append(sweep)
