@@ -116,40 +116,73 @@ def _colour_allowed() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+# The columns a person wants for each list AWS returns, in order; other fields stay in the
+# JSON. A list not named here shows every scalar field it has.
+TABLE_COLUMNS = {
+    "Keys": ("KeyId", "Aliases", "KeySpec", "KeyUsage", "KeyState", "CreationDate", "Description"),
+    "Aliases": ("AliasName", "TargetKeyId", "CreationDate", "LastUpdatedDate"),
+    "Rotations": ("RotationDate", "RotationType", "KeyMaterialState", "KeyMaterialId"),
+    "Tags": ("TagKey", "TagValue"),
+}
+# Long identifiers a table shortens (the full value is in --output json or text).
+_SHORTENED = {"KeyMaterialId": 16}
+
+
 def table(value) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     # NO_COLOR (or no terminal): no escape sequences at all, not even bold, so the table
-    # reads the same in a log, a pipe or a screen reader.
+    # reads the same in a log, a pipe or a screen reader. Off a terminal the table is as
+    # wide as its content: folding ids over several lines helps nobody reading a file.
     plain = not _colour_allowed()
-    console = Console(no_color=plain, color_system=None if plain else "auto", highlight=False, soft_wrap=False)
+    console = Console(
+        no_color=plain,
+        color_system=None if plain else "auto",
+        highlight=False,
+        soft_wrap=False,
+        width=None if sys.stdout.isatty() else 10_000,
+    )
     rows = _rows_of(value)
-    if rows is not None:
-        title, items = rows
-        columns: list[str] = []
+    if rows is None:
+        _pairs_table(console, value, None)
+        return
+    title, items = rows
+    console.print(_list_table(title, items))
+    rest = {k: v for k, v in value.items() if k != title} if isinstance(value, dict) else {}
+    if rest.get("Truncated") is False:
+        rest.pop("Truncated")  # the common case says nothing worth a table
+    if rest:
+        _pairs_table(console, rest, None)
+
+
+def _list_table(title, items):
+    from rich.table import Table
+
+    columns = list(TABLE_COLUMNS.get(title, ()))
+    if not columns:
         for item in items:
             columns += [k for k in item if k not in columns and not isinstance(item[k], dict)]
-        t = Table(title=title, show_lines=False)
-        for c in columns:
-            t.add_column(c, overflow="fold")
-        for item in items:
-            t.add_row(*(_cell(item.get(c)) for c in columns))
-        console.print(t)
-        rest = {k: v for k, v in value.items() if k != title} if isinstance(value, dict) else {}
-        if rest:
-            _pairs_table(console, rest, None)
-        return
-    _pairs_table(console, value, None)
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for item in items:
+        t.add_row(*(_shorten(c, _cell(item.get(c))) for c in columns))
+    return t
+
+
+def _shorten(column: str, text: str) -> str:
+    keep = _SHORTENED.get(column)
+    return text[:keep] + "…" if keep and len(text) > keep else text
 
 
 def _rows_of(value):
-    """The first list of objects in a result (Keys, Aliases, Rotations, ...), if any."""
+    """The first list of objects in a result (Keys, Aliases, Rotations, ...), if any; a
+    known list (TABLE_COLUMNS) even when it is empty, so its header still shows."""
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return None, value
     if isinstance(value, dict):
         for k, v in value.items():
-            if isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
+            if isinstance(v, list) and all(isinstance(i, dict) for i in v) and (v or k in TABLE_COLUMNS):
                 return k, v
     return None
 

@@ -217,6 +217,10 @@ def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None 
             raise InvalidMarkerException("the marker is not one that list-keys returned")
         start = next((i for i, k in enumerate(ids) if k >= marker), len(ids))
     page = ids[start : start + limit]
+    aliases_of: dict[str, list[str]] = {}
+    for name, alias in sorted(keyring.load_aliases().items()):
+        if isinstance(alias, dict):
+            aliases_of.setdefault(alias.get("TargetKeyId"), []).append(name)
     keys = []
     for key_id in page:
         doc = keyring.load_key(key_id)
@@ -231,6 +235,7 @@ def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None 
                 "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
                 "CreationDate": meta.get("CreationDate"),
                 "Description": meta.get("Description", ""),
+                "Aliases": aliases_of.get(key_id, []),
             }
         )
     truncated = start + limit < len(ids)
