@@ -15,10 +15,9 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring, is_key_id
+from ..keyring import format as fmt
+from .keydoc import DISABLED, ENABLED, PENDING_IMPORT, iso, now, parse_date
 from .resolve import resolve_key_id
-
-ENABLED = "Enabled"
-PENDING_IMPORT = "PendingImport"
 
 
 # --- validation of the catalogue ------------------------------------------------------------
@@ -69,22 +68,15 @@ def material_expired(keyring: Keyring, meta: dict) -> bool:
     reader sees the key as PendingImport, until material is imported again."""
     if meta.get("ExpirationModel") != "KEY_MATERIAL_EXPIRES" or not meta.get("ValidTo"):
         return False
-    import datetime as dt
-
-    try:
-        valid_to = dt.datetime.fromisoformat(meta["ValidTo"])
-    except (TypeError, ValueError):
-        raise KeyringDamagedException(f"key file {meta.get('KeyId')} has an unreadable ValidTo") from None
-    return valid_to <= keyring.clock()
+    return parse_date(meta["ValidTo"], f"ValidTo of key {meta.get('KeyId')}") <= keyring.clock()
 
 
 def key_state(keyring: Keyring, meta: dict) -> str:
     """The key's state as AWS would report it now (expired imported material: PendingImport)."""
     state = meta["KeyState"]
-    if state in (ENABLED, "Disabled") and material_expired(keyring, meta):
+    if state in (ENABLED, DISABLED) and material_expired(keyring, meta):
         return PENDING_IMPORT
     return state
-
 
 
 def key_metadata(keyring: Keyring, doc: dict) -> dict:
@@ -149,7 +141,7 @@ def create_key(
     import uuid
 
     key_id = str(uuid.uuid4())
-    now = keyring.clock().isoformat(timespec="seconds")
+    created = iso(now(keyring))
     meta = {
         "KeyId": key_id,
         "KeySpec": spec.name,
@@ -158,15 +150,15 @@ def create_key(
         # EXTERNAL: no material until import-key-material (service/importing.py) brings it.
         "KeyState": ENABLED if origin == "AWS_KMS" else PENDING_IMPORT,
         "Description": description,
-        "CreationDate": now,
+        "CreationDate": created,
     }
     material = generate_material(spec) if origin == "AWS_KMS" else None
     with keyring.transaction():
         entries = []
         if material is not None:
-            entries.append(new_material_entry(keyring, meta, spec, material, now))
+            entries.append(new_material_entry(keyring, meta, spec, material, created))
             meta["CurrentKeyMaterialId"] = entries[0]["KeyMaterialId"]
-        doc = {"format": "kmscli-key", "version": 1, "metadata": meta, "materials": entries}
+        doc = {"format": fmt.KEY_KIND, "version": fmt.FORMAT_VERSION, "metadata": meta, "materials": entries}
         if tags:
             doc["tags"] = {t["TagKey"]: t["TagValue"] for t in tags}
         keyring.save_key(doc, new=True)
@@ -189,9 +181,8 @@ def new_material_entry(
     entry["CreationDate"] = now
     if spec.asymmetric:
         from ..crypto import asymmetric
-        from ..keyring.format import b64e
 
-        entry["PublicKey"] = b64e(asymmetric.public_key_der(material))
+        entry["PublicKey"] = fmt.b64e(asymmetric.public_key_der(material))
     return entry
 
 
@@ -263,7 +254,7 @@ def check_usable_state(keyring: Keyring, doc: dict) -> None:
     state = key_state(keyring, meta)
     if state == ENABLED:
         return
-    if state == "Disabled":
+    if state == DISABLED:
         raise DisabledException(
             f"key {meta['KeyId']} is disabled", hint=f"enable it with: kmscli enable-key --key-id {meta['KeyId']}"
         )
@@ -284,10 +275,8 @@ def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> byt
 
 def public_key_bytes(doc: dict) -> bytes:
     """The current material's DER SubjectPublicKeyInfo, stored in the clear beside it."""
-    from ..keyring.format import b64d
-
     meta = doc["metadata"]
     for entry in doc.get("materials", []):
         if entry.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId"):
-            return b64d(entry.get("PublicKey"), f"public key of {meta['KeyId']}")
+            return fmt.b64d(entry.get("PublicKey"), f"public key of {meta['KeyId']}")
     raise KeyringDamagedException(f"key file {meta['KeyId']} has no current key material")

@@ -11,8 +11,8 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring
+from .keydoc import PENDING_IMPORT
 from .keys import (
-    PENDING_IMPORT,
     check_algorithm,
     check_usable_state,
     key_metadata,
