@@ -22,12 +22,11 @@ KeyMaterialId after a re-import of the same bytes, and still decrypt.
 from __future__ import annotations
 
 import datetime as dt
-import hmac as _hmac
 import json
 import secrets
 
 from .. import crypto, specs
-from ..crypto import aead, asymmetric, keywrap
+from ..crypto import aead, asymmetric, keywrap, mac
 from ..errors import (
     ExpiredImportTokenException,
     IncorrectKeyMaterialException,
@@ -66,8 +65,9 @@ def _external_key(keyring: Keyring, key_id: str) -> dict:
 
 
 def _material_id(keyring: Keyring, key_id: str, material: bytes) -> str:
-    mac = _hmac.new(keyring.subkey(MATERIAL_ID_LABEL), key_id.encode() + b"\x00" + material, "sha256")
-    return mac.hexdigest()
+    # HMAC-SHA-256 through crypto.mac, as every other HMAC of kmscli (the same bytes as the
+    # stdlib's hmac, which the ids of existing keys were made with).
+    return mac.hmac_sha("SHA_256", keyring.subkey(MATERIAL_ID_LABEL), key_id.encode() + b"\x00" + material).hex()
 
 
 # --- GetParametersForImport ----------------------------------------------------------------------
@@ -211,7 +211,7 @@ def import_key_material(
         _check_import_state(keyring, meta)
         _current_parameters(doc, fields)
         remembered = meta.get("ImportedKeyMaterialId")
-        if remembered is not None and not _hmac.compare_digest(remembered, material_id):
+        if remembered is not None and not secrets.compare_digest(remembered, material_id):
             raise IncorrectKeyMaterialException(
                 f"this is not the key material that was first imported into key {meta['KeyId']}: "
                 "a key can only ever hold that same material",
