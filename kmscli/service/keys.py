@@ -16,6 +16,7 @@ from ..errors import (
 )
 from ..keyring import Keyring, is_key_id
 from ..keyring import format as fmt
+from . import paging
 from .keydoc import DISABLED, ENABLED, PENDING_IMPORT, iso, now, parse_date
 from .resolve import resolve_key_id
 
@@ -197,38 +198,28 @@ def describe_key(keyring: Keyring, key_id: str) -> dict:
 
 def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None = None) -> dict:
     """ListKeys, paginated as AWS: ``NextMarker`` is the key id the next page starts at."""
-    limit = specs.LIST_LIMIT_DEFAULT if limit is None else limit
-    low, high = specs.LIST_LIMIT_RANGE
-    if not low <= limit <= high:
-        raise ValidationException(f"Limit must be between {low} and {high}")
+    limit = paging.check_limit(limit, specs.LIST_LIMIT_DEFAULT, specs.LIST_LIMIT_RANGE)
     ids = keyring.key_ids()
     start = 0
     if marker is not None:
         if not is_key_id(marker):
             raise InvalidMarkerException("the marker is not one that list-keys returned")
-        start = next((i for i, k in enumerate(ids) if k >= marker), len(ids))
-    page = ids[start : start + limit]
-    keys = []
-    for key_id in page:
-        doc = keyring.load_key(key_id)
-        meta = doc["metadata"]
-        keys.append(
-            {
-                "KeyId": key_id,
-                "KeyArn": keyring.key_arn(key_id),
-                # Extra fields, so that a table can show a key at a glance.
-                "KeySpec": meta.get("KeySpec"),
-                "KeyUsage": meta.get("KeyUsage"),
-                "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
-                "CreationDate": meta.get("CreationDate"),
-                "Description": meta.get("Description", ""),
-            }
-        )
-    truncated = start + limit < len(ids)
-    result = {"Keys": keys, "Truncated": truncated}
-    if truncated:
-        result["NextMarker"] = ids[start + limit]
-    return result
+        start = paging.first_from(ids, marker)
+
+    def row(key_id: str) -> dict:
+        meta = keyring.load_key(key_id)["metadata"]
+        return {
+            "KeyId": key_id,
+            "KeyArn": keyring.key_arn(key_id),
+            # Extra fields, so that a table can show a key at a glance.
+            "KeySpec": meta.get("KeySpec"),
+            "KeyUsage": meta.get("KeyUsage"),
+            "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
+            "CreationDate": meta.get("CreationDate"),
+            "Description": meta.get("Description", ""),
+        }
+
+    return paging.page(ids, start=start, limit=limit, field="Keys", row=row)
 
 
 # --- loading a key for a cryptographic operation ---------------------------------------------------
