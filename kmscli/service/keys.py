@@ -17,7 +17,7 @@ from ..errors import (
 from ..keyring import Keyring, is_key_id
 from ..keyring import format as fmt
 from . import paging
-from .keydoc import DISABLED, ENABLED, PENDING_IMPORT, iso, now, parse_date
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, iso, now, parse_date
 from .resolve import resolve_key_id
 
 
@@ -241,15 +241,21 @@ def usable_key(keyring: Keyring, key_id: str, usage: str) -> dict:
 
 
 def check_usable_state(keyring: Keyring, doc: dict) -> None:
+    """The error AWS gives for a key that is not Enabled, with the command that gets it out."""
     meta = doc["metadata"]
+    key_id = meta["KeyId"]
     state = key_state(keyring, meta)
     if state == ENABLED:
         return
     if state == DISABLED:
-        raise DisabledException(
-            f"key {meta['KeyId']} is disabled", hint=f"enable it with: kmscli enable-key --key-id {meta['KeyId']}"
+        raise DisabledException(f"key {key_id} is disabled", hint=f"enable it with: kmscli enable-key --key-id {key_id}")
+    if state == PENDING_IMPORT:
+        raise KMSInvalidStateException(
+            f"key {key_id} is in state PendingImport: it has no key material",
+            hint=f"import its material with: kmscli get-parameters-for-import --key-id {key_id} ...",
         )
-    raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
+    hint = f"cancel the deletion first: kmscli cancel-key-deletion --key-id {key_id}" if state == PENDING_DELETION else None
+    raise KMSInvalidStateException(f"key {key_id} is in state {state}", hint=hint)
 
 
 def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> bytes:
