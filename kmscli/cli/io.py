@@ -11,6 +11,8 @@ import click
 from ..errors import FileAccessException, ValidationException
 
 FILEB = "fileb://"
+# An exported public key (PEM with its configuration) is a few KiB; this only bounds memory.
+PUBLIC_KEY_FILE_MAX = 64 << 10
 
 
 def read_source(path: str, limit: int, what: str) -> bytes:
@@ -27,6 +29,11 @@ def read_source(path: str, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise ValidationException(f"{what} is larger than {limit} bytes")
     return data
+
+
+def read_public_key_file(path: str) -> bytes:
+    """The public key file of verify --public-key and encrypt-file --public-key."""
+    return read_source(path, PUBLIC_KEY_FILE_MAX, "the public key file")
 
 
 def decode_base64(text: str, what: str) -> bytes:

@@ -150,10 +150,7 @@ def sign_digest(private_der: bytes, algorithm: SigningAlgorithm, digest: bytes) 
         try:
             return ed25519ph.sign(key, digest)
         except ed25519ph.Ed25519phUnavailable:
-            raise UnsupportedDigestSigning(
-                "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has no "
-                "Ed25519ph; install it with: pip install pynacl"
-            ) from None
+            raise _no_ed25519ph() from None
     raise UnsupportedDigestSigning(algorithm.name)
 
 
@@ -189,10 +186,7 @@ def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: byte
             try:
                 return ed25519ph.verify(public_key.public_bytes_raw(), data, signature)
             except ed25519ph.Ed25519phUnavailable:
-                raise UnsupportedDigestSigning(
-                    "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has "
-                    "no Ed25519ph; install it with: pip install pynacl"
-                ) from None
+                raise _no_ed25519ph() from None
         if algorithm.scheme == "ML_DSA" and prehashed:
             public_key.verify_mu(signature, data)  # data is the 64-byte mu (EXTERNAL_MU)
         elif algorithm.scheme in ("ED25519", "ML_DSA"):
@@ -213,6 +207,13 @@ def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: byte
 
 class UnsupportedDigestSigning(Exception):
     """The scheme has no digest path here; the message (when given) says why."""
+
+
+def _no_ed25519ph() -> UnsupportedDigestSigning:
+    return UnsupportedDigestSigning(
+        "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has no "
+        "Ed25519ph; install it with: pip install pynacl"
+    )
 
 
 # --- private keys given by a user (imported key material) ------------------------------------
