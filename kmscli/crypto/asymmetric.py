@@ -84,11 +84,6 @@ def load_public_key(data: bytes):
         raise CryptoFailure() from None
 
 
-def public_der(public_key) -> bytes:
-    s = _serialization()
-    return public_key.public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo)
-
-
 def public_key_matches_spec(public_key, spec: KeySpec) -> bool:
     """Whether a loaded public key is of the type and size ``spec`` names."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
