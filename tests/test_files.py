@@ -298,6 +298,31 @@ def test_missing_input_and_unwritable_output(ring, tmp_path):
     assert r.status == 5 and "FileAccessException" in r.stderr and r.stdout == b""
 
 
+def test_a_fifo_named_as_the_output_is_written_into_not_replaced(ring, tmp_path):
+    """A device or pipe (/dev/null, a FIFO) is written into, as encrypt --out does: renaming
+    a temp file over it would replace /dev/null for the whole system when run as root."""
+    import threading
+
+    plaintext = os.urandom(CHUNK + 3)
+    (tmp_path / "in").write_bytes(plaintext)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    r = ring("encrypt-file", "--key-id", ring.sym, "--in", tmp_path / "in", "--out", fifo)
+    reader.join(timeout=30)
+    assert r.status == 0, r.stderr
+    assert r.json()["PlaintextSize"] == len(plaintext)
+    assert os.path.exists(fifo) and not os.path.isfile(fifo)  # still the FIFO
+    assert received and received[0].startswith(fileformat.MAGIC)
+    assert leftovers(tmp_path) == []
+    (tmp_path / "enc").write_bytes(received[0])
+    back = ring("decrypt-file", "--in", tmp_path / "enc", "--out", os.devnull)
+    assert back.status == 0, back.stderr
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+
+
 def test_stdin_to_stdout_in_process(ring):
     plaintext = os.urandom(CHUNK + 10)
     r = ring("encrypt-file", "--key-id", ring.sym, "--in", "-", "--out", "-", input=plaintext)

@@ -187,6 +187,25 @@ def test_imported_symmetric_key_really_uses_the_material(kms, tmp_path, keyring_
     assert AESGCM(material).decrypt(nonce, sealed, header + b"\x00\x00\x00\x00") == b"mine"
 
 
+def test_key_material_id_is_the_keyed_hmac_sha256_of_the_material(kms, tmp_path, keyring_env):
+    """Pins the KeyMaterialId of imported material: HMAC-SHA-256 under the keyring's import
+    sub-key of "key id NUL material". Existing keys remember it, so it must never change."""
+    from conftest import PASSPHRASE
+
+    from kmscli.keyring import Keyring
+    from kmscli.service.importing import MATERIAL_ID_LABEL
+
+    key = external_key(kms)
+    material = os.urandom(32)
+    r = import_material(kms, key, tmp_path, material)
+    assert r.status == 0, r.stderr
+    keyring = Keyring.open(
+        keyring_env["KMSCLI_KEYRING"], unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode())
+    )
+    expected = hmac.new(keyring.subkey(MATERIAL_ID_LABEL), key.encode() + b"\x00" + material, "sha256").hexdigest()
+    assert r.json()["KeyMaterialId"] == expected
+
+
 def test_different_material_is_refused_even_after_delete(kms, tmp_path):
     key = external_key(kms)
     assert import_material(kms, key, tmp_path, os.urandom(32)).status == 0

@@ -5,12 +5,10 @@ from __future__ import annotations
 import click
 
 from ..service import files
-from .io import read_source
+from .io import read_public_key_file
 from .options import encryption_context_option, key_id_option, parse_pairs
 from .render import progress_bar
 from .stream_io import check_paths, open_input, output
-
-PEM_LIMIT = 64 << 10
 
 in_required = click.option(
     "--in", "in_path", metavar="FILE", required=True, help="Read the input from FILE (- for standard input)."
@@ -68,7 +66,7 @@ def encrypt_file(obj, key_id, public_key_path, in_path, out_path, encryption_con
         raise click.UsageError("give exactly one of --key-id and --public-key")
     check_paths(in_path, out_path)
     context = parse_pairs(encryption_context, "--encryption-context")
-    pem = read_source(public_key_path, PEM_LIMIT, "the public key file") if public_key_path else None
+    pem = read_public_key_file(public_key_path) if public_key_path else None
     keyring = obj.open_keyring() if pem is None else None
     with open_input(in_path) as (source, size), progress_bar(size, "encrypting", quiet=quiet) as advance:
         with output(out_path, binary=True) as out:

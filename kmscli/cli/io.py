@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
-import stat
 import sys
 
 import click
@@ -13,6 +11,8 @@ import click
 from ..errors import FileAccessException, ValidationException
 
 FILEB = "fileb://"
+# An exported public key (PEM with its configuration) is a few KiB; this only bounds memory.
+PUBLIC_KEY_FILE_MAX = 64 << 10
 
 
 def read_source(path: str, limit: int, what: str) -> bytes:
@@ -29,6 +29,11 @@ def read_source(path: str, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise ValidationException(f"{what} is larger than {limit} bytes")
     return data
+
+
+def read_public_key_file(path: str) -> bytes:
+    """The public key file of verify --public-key and encrypt-file --public-key."""
+    return read_source(path, PUBLIC_KEY_FILE_MAX, "the public key file")
 
 
 def decode_base64(text: str, what: str) -> bytes:
@@ -71,71 +76,15 @@ def blob_in(*, b64: str | None, path: str | None, limit: int, what: str, option:
 
 
 def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
-    """Write raw bytes to ``path``: ``-`` is stdout (refused on a terminal), otherwise a
-    private file replaced atomically, so a failed command leaves no partial output."""
-    if path == "-":
-        if sys.stdout.isatty() and not _is_text(data):
-            raise ValidationException(
-                "refusing to write binary output to a terminal",
-                hint="redirect standard output, or write to a file with --out FILE",
-            )
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    if source and source != "-" and _same_file(source, path):
+    """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal), a device
+    or pipe is written into, and a file is replaced atomically by a private one, so a failed
+    command leaves no partial output. The same writer as encrypt-file's (stream_io)."""
+    from .stream_io import is_text, output, same_file  # only commands given --out pay for it
+
+    if path != "-" and source and source != "-" and same_file(source, path):
         raise ValidationException(f"--out {path} is the input file; choose another output path")
-    if _is_special(path):
-        # A device or pipe (/dev/null, /dev/stdout, a FIFO) is written into, never replaced:
-        # renaming a regular file over /dev/null would break it for the whole system.
-        try:
-            with open(path, "wb") as f:
-                f.write(data)
-        except OSError as e:
-            raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    temp = os.path.join(directory, f".kmscli-{os.urandom(6).hex()}.tmp")
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            raise
-    except OSError as e:
-        raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
-
-
-def _is_special(path: str) -> bool:
-    """An existing device, pipe or socket (following links, as /dev/stdout is one)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
-
-
-def _is_text(data: bytes) -> bool:
-    """Printable UTF-8, which a terminal shows safely; anything else could drive it."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(c.isprintable() or c in "\n\t\r" for c in text)
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    with output(path, binary=not is_text(data)) as out:
+        out.write(data)
 
 
 def deliver(obj, result: dict, field: str, out_path: str | None, *, source: str | None = None) -> None:

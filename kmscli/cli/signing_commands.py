@@ -9,12 +9,10 @@ import click
 from .. import specs
 from ..errors import FileAccessException
 from ..service import file_signing, signing
-from .io import blob_in, data_in, deliver, read_source, write_output
+from .io import blob_in, data_in, deliver, read_public_key_file, write_output
 from .options import in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
 from .render import emit
 from .stream_io import Prefixed, open_input
-
-PEM_LIMIT = 64 << 10
 
 message_option = click.option(
     "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (or fileb://PATH)."
@@ -118,7 +116,7 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
         option="--signature",
         file_option="--signature-file",
     )
-    pem = read_source(public_key_path, PEM_LIMIT, "the public key file") if public_key_path else None
+    pem = read_public_key_file(public_key_path) if public_key_path else None
     with message_source(message, in_path, message_type) as (data, stream):
         if pem is not None:
             if stream is not None:

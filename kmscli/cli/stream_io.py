@@ -1,24 +1,24 @@
-"""Streams in and out for files of any size: inputs opened once, outputs that appear whole.
+"""Streams in and out: inputs opened once, outputs that appear whole. Every --out of every
+command is written here (io.write_output for whole results, ``output`` for streamed files).
 
 A file output is written to a private temp file in the destination's directory, created on
 the first byte, and renamed over the destination only when the command succeeded (after the
 last chunk authenticated, for decrypt-file); on any failure or interruption the temp file is
-removed and the destination is untouched. Standard output cannot be taken back: bytes go to
-it as the service releases them (for decrypt-file: each chunk once it authenticated).
+removed and the destination is untouched. Standard output, and a device or pipe named as the
+output (/dev/null, a FIFO), cannot be taken back: bytes go to them as the service releases
+them (for decrypt-file: each chunk once it authenticated).
 """
 
 from __future__ import annotations
 
 import codecs
 import os
-import secrets
 import signal
 import stat
 import sys
 from contextlib import contextmanager
 
 from ..errors import FileAccessException, ValidationException
-from .io import _same_file
 
 TEMP_PREFIX = ".kmscli-"
 # Every this many bytes, ask the kernel to start writing the output to disk (see FileOutput).
@@ -27,8 +27,37 @@ WRITEBACK_STEP = 32 << 20
 
 def check_paths(in_path: str, out_path: str) -> None:
     """Refuse an output that is the input: it would be destroyed before it was read."""
-    if in_path != "-" and out_path != "-" and (in_path == out_path or _same_file(in_path, out_path)):
+    if in_path != "-" and out_path != "-" and (in_path == out_path or same_file(in_path, out_path)):
         raise ValidationException(f"--out {out_path} is the input file; choose another output path")
+
+
+def same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def is_special(path: str) -> bool:
+    """An existing device, pipe or socket (following links, as /dev/stdout is one)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def printable(text: str) -> bool:
+    """Text a terminal shows safely; anything else (escape sequences) could drive it."""
+    return all(c.isprintable() or c in "\n\t\r" for c in text)
+
+
+def is_text(data: bytes) -> bool:
+    """Printable UTF-8, which may be written to a terminal."""
+    try:
+        return printable(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
 
 
 @contextmanager
@@ -65,7 +94,7 @@ class FileOutput:
         self.handed_to_disk = 0
 
     def _open(self) -> None:
-        self.temp = os.path.join(self.directory, f"{TEMP_PREFIX}{secrets.token_hex(6)}.tmp")
+        self.temp = os.path.join(self.directory, f"{TEMP_PREFIX}{os.urandom(6).hex()}.tmp")
         try:
             fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except OSError as e:
@@ -141,7 +170,7 @@ class StdoutOutput:
                 text = self.decoder.decode(bytes(data))
             except UnicodeDecodeError:
                 raise _terminal_refusal() from None
-            if not all(c.isprintable() or c in "\n\t\r" for c in text):
+            if not printable(text):
                 raise _terminal_refusal()
         self.stream.write(data)
 
@@ -153,6 +182,39 @@ class StdoutOutput:
             self.stream.flush()  # what was released is authentic; the error says it is incomplete
         except OSError:
             pass
+
+
+class DeviceOutput:
+    """A device or pipe named as the output: written into, never replaced. Renaming a temp
+    file over /dev/null would break it for the whole system (kmscli may run as root), and
+    over a FIFO would leave its reader waiting for bytes that went to a new regular file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.file = None
+
+    def write(self, data) -> None:
+        try:
+            if self.file is None:
+                self.file = open(self.path, "wb")
+            self.file.write(data)
+        except OSError as e:
+            raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
+
+    def commit(self) -> None:
+        try:
+            if self.file is None:
+                self.file = open(self.path, "wb")
+            self.file.close()
+        except OSError as e:
+            raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
+
+    def discard(self) -> None:
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
 
 
 def _terminal_refusal() -> ValidationException:
@@ -172,7 +234,12 @@ def output(path: str, *, binary: bool):
 
     SIGTERM is turned into an exception meanwhile, so that `kill` (or a timeout) also
     removes the temp file; SIGKILL cannot be caught, and leaves a .kmscli-*.tmp file."""
-    out = StdoutOutput(binary=binary) if path == "-" else FileOutput(path)
+    if path == "-":
+        out = StdoutOutput(binary=binary)
+    elif is_special(path):
+        out = DeviceOutput(path)
+    else:
+        out = FileOutput(path)
     previous = _catch_sigterm()
     try:
         yield out

@@ -84,11 +84,6 @@ def load_public_key(data: bytes):
         raise CryptoFailure() from None
 
 
-def public_der(public_key) -> bytes:
-    s = _serialization()
-    return public_key.public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo)
-
-
 def public_key_matches_spec(public_key, spec: KeySpec) -> bool:
     """Whether a loaded public key is of the type and size ``spec`` names."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -150,10 +145,7 @@ def sign_digest(private_der: bytes, algorithm: SigningAlgorithm, digest: bytes) 
         try:
             return ed25519ph.sign(key, digest)
         except ed25519ph.Ed25519phUnavailable:
-            raise UnsupportedDigestSigning(
-                "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has no "
-                "Ed25519ph; install it with: pip install pynacl"
-            ) from None
+            raise _no_ed25519ph() from None
     raise UnsupportedDigestSigning(algorithm.name)
 
 
@@ -189,10 +181,7 @@ def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: byte
             try:
                 return ed25519ph.verify(public_key.public_bytes_raw(), data, signature)
             except ed25519ph.Ed25519phUnavailable:
-                raise UnsupportedDigestSigning(
-                    "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has "
-                    "no Ed25519ph; install it with: pip install pynacl"
-                ) from None
+                raise _no_ed25519ph() from None
         if algorithm.scheme == "ML_DSA" and prehashed:
             public_key.verify_mu(signature, data)  # data is the 64-byte mu (EXTERNAL_MU)
         elif algorithm.scheme in ("ED25519", "ML_DSA"):
@@ -213,6 +202,13 @@ def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: byte
 
 class UnsupportedDigestSigning(Exception):
     """The scheme has no digest path here; the message (when given) says why."""
+
+
+def _no_ed25519ph() -> UnsupportedDigestSigning:
+    return UnsupportedDigestSigning(
+        "ED25519_PH_SHA_512 needs PyNaCl (libsodium): the cryptography library has no "
+        "Ed25519ph; install it with: pip install pynacl"
+    )
 
 
 # --- private keys given by a user (imported key material) ------------------------------------

@@ -19,6 +19,7 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring
+from . import paging
 from .keydoc import iso, now
 from .resolve import _shown, resolve_key_id
 from .state import refuse_if_pending_deletion
@@ -135,10 +136,7 @@ def list_aliases(
     keyring: Keyring, *, key_id: str | None = None, limit: int | None = None, marker: str | None = None
 ) -> dict:
     """ListAliases, sorted by name, paginated as AWS (``NextMarker`` is the next name)."""
-    limit = LIST_LIMIT_DEFAULT if limit is None else limit
-    low, high = LIST_LIMIT_RANGE
-    if not low <= limit <= high:
-        raise ValidationException(f"Limit must be between {low} and {high}")
+    limit = paging.check_limit(limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_RANGE)
     aliases = keyring.load_aliases()
     if key_id is not None:
         wanted = resolve_key_id(keyring, key_id)
@@ -149,21 +147,15 @@ def list_aliases(
     if marker is not None:
         if not isinstance(marker, str) or not _NAME.fullmatch(marker):
             raise InvalidMarkerException("the marker is not one that list-aliases returned")
-        start = next((i for i, n in enumerate(names) if n >= marker), len(names))
-    page = names[start : start + limit]
-    result = {
-        "Aliases": [
-            {
-                "AliasName": name,
-                "AliasArn": keyring.alias_arn(name),
-                "TargetKeyId": aliases[name].get("TargetKeyId"),
-                "CreationDate": aliases[name].get("CreationDate"),
-                "LastUpdatedDate": aliases[name].get("LastUpdatedDate"),
-            }
-            for name in page
-        ],
-        "Truncated": start + limit < len(names),
-    }
-    if result["Truncated"]:
-        result["NextMarker"] = names[start + limit]
-    return result
+        start = paging.first_from(names, marker)
+
+    def row(name: str) -> dict:
+        return {
+            "AliasName": name,
+            "AliasArn": keyring.alias_arn(name),
+            "TargetKeyId": aliases[name].get("TargetKeyId"),
+            "CreationDate": aliases[name].get("CreationDate"),
+            "LastUpdatedDate": aliases[name].get("LastUpdatedDate"),
+        }
+
+    return paging.page(names, start=start, limit=limit, field="Aliases", row=row)

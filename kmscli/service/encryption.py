@@ -12,7 +12,7 @@ from ..errors import (
 )
 from ..keyring import Keyring
 from . import ciphertext
-from .keys import check_algorithm, material, usable_key
+from .keys import check_algorithm, material, public_key_bytes, usable_key
 from .resolve import resolve_key_id
 
 
@@ -49,12 +49,7 @@ def encrypt(
             raise ValidationException(
                 f"Plaintext must be 1 to {limit} bytes for {encryption_algorithm} with {spec.name}"
             )
-        from .keys import public_key_bytes
-
-        public_key = asymmetric.load_public_key(public_key_bytes(doc))
-        blob = asymmetric.rsa_encrypt(
-            public_key, specs.RSA_ENCRYPTION_HASHES[encryption_algorithm], plaintext
-        )
+        blob = seal_rsa(doc, encryption_algorithm, plaintext)
     return {
         "CiphertextBlob": blob,
         "KeyId": keyring.key_arn(meta["KeyId"]),
@@ -129,13 +124,22 @@ def open_symmetric(keyring: Keyring, blob: bytes, key_id: str | None, context: d
 def _decrypt_rsa(keyring: Keyring, doc: dict, blob: bytes, algorithm: str, context: dict | None) -> dict:
     meta = doc["metadata"]
     check_context(context, meta)
-    spec = specs.KEY_SPECS[meta["KeySpec"]]
+    plaintext = open_rsa(keyring, doc, algorithm, blob)
+    return {"KeyId": keyring.key_arn(meta["KeyId"]), "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
+
+
+def seal_rsa(doc: dict, algorithm: str, plaintext: bytes) -> bytes:
+    """RSAES-OAEP under the key's public key (stored in the clear: no unwrapping needed)."""
+    public_key = asymmetric.load_public_key(public_key_bytes(doc))
+    return asymmetric.rsa_encrypt(public_key, specs.RSA_ENCRYPTION_HASHES[algorithm], plaintext)
+
+
+def open_rsa(keyring: Keyring, doc: dict, algorithm: str, blob: bytes) -> bytes:
+    """The plaintext of an RSAES-OAEP ciphertext; any failure is the one opaque error."""
+    spec = specs.KEY_SPECS[doc["metadata"]["KeySpec"]]
     if len(blob) != spec.size // 8:
         raise ciphertext.invalid()
     try:
-        plaintext = asymmetric.rsa_decrypt(
-            material(keyring, doc), specs.RSA_ENCRYPTION_HASHES[algorithm], blob
-        )
+        return asymmetric.rsa_decrypt(material(keyring, doc), specs.RSA_ENCRYPTION_HASHES[algorithm], blob)
     except crypto.CryptoFailure:
         raise ciphertext.invalid() from None
-    return {"KeyId": keyring.key_arn(meta["KeyId"]), "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}

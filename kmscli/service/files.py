@@ -25,8 +25,8 @@ from ..errors import (
 )
 from ..keyring import Keyring, is_key_id
 from . import ciphertext, fileformat
-from .encryption import check_context, open_symmetric, seal_symmetric
-from .keys import check_algorithm, material, public_key_bytes, usable_key
+from .encryption import check_context, open_rsa, open_symmetric, seal_rsa, seal_symmetric
+from .keys import check_algorithm, usable_key
 from .resolve import resolve_key_id
 
 RSA_WRAPPING = "RSAES_OAEP_SHA_256"
@@ -89,8 +89,7 @@ def encrypt_file(
     else:
         algorithm = RSA_WRAPPING
         check_algorithm(meta, algorithm, "EncryptionAlgorithm")
-        public_key = asymmetric.load_public_key(public_key_bytes(doc))
-        wrapped = asymmetric.rsa_encrypt(public_key, specs.RSA_ENCRYPTION_HASHES[algorithm], data_key)
+        wrapped = seal_rsa(doc, algorithm, data_key)
     header = _new_header(algorithm, meta["KeyId"], wrapped, chunk_log2)
     size = _seal_payload(header, data_key, source, write, progress)
     return _result(keyring.key_arn(meta["KeyId"]), algorithm, header, size)
@@ -198,15 +197,7 @@ def _unwrap_data_key(keyring: Keyring, header: fileformat.Header, context: dict 
         meta = doc["metadata"]
         check_algorithm(meta, header.algorithm, "EncryptionAlgorithm")
         check_context(context, meta)
-        spec = specs.KEY_SPECS[meta["KeySpec"]]
-        if len(header.wrapped_key) != spec.size // 8:
-            raise ciphertext.invalid()
-        try:
-            data_key = asymmetric.rsa_decrypt(
-                material(keyring, doc), specs.RSA_ENCRYPTION_HASHES[header.algorithm], header.wrapped_key
-            )
-        except crypto.CryptoFailure:
-            raise ciphertext.invalid() from None
+        data_key = open_rsa(keyring, doc, header.algorithm, header.wrapped_key)
     if len(data_key) != stream.DATA_KEY_SIZE:
         raise ciphertext.invalid()
     return data_key, keyring.key_arn(meta["KeyId"])

@@ -22,12 +22,11 @@ KeyMaterialId after a re-import of the same bytes, and still decrypt.
 from __future__ import annotations
 
 import datetime as dt
-import hmac as _hmac
 import json
 import secrets
 
 from .. import crypto, specs
-from ..crypto import aead, asymmetric, keywrap
+from ..crypto import aead, asymmetric, keywrap, mac
 from ..errors import (
     ExpiredImportTokenException,
     IncorrectKeyMaterialException,
@@ -39,7 +38,8 @@ from ..errors import (
 )
 from ..keyring import Keyring
 from ..keyring.format import canonical
-from .keys import ENABLED, PENDING_IMPORT, key_state, new_material_entry
+from .keydoc import DISABLED, ENABLED, PENDING_IMPORT, now
+from .keys import key_state, new_material_entry
 from .resolve import resolve_key_id
 
 TOKEN_VERSION = 1
@@ -64,13 +64,10 @@ def _external_key(keyring: Keyring, key_id: str) -> dict:
     return doc
 
 
-def _now(keyring: Keyring) -> dt.datetime:
-    return keyring.clock().astimezone(dt.timezone.utc).replace(microsecond=0)
-
-
 def _material_id(keyring: Keyring, key_id: str, material: bytes) -> str:
-    mac = _hmac.new(keyring.subkey(MATERIAL_ID_LABEL), key_id.encode() + b"\x00" + material, "sha256")
-    return mac.hexdigest()
+    # HMAC-SHA-256 through crypto.mac, as every other HMAC of kmscli (the same bytes as the
+    # stdlib's hmac, which the ids of existing keys were made with).
+    return mac.hmac_sha("SHA_256", keyring.subkey(MATERIAL_ID_LABEL), key_id.encode() + b"\x00" + material).hex()
 
 
 # --- GetParametersForImport ----------------------------------------------------------------------
@@ -90,8 +87,7 @@ def get_parameters_for_import(
     doc = _external_key(keyring, key_id)
     _check_parameters_state(keyring, doc["metadata"])
     wrapping_private = asymmetric.generate_private_key(specs.KEY_SPECS[wrapping_key_spec])
-    now = _now(keyring)
-    valid_to = (now + dt.timedelta(seconds=specs.IMPORT_PARAMETERS_VALID_SECONDS)).isoformat()
+    valid_to = (now(keyring) + dt.timedelta(seconds=specs.IMPORT_PARAMETERS_VALID_SECONDS)).isoformat()
     parameters_id = secrets.token_hex(16)
     with keyring.transaction():
         doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
@@ -125,7 +121,7 @@ def get_parameters_for_import(
 
 def _check_parameters_state(keyring: Keyring, meta: dict) -> None:
     state = key_state(keyring, meta)
-    if state not in (PENDING_IMPORT, ENABLED, "Disabled"):
+    if state not in (PENDING_IMPORT, ENABLED, DISABLED):
         raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
 
 
@@ -171,8 +167,8 @@ def import_key_material(
         raise ValidationException(
             f"EncryptedKeyMaterial must be 1 to {specs.ENCRYPTED_KEY_MATERIAL_MAX} bytes"
         )
-    now = _now(keyring)
-    expiration_model, expires = _expiration(expiration_model, valid_to, now)
+    when = now(keyring)
+    expiration_model, expires = _expiration(expiration_model, valid_to, when)
     doc = _external_key(keyring, key_id)
     meta = doc["metadata"]
     _check_import_state(keyring, meta)
@@ -186,7 +182,7 @@ def import_key_material(
         token_valid_to = dt.datetime.fromisoformat(fields["ParametersValidTo"])
     except (KeyError, TypeError, ValueError):
         raise InvalidImportTokenException("the import token is not valid") from None
-    if token_valid_to <= now:
+    if token_valid_to <= when:
         raise ExpiredImportTokenException(
             f"the import token expired at {fields['ParametersValidTo']} (tokens are valid 24 hours)",
             hint=f"get a new one with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
@@ -215,13 +211,13 @@ def import_key_material(
         _check_import_state(keyring, meta)
         _current_parameters(doc, fields)
         remembered = meta.get("ImportedKeyMaterialId")
-        if remembered is not None and not _hmac.compare_digest(remembered, material_id):
+        if remembered is not None and not secrets.compare_digest(remembered, material_id):
             raise IncorrectKeyMaterialException(
                 f"this is not the key material that was first imported into key {meta['KeyId']}: "
                 "a key can only ever hold that same material",
                 hint="import into a new key: kmscli create-key --origin EXTERNAL ...",
             )
-        entry = new_material_entry(keyring, meta, spec, material, now.isoformat(), material_id)
+        entry = new_material_entry(keyring, meta, spec, material, when.isoformat(), material_id)
         doc["materials"] = [entry]
         meta["CurrentKeyMaterialId"] = material_id
         meta["ImportedKeyMaterialId"] = material_id
@@ -242,7 +238,7 @@ def _check_import_state(keyring: Keyring, meta: dict) -> None:
             f"key {meta['KeyId']} is in state {state}; key material can be imported only in state PendingImport",
             hint=(
                 f"to change its expiration, first run: kmscli delete-imported-key-material --key-id {meta['KeyId']}"
-                if state in (ENABLED, "Disabled")
+                if state in (ENABLED, DISABLED)
                 else None
             ),
         )
@@ -358,7 +354,7 @@ def delete_imported_key_material(keyring: Keyring, key_id: str) -> dict:
         doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
         meta = doc["metadata"]
         state = key_state(keyring, meta)
-        if state not in (ENABLED, "Disabled", PENDING_IMPORT):
+        if state not in (ENABLED, DISABLED, PENDING_IMPORT):
             raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
         deleted = meta.pop("CurrentKeyMaterialId", None)
         doc["materials"] = []

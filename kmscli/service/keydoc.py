@@ -1,4 +1,4 @@
-"""Changing one key document safely, and the dates lifecycle operations write.
+"""Changing one key document safely, the key states, and the dates lifecycle operations write.
 
 Every change is read-check-write under the writer lock: the key is resolved and re-read
 inside ``keyring.transaction()`` (so an alias moved or a state changed by another process
@@ -15,9 +15,11 @@ from ..errors import KeyringDamagedException
 from ..keyring import Keyring
 from .resolve import resolve_key_id
 
+# KeyState values, as AWS spells them (stored in key files: never renamed).
 ENABLED = "Enabled"
 DISABLED = "Disabled"
 PENDING_DELETION = "PendingDeletion"
+PENDING_IMPORT = "PendingImport"
 
 
 @contextmanager
@@ -33,7 +35,7 @@ def editing(keyring: Keyring, key_id: str):
 
 def now(keyring: Keyring) -> dt.datetime:
     # Whole seconds: the dates we store and print are ISO 8601 to the second, like CreationDate.
-    return keyring.clock().replace(microsecond=0)
+    return keyring.clock().astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
 def iso(when: dt.datetime) -> str:

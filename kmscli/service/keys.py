@@ -15,10 +15,10 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring, is_key_id
+from ..keyring import format as fmt
+from . import paging
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, iso, now, parse_date
 from .resolve import resolve_key_id
-
-ENABLED = "Enabled"
-PENDING_IMPORT = "PendingImport"
 
 
 # --- validation of the catalogue ------------------------------------------------------------
@@ -69,22 +69,15 @@ def material_expired(keyring: Keyring, meta: dict) -> bool:
     reader sees the key as PendingImport, until material is imported again."""
     if meta.get("ExpirationModel") != "KEY_MATERIAL_EXPIRES" or not meta.get("ValidTo"):
         return False
-    import datetime as dt
-
-    try:
-        valid_to = dt.datetime.fromisoformat(meta["ValidTo"])
-    except (TypeError, ValueError):
-        raise KeyringDamagedException(f"key file {meta.get('KeyId')} has an unreadable ValidTo") from None
-    return valid_to <= keyring.clock()
+    return parse_date(meta["ValidTo"], f"ValidTo of key {meta.get('KeyId')}") <= keyring.clock()
 
 
 def key_state(keyring: Keyring, meta: dict) -> str:
     """The key's state as AWS would report it now (expired imported material: PendingImport)."""
     state = meta["KeyState"]
-    if state in (ENABLED, "Disabled") and material_expired(keyring, meta):
+    if state in (ENABLED, DISABLED) and material_expired(keyring, meta):
         return PENDING_IMPORT
     return state
-
 
 
 def key_metadata(keyring: Keyring, doc: dict) -> dict:
@@ -149,7 +142,7 @@ def create_key(
     import uuid
 
     key_id = str(uuid.uuid4())
-    now = keyring.clock().isoformat(timespec="seconds")
+    created = iso(now(keyring))
     meta = {
         "KeyId": key_id,
         "KeySpec": spec.name,
@@ -158,15 +151,15 @@ def create_key(
         # EXTERNAL: no material until import-key-material (service/importing.py) brings it.
         "KeyState": ENABLED if origin == "AWS_KMS" else PENDING_IMPORT,
         "Description": description,
-        "CreationDate": now,
+        "CreationDate": created,
     }
     material = generate_material(spec) if origin == "AWS_KMS" else None
     with keyring.transaction():
         entries = []
         if material is not None:
-            entries.append(new_material_entry(keyring, meta, spec, material, now))
+            entries.append(new_material_entry(keyring, meta, spec, material, created))
             meta["CurrentKeyMaterialId"] = entries[0]["KeyMaterialId"]
-        doc = {"format": "kmscli-key", "version": 1, "metadata": meta, "materials": entries}
+        doc = {"format": fmt.KEY_KIND, "version": fmt.FORMAT_VERSION, "metadata": meta, "materials": entries}
         if tags:
             doc["tags"] = {t["TagKey"]: t["TagValue"] for t in tags}
         keyring.save_key(doc, new=True)
@@ -189,9 +182,8 @@ def new_material_entry(
     entry["CreationDate"] = now
     if spec.asymmetric:
         from ..crypto import asymmetric
-        from ..keyring.format import b64e
 
-        entry["PublicKey"] = b64e(asymmetric.public_key_der(material))
+        entry["PublicKey"] = fmt.b64e(asymmetric.public_key_der(material))
     return entry
 
 
@@ -206,43 +198,34 @@ def describe_key(keyring: Keyring, key_id: str) -> dict:
 
 def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None = None) -> dict:
     """ListKeys, paginated as AWS: ``NextMarker`` is the key id the next page starts at."""
-    limit = specs.LIST_LIMIT_DEFAULT if limit is None else limit
-    low, high = specs.LIST_LIMIT_RANGE
-    if not low <= limit <= high:
-        raise ValidationException(f"Limit must be between {low} and {high}")
+    limit = paging.check_limit(limit, specs.LIST_LIMIT_DEFAULT, specs.LIST_LIMIT_RANGE)
     ids = keyring.key_ids()
     start = 0
     if marker is not None:
         if not is_key_id(marker):
             raise InvalidMarkerException("the marker is not one that list-keys returned")
-        start = next((i for i, k in enumerate(ids) if k >= marker), len(ids))
-    page = ids[start : start + limit]
+        start = paging.first_from(ids, marker)
+
     aliases_of: dict[str, list[str]] = {}
     for name, alias in sorted(keyring.load_aliases().items()):
         if isinstance(alias, dict):
             aliases_of.setdefault(alias.get("TargetKeyId"), []).append(name)
-    keys = []
-    for key_id in page:
-        doc = keyring.load_key(key_id)
-        meta = doc["metadata"]
-        keys.append(
-            {
-                "KeyId": key_id,
-                "KeyArn": keyring.key_arn(key_id),
-                # Extra fields, so that a table can show a key at a glance.
-                "KeySpec": meta.get("KeySpec"),
-                "KeyUsage": meta.get("KeyUsage"),
-                "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
-                "CreationDate": meta.get("CreationDate"),
-                "Description": meta.get("Description", ""),
-                "Aliases": aliases_of.get(key_id, []),
-            }
-        )
-    truncated = start + limit < len(ids)
-    result = {"Keys": keys, "Truncated": truncated}
-    if truncated:
-        result["NextMarker"] = ids[start + limit]
-    return result
+
+    def row(key_id: str) -> dict:
+        meta = keyring.load_key(key_id)["metadata"]
+        return {
+            "KeyId": key_id,
+            "KeyArn": keyring.key_arn(key_id),
+            # Extra fields, so that a table can show a key at a glance.
+            "KeySpec": meta.get("KeySpec"),
+            "KeyUsage": meta.get("KeyUsage"),
+            "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
+            "CreationDate": meta.get("CreationDate"),
+            "Description": meta.get("Description", ""),
+            "Aliases": aliases_of.get(key_id, []),
+        }
+
+    return paging.page(ids, start=start, limit=limit, field="Keys", row=row)
 
 
 # --- loading a key for a cryptographic operation ---------------------------------------------------
@@ -264,15 +247,21 @@ def usable_key(keyring: Keyring, key_id: str, usage: str) -> dict:
 
 
 def check_usable_state(keyring: Keyring, doc: dict) -> None:
+    """The error AWS gives for a key that is not Enabled, with the command that gets it out."""
     meta = doc["metadata"]
+    key_id = meta["KeyId"]
     state = key_state(keyring, meta)
     if state == ENABLED:
         return
-    if state == "Disabled":
-        raise DisabledException(
-            f"key {meta['KeyId']} is disabled", hint=f"enable it with: kmscli enable-key --key-id {meta['KeyId']}"
+    if state == DISABLED:
+        raise DisabledException(f"key {key_id} is disabled", hint=f"enable it with: kmscli enable-key --key-id {key_id}")
+    if state == PENDING_IMPORT:
+        raise KMSInvalidStateException(
+            f"key {key_id} is in state PendingImport: it has no key material",
+            hint=f"import its material with: kmscli get-parameters-for-import --key-id {key_id} ...",
         )
-    raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
+    hint = f"cancel the deletion first: kmscli cancel-key-deletion --key-id {key_id}" if state == PENDING_DELETION else None
+    raise KMSInvalidStateException(f"key {key_id} is in state {state}", hint=hint)
 
 
 def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> bytes:
@@ -289,10 +278,8 @@ def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> byt
 
 def public_key_bytes(doc: dict) -> bytes:
     """The current material's DER SubjectPublicKeyInfo, stored in the clear beside it."""
-    from ..keyring.format import b64d
-
     meta = doc["metadata"]
     for entry in doc.get("materials", []):
         if entry.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId"):
-            return b64d(entry.get("PublicKey"), f"public key of {meta['KeyId']}")
+            return fmt.b64d(entry.get("PublicKey"), f"public key of {meta['KeyId']}")
     raise KeyringDamagedException(f"key file {meta['KeyId']} has no current key material")

@@ -18,6 +18,7 @@ import datetime as dt
 from .. import specs
 from ..errors import InvalidMarkerException, LimitExceededException, UnsupportedOperationException, ValidationException
 from ..keyring import Keyring
+from . import paging
 from .keydoc import ENABLED, editing, iso, now, parse_date
 from .keys import check_usable_state, generate_material, new_material_entry
 from .resolve import resolve_key_id
@@ -146,10 +147,7 @@ def rotate_key_on_demand(keyring: Keyring, key_id: str) -> dict:
 def list_key_rotations(keyring: Keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
     """Every rotation, oldest first; the material the key was created with is not one.
     ``NextMarker`` is the KeyMaterialId the next page starts at."""
-    limit = LIST_LIMIT_DEFAULT if limit is None else limit
-    low, high = LIST_LIMIT_RANGE
-    if not low <= limit <= high:
-        raise ValidationException(f"Limit must be between {low} and {high}")
+    limit = paging.check_limit(limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_RANGE)
     doc = keyring.load_key(resolve_key_id(keyring, key_id))
     meta = doc["metadata"]
     check_rotatable(meta)
@@ -162,20 +160,16 @@ def list_key_rotations(keyring: Keyring, key_id: str, *, limit: int | None = Non
         if marker not in ids:
             raise InvalidMarkerException("the marker is not one that list-key-rotations returned")
         start = ids.index(marker)
-    page = rotations[start : start + limit]
-    result = {
-        "Rotations": [
-            {
-                "KeyId": meta["KeyId"],
-                "RotationDate": m.get("CreationDate"),
-                "RotationType": m.get("RotationType"),
-                "KeyMaterialId": m.get("KeyMaterialId"),
-                "KeyMaterialState": "CURRENT" if m.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId") else "NON_CURRENT",
-            }
-            for m in page
-        ],
-        "Truncated": start + limit < len(rotations),
-    }
-    if result["Truncated"]:
-        result["NextMarker"] = rotations[start + limit].get("KeyMaterialId")
-    return result
+
+    def row(m: dict) -> dict:
+        return {
+            "KeyId": meta["KeyId"],
+            "RotationDate": m.get("CreationDate"),
+            "RotationType": m.get("RotationType"),
+            "KeyMaterialId": m.get("KeyMaterialId"),
+            "KeyMaterialState": "CURRENT" if m.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId") else "NON_CURRENT",
+        }
+
+    return paging.page(
+        rotations, start=start, limit=limit, field="Rotations", row=row, marker_of=lambda m: m.get("KeyMaterialId")
+    )

@@ -6,17 +6,14 @@ from .. import specs
 from ..crypto import asymmetric
 from ..errors import (
     KMSInvalidSignatureException,
-    KMSInvalidStateException,
     UnsupportedOperationException,
     ValidationException,
 )
 from ..keyring import Keyring
 from .keys import (
-    PENDING_IMPORT,
     check_algorithm,
     check_usable_state,
     key_metadata,
-    key_state,
     material,
     public_key_bytes,
     usable_key,
@@ -110,12 +107,7 @@ def get_public_key(keyring: Keyring, key_id: str) -> dict:
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
     meta = doc["metadata"]
     spec = specs.KEY_SPECS[meta["KeySpec"]]
-    if key_state(keyring, meta) == PENDING_IMPORT:
-        raise KMSInvalidStateException(
-            f"key {meta['KeyId']} is in state PendingImport: it has no key material",
-            hint=f"import its material with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
-        )
-    check_usable_state(keyring, doc)  # as AWS: disabled or pending deletion, no public key
+    check_usable_state(keyring, doc)  # as AWS: disabled, pending import or deletion: no public key
     if not spec.asymmetric:
         raise UnsupportedOperationException(
             f"key {meta['KeyId']} is a {meta['KeySpec']} key: it has no public key"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import specs
 from ..errors import InvalidMarkerException, LimitExceededException, ValidationException
+from . import paging
 from .keydoc import editing
 from .resolve import resolve_key_id
 from .state import refuse_if_pending_deletion
@@ -69,10 +70,7 @@ def untag_resource(keyring, key_id: str, tag_keys: list[str]) -> dict:
 def list_resource_tags(keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
     """ListResourceTags, sorted by TagKey; needs no passphrase. ``NextMarker`` is the next TagKey."""
 
-    limit = LIST_LIMIT_DEFAULT if limit is None else limit
-    low, high = LIST_LIMIT_RANGE
-    if not low <= limit <= high:
-        raise ValidationException(f"Limit must be between {low} and {high}")
+    limit = paging.check_limit(limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_RANGE)
     doc = keyring.load_key(resolve_key_id(keyring, key_id))
     tags = doc.get("tags", {})
     names = sorted(tags)
@@ -80,9 +78,5 @@ def list_resource_tags(keyring, key_id: str, *, limit: int | None = None, marker
     if marker is not None:
         if not isinstance(marker, str) or not 1 <= len(marker) <= specs.TAG_KEY_MAX:
             raise InvalidMarkerException("the marker is not one that list-resource-tags returned")
-        start = next((i for i, n in enumerate(names) if n >= marker), len(names))
-    page = names[start : start + limit]
-    result = {"Tags": [{"TagKey": k, "TagValue": tags[k]} for k in page], "Truncated": start + limit < len(names)}
-    if result["Truncated"]:
-        result["NextMarker"] = names[start + limit]
-    return result
+        start = paging.first_from(names, marker)
+    return paging.page(names, start=start, limit=limit, field="Tags", row=lambda k: {"TagKey": k, "TagValue": tags[k]})
