@@ -108,3 +108,11 @@ def test_a_lock_left_by_a_dead_process_does_not_block(kms, keyring_env):
     result = kms("create-key", env={"KMSCLI_LOCK_TIMEOUT": "5"})
     assert result.status == 0, result.stderr
     assert time.monotonic() - started < 2
+
+
+def test_a_lock_timeout_that_is_not_a_number_is_refused(kms):
+    for bad in ("soon", "-1", "nan", "1e9"):
+        r = kms("create-key", env={"KMSCLI_LOCK_TIMEOUT": bad})
+        assert r.status == 2 and r.stdout == b"", (bad, r.stderr)
+        assert r.stderr.startswith("kmscli: error: ValidationException: KMSCLI_LOCK_TIMEOUT")
+    assert kms("list-keys").json()["Keys"] == []  # nothing was created

@@ -138,6 +138,7 @@ class FileOutput:
         except OSError as e:
             raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
         self.temp = None
+        _sync_directory(os.path.dirname(os.path.abspath(self.path)))
 
     def discard(self) -> None:
         if self.file is not None:
@@ -215,6 +216,21 @@ class DeviceOutput:
                 self.file.close()
             except OSError:
                 pass
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename itself durable. Best effort: the output is complete and in place
+    already, and some file systems refuse to fsync a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _terminal_refusal() -> ValidationException:

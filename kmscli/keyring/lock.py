@@ -11,17 +11,25 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DependencyTimeoutException, FileAccessException
+from ..errors import DependencyTimeoutException, FileAccessException, ValidationException
 
 DEFAULT_TIMEOUT = 10.0
 LOCK_NAME = ".lock"
 
 
 def lock_timeout() -> float:
-    try:
-        return max(0.0, float(os.environ.get("KMSCLI_LOCK_TIMEOUT", DEFAULT_TIMEOUT)))
-    except ValueError:
+    """KMSCLI_LOCK_TIMEOUT in seconds (default 10); a value that is not a number is refused
+    rather than silently replaced, so a script's typo does not change how long it waits."""
+    text = os.environ.get("KMSCLI_LOCK_TIMEOUT")
+    if not text:
         return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise ValidationException(f"KMSCLI_LOCK_TIMEOUT={text[:20]!r} is not a number of seconds from 0 to 86400")
+    return value
 
 
 @contextmanager
