@@ -191,11 +191,37 @@ def cli(ctx, keyring_path, passphrase_file, output, query, debug):
     ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
 
 
-def _print_error(error: KmsError) -> None:
+# The next step for an error the core raised without a hint of its own. "{command}" is the
+# command that failed. "The answer is no" (exit status 1) needs none.
+_FALLBACK_HINTS = {
+    "ValidationException": "see the valid values with: kmscli {command} --help",
+    "InvalidAliasNameException": "see the rules with: kmscli {command} --help",
+    "InvalidMarkerException": "pass the NextMarker of the previous page, or no --marker",
+    "InvalidKeyUsageException": "see the key's usage and algorithms with: kmscli describe-key --key-id KEY",
+    "KMSInvalidStateException": "see the key's state with: kmscli describe-key --key-id KEY",
+    "NotFoundException": "list the keys with: kmscli list-keys",
+    "IncorrectKeyException": "see which key a ciphertext names by omitting --key-id",
+    "UnsupportedOperationException": "see what each key spec supports in: kmscli create-key --help",
+    "LimitExceededException": "see AWS's limits in: kmscli {command} --help",
+    "AlreadyExistsException": "choose another name, or update the existing one",
+    "KeyringDamagedException": "restore the keyring from a backup; see docs/security.md",
+    "FileAccessException": "check the path and its permissions",
+    "KMSInternalException": "run again with --debug and report it",
+}
+
+
+def _command_of(argv) -> str:
+    return next((a for a in argv if a in COMMANDS), "COMMAND")
+
+
+def _print_error(error: KmsError, argv=()) -> None:
     message = " ".join(str(error.message).split())  # one line, whatever the message held
     click.echo(f"kmscli: error: {error.name}: {message}", err=True)
-    if error.hint:
-        click.echo(f"kmscli: hint: {error.hint}", err=True)
+    hint = error.hint
+    if hint is None and error.status != ExitStatus.NO:
+        hint = _FALLBACK_HINTS.get(error.name, "").format(command=_command_of(argv)) or None
+    if hint:
+        click.echo(f"kmscli: hint: {hint}", err=True)
 
 
 def _debugging(argv) -> bool:
@@ -211,7 +237,7 @@ def main(argv=None) -> int:
     except KmsError as e:
         if _debugging(argv):
             raise
-        _print_error(e)
+        _print_error(e, argv)
         return e.status
     except click.exceptions.Exit as e:
         return e.exit_code
@@ -227,7 +253,7 @@ def main(argv=None) -> int:
         _print_error(ValidationException(e.format_message(), hint=hint))
         return ExitStatus.USAGE
     except click.ClickException as e:
-        _print_error(ValidationException(e.format_message()))
+        _print_error(ValidationException(e.format_message()), argv)
         return ExitStatus.USAGE
     except (BrokenPipeError, _ReaderGone):
         # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
@@ -238,7 +264,7 @@ def main(argv=None) -> int:
     except OSError as e:
         if _debugging(argv):
             raise
-        _print_error(FileAccessException(f"{e.strerror or e}" + (f": {e.filename}" if e.filename else "")))
+        _print_error(FileAccessException(f"{e.strerror or e}" + (f": {e.filename}" if e.filename else "")), argv)
         return ExitStatus.DAMAGED
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
         if _debugging(argv):
