@@ -17,16 +17,19 @@ from pathlib import Path
 from .. import crypto
 from ..crypto import aead, kdf, mac
 from ..errors import (
+    AlreadyExistsException,
     IncorrectPassphraseException,
     KeyringDamagedException,
     KeyringLockedException,
     KeyringNotFoundException,
     NotFoundException,
+    ValidationException,
 )
 from . import format as fmt
 from .fsutil import (
     atomic_write,
     check_private_dir,
+    fsync_dir,
     make_parent_dirs,
     make_private_dir,
     read_file,
@@ -100,16 +103,12 @@ class Keyring:
 
         path = Path(path)
         if os.path.lexists(path / fmt.KEYRING_FILE):
-            from ..errors import AlreadyExistsException
-
             raise AlreadyExistsException(f"a keyring already exists at {path}")
         params = fmt.ScryptParams(
             scrypt_log2_n, fmt.SCRYPT_DEFAULT["r"], fmt.SCRYPT_DEFAULT["p"], os.urandom(fmt.SALT_SIZE)
         )
         if not fmt.SCRYPT_LOG2_N_RANGE[0] <= scrypt_log2_n <= fmt.max_log2_n(params.r):
             # Bad input, not a damaged file: a keyring this costly could never be unlocked.
-            from ..errors import ValidationException
-
             raise ValidationException(
                 f"scrypt log2 N must be {fmt.SCRYPT_LOG2_N_RANGE[0]} to {fmt.max_log2_n(params.r)}"
             )
@@ -131,8 +130,6 @@ class Keyring:
         try:
             atomic_write(path / fmt.KEYRING_FILE, fmt.dump_keyring(doc), exclusive=True)
         except FileExistsError:
-            from ..errors import AlreadyExistsException
-
             raise AlreadyExistsException(f"a keyring already exists at {path}") from None
         keyring = cls(path, doc, clock=clock)
         keyring._master = master
@@ -351,8 +348,6 @@ class Keyring:
             raise KeyringDamagedException(f"key file {key_id} exists already") from None
 
     def delete_key_file(self, key_id: str) -> None:
-        from .fsutil import fsync_dir
-
         os.unlink(self.key_path(key_id))
         fsync_dir(self.path / fmt.KEYS_DIR)
 
