@@ -13,7 +13,7 @@ from .render import emit
 
 def parse_tags(tag: tuple[str, ...], tags: tuple[str, ...]) -> list[dict]:
     """--tag K=V pairs, and --tags TagKey=K,TagValue=V as aws-cli writes them."""
-    result = [{"TagKey": k, "TagValue": v} for k, v in parse_pairs(tag, "--tag").items()]
+    result = [{"TagKey": k, "TagValue": v} for k, v in parse_pairs(tag, "--tag", shorthand=False).items()]
     for item in tags:
         fields = dict(part.split("=", 1) for part in item.split(",") if "=" in part)
         if "TagKey" not in fields or set(fields) - {"TagKey", "TagValue"}:
