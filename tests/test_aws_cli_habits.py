@@ -51,3 +51,21 @@ def test_text_of_a_truncated_listing_still_says_so(kms):
     first = r.out.splitlines()[0].split("\t")
     assert first[-1] == "True"  # NextMarker, Truncated: the scalars, sorted as aws-cli sorts them
     assert first[0] == kms("list-keys", "--limit", "1").json()["NextMarker"]
+
+
+def test_tags_in_aws_clis_json_form(kms):
+    r = kms("create-key", "--tags", '[{"TagKey": "team", "TagValue": "ops"}, {"TagKey": "tier", "TagValue": ""}]')
+    assert r.status == 0, r.stderr
+    key = r.json()["KeyMetadata"]["KeyId"]
+    tags = kms("list-resource-tags", "--key-id", key).json()["Tags"]
+    assert sorted((t["TagKey"], t["TagValue"]) for t in tags) == [("team", "ops"), ("tier", "")]
+    r = kms("tag-resource", "--key-id", key, "--tags", '[{"TagKey": "env", "TagValue": "prod"}]')
+    assert r.status == 0, r.stderr
+    assert {t["TagKey"] for t in kms("list-resource-tags", "--key-id", key).json()["Tags"]} == {"team", "tier", "env"}
+
+
+def test_malformed_json_tags_are_a_usage_error_and_create_nothing(kms):
+    for bad in ('[{"TagKey": "a"}]', '[{"TagKey": "a", "TagValue": 1}]', '[{"TagKey": "a", "TagValue": "b"}'):
+        r = kms("create-key", "--tags", bad)
+        assert r.status == 2 and r.stdout == b"" and "ValidationException" in r.stderr, bad
+    assert kms("list-keys").json()["Keys"] == []
