@@ -154,6 +154,13 @@ def test_ed25519ph_signs_a_file_of_any_size_as_its_sha512_digest(ring, tmp_path,
     assert r.status == 1 and r.stdout == b"" and "KMSInvalidSignatureException" in r.stderr
 
 
+def test_ed25519ph_still_refuses_a_raw_message_literal(ring):
+    key_id, _ = ring.keys["ED25519"]
+    r = ring("sign", "--key-id", key_id, "--message", "hello", "--signing-algorithm", "ED25519_PH_SHA_512")
+    assert r.status == 2 and r.stdout == b""
+    assert "ValidationException: MessageType RAW is not valid with ED25519_PH_SHA_512" in r.stderr
+
+
 # --- offline verification ----------------------------------------------------------------------
 
 
