@@ -146,3 +146,10 @@ def test_mldsa_external_mu_signs_the_message_it_represents(kms, tmp_path, spec):
             "--signing-algorithm", "ML_DSA_SHAKE_256", "--signature", base64.b64encode(signature).decode())
     assert v.status == 0, v.stderr
     assert v.json()["SignatureValid"] is True
+    # The exported PEM alone verifies the same mu, offline: no keyring is opened.
+    assert kms("get-public-key", "--key-id", key, "--out", tmp_path / "pq.pem").status == 0
+    offline = kms("verify", "--public-key", tmp_path / "pq.pem", "--in", tmp_path / "mu", "--message-type",
+                  "EXTERNAL_MU", "--signature", base64.b64encode(signature).decode(),
+                  env={"KMSCLI_KEYRING": str(tmp_path / "none"), "KMSCLI_PASSPHRASE": None})
+    assert offline.status == 0, offline.stderr
+    assert offline.json()["SignatureValid"] is True

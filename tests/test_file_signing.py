@@ -110,12 +110,55 @@ def test_message_keeps_the_aws_limit(ring):
 def test_ed25519_cannot_stream_a_large_file(ring, big_file, tmp_path):
     key_id, _ = ring.keys["ED25519"]
     r = ring("sign", "--key-id", key_id, "--in", big_file, "--signing-algorithm", "ED25519_SHA_512", "--out", tmp_path / "sig")
-    assert r.status == 2 and "ED25519_SHA_512" in r.stderr and "hint: use an RSASSA_* or ECDSA_*" in r.stderr
+    assert r.status == 2 and "ED25519_SHA_512" in r.stderr
+    assert "hint: sign it with --signing-algorithm ED25519_PH_SHA_512" in r.stderr
     assert not (tmp_path / "sig").exists()
     small = tmp_path / "small"
     small.write_bytes(b"hello")
     r = ring("sign", "--key-id", key_id, "--in", small, "--signing-algorithm", "ED25519_SHA_512", "--out", tmp_path / "sig")
     assert r.status == 0, r.stderr
+
+
+def _sha512_file(path, tmp_path):
+    import hashlib
+
+    digest = tmp_path / "digest.sha512"
+    digest.write_bytes(hashlib.sha512(path.read_bytes()).digest())
+    return digest
+
+
+@pytest.mark.parametrize("size", [5, 4096, 3 << 20])
+def test_ed25519ph_signs_a_file_of_any_size_as_its_sha512_digest(ring, tmp_path, size):
+    """The release-tarball case: ED25519_PH_SHA_512 over --in FILE is the signature of the
+    file's SHA-512 digest (what --message-type DIGEST signs), at every size, and it verifies
+    with the keyring and offline, from the file or from its digest."""
+    key_id, pem = ring.keys["ED25519"]
+    data = tmp_path / "release.tar"
+    data.write_bytes(os.urandom(size))
+    sig, digest = tmp_path / "sig", _sha512_file(data, tmp_path)
+    r = ring("sign", "--key-id", key_id, "--in", data, "--signing-algorithm", "ED25519_PH_SHA_512", "--out", sig)
+    assert r.status == 0, r.stderr
+    assert r.json()["MessageType"] == "DIGEST" and r.json()["MessageDigestAlgorithm"] == "SHA_512"
+    common = ["--signing-algorithm", "ED25519_PH_SHA_512", "--signature-file", sig]
+    verifiers = {
+        "keyring": lambda *args: ring("verify", "--key-id", key_id, *args),
+        "offline": lambda *args: run_in_process(["verify", "--public-key", pem, *args], env=NO_KEYRING),
+    }
+    for verify in verifiers.values():
+        for message in (["--in", data], ["--in", digest, "--message-type", "DIGEST"]):
+            r = verify(*message, *common)
+            assert r.status == 0, r.stderr
+            assert r.json()["SignatureValid"] is True
+    data.write_bytes(data.read_bytes() + b"!")
+    r = run_in_process(["verify", "--public-key", pem, "--in", data, *common], env=NO_KEYRING)
+    assert r.status == 1 and r.stdout == b"" and "KMSInvalidSignatureException" in r.stderr
+
+
+def test_ed25519ph_still_refuses_a_raw_message_literal(ring):
+    key_id, _ = ring.keys["ED25519"]
+    r = ring("sign", "--key-id", key_id, "--message", "hello", "--signing-algorithm", "ED25519_PH_SHA_512")
+    assert r.status == 2 and r.stdout == b""
+    assert "ValidationException: MessageType RAW is not valid with ED25519_PH_SHA_512" in r.stderr
 
 
 # --- offline verification ----------------------------------------------------------------------

@@ -99,6 +99,20 @@ def test_context_value_may_hold_equals_signs(seed, key):
     assert_error(decrypt(seed, blob, '{"expr=a": "b"}'), 3, "InvalidCiphertextException")
 
 
+def test_aws_cli_shorthand_k_v_comma_k2_v2_is_two_pairs(seed, key):
+    # `aws kms encrypt --encryption-context k=v,k2=v2` binds {"k": "v", "k2": "v2"}; a script
+    # moving over must get the same context, not the single value "v,k2=v2".
+    blob = encrypt(seed, key, b"hello", "purpose=backup,team=ops")
+    assert ok_json(decrypt(seed, blob, '{"purpose": "backup", "team": "ops"}'))
+    assert ok_json(decrypt(seed, blob, "team=ops", "purpose=backup"))
+    assert_error(decrypt(seed, blob, '{"purpose": "backup,team=ops"}'), 3, "InvalidCiphertextException")
+
+
+def test_a_comma_without_a_further_pair_stays_in_the_value(seed, key):
+    blob = encrypt(seed, key, b"hello", "list=a,b")
+    assert ok_json(decrypt(seed, blob, '{"list": "a,b"}'))
+
+
 @pytest.mark.parametrize(
     "encrypted,given",
     [

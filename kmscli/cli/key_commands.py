@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from .. import specs
@@ -13,8 +15,11 @@ from .render import emit
 
 def parse_tags(tag: tuple[str, ...], tags: tuple[str, ...]) -> list[dict]:
     """--tag K=V pairs, and --tags TagKey=K,TagValue=V as aws-cli writes them."""
-    result = [{"TagKey": k, "TagValue": v} for k, v in parse_pairs(tag, "--tag").items()]
+    result = [{"TagKey": k, "TagValue": v} for k, v in parse_pairs(tag, "--tag", shorthand=False).items()]
     for item in tags:
+        if item.lstrip().startswith("["):
+            result += _json_tags(item)
+            continue
         fields = dict(part.split("=", 1) for part in item.split(",") if "=" in part)
         if "TagKey" not in fields or set(fields) - {"TagKey", "TagValue"}:
             raise ValidationException(f"--tags {item!r} is not TagKey=K,TagValue=V")
@@ -25,8 +30,22 @@ def parse_tags(tag: tuple[str, ...], tags: tuple[str, ...]) -> list[dict]:
     return result
 
 
+def _json_tags(item: str) -> list[dict]:
+    """aws-cli's JSON form: --tags '[{"TagKey": "K", "TagValue": "V"}, ...]'."""
+    try:
+        tags = json.loads(item)
+    except json.JSONDecodeError:
+        tags = None
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict) and set(t) == {"TagKey", "TagValue"} and all(isinstance(v, str) for v in t.values())
+        for t in tags
+    ):
+        raise ValidationException('--tags JSON must be a list of {"TagKey": "K", "TagValue": "V"} objects')
+    return [{"TagKey": t["TagKey"], "TagValue": t["TagValue"]} for t in tags]
+
+
 def tag_options(f):
-    f = click.option("--tags", "tags", multiple=True, metavar="TagKey=K,TagValue=V", help="A tag, as aws-cli writes it (repeatable).")(f)
+    f = click.option("--tags", "tags", multiple=True, metavar="TagKey=K,TagValue=V", help="A tag, as aws-cli writes it (repeat --tags for each tag), or a JSON list of them.")(f)
     return click.option("--tag", "tag", multiple=True, metavar="KEY=VALUE", help="A tag (repeatable).")(f)
 
 

@@ -87,12 +87,24 @@ def encryption_context_option(name: str = "--encryption-context", dest: str = "e
         dest,
         multiple=True,
         metavar="KEY=VALUE",
-        help="Encryption context pair (repeatable), or one JSON object.",
+        help="Encryption context pair (repeatable; K=V,K2=V2 as aws-cli writes it), or one JSON object.",
     )
 
 
-def parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
-    """KEY=VALUE pairs split at the first '=', or a single JSON object of strings."""
+def _split_pairs(value: str, shorthand: bool) -> list[tuple[str, str]]:
+    """KEY=VALUE split at the first '='. With ``shorthand``, aws-cli's map shorthand too:
+    ``k=v,k2=v2`` is two pairs when every comma-separated part holds an '=' (aws-cli reads it
+    so; taking it as the one value 'v,k2=v2' would silently bind another context). A value
+    with a comma and no further '=' (``list=a,b``) stays one value; JSON takes any value."""
+    parts = value.split(",")
+    if shorthand and len(parts) > 1 and all("=" in part for part in parts):
+        return [tuple(part.split("=", 1)) for part in parts]
+    return [tuple(value.split("=", 1))]
+
+
+def parse_pairs(values: tuple[str, ...], what: str, *, shorthand: bool = True) -> dict[str, str]:
+    """KEY=VALUE pairs (aws-cli's K=V,K2=V2 shorthand too, unless ``shorthand`` is False),
+    or a single JSON object of strings."""
     result: dict[str, str] = {}
     for value in values:
         if value.lstrip().startswith("{"):
@@ -108,7 +120,7 @@ def parse_pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
         else:
             if "=" not in value:
                 raise ValidationException(f"{what} {value!r} is not KEY=VALUE")
-            pairs = [tuple(value.split("=", 1))]
+            pairs = _split_pairs(value, shorthand)
         for key, val in pairs:
             if key in result:
                 raise ValidationException(f"{what} names {key!r} twice")

@@ -16,7 +16,7 @@ import click
 
 from ..errors import ValidationException
 
-_QUERY_PART = r"([A-Za-z0-9_]+)|\[(-?\d+)\]"  # compiled by re on the first --query only
+_QUERY_PART = r"([A-Za-z0-9_]+)|\[(-?\d+)\]|\[(\*?)\]"  # compiled by re on the first --query only
 
 
 def printable(value):
@@ -31,9 +31,17 @@ def printable(value):
 
 
 def apply_query(value, query: str | None):
-    """A small subset of JMESPath, enough for scripts: ``KeyMetadata.KeyId``, ``Keys[0].KeyId``."""
+    """A small subset of JMESPath, enough for scripts: ``KeyMetadata.KeyId``, ``Keys[0].KeyId``,
+    and the projections aws-cli scripts use most, ``Keys[*].KeyId`` / ``Keys[].KeyId`` (the
+    rest of the path applied to every item, items where it is null left out, as JMESPath)."""
     if not query:
         return value
+    return _walk(value, _query_steps(query))
+
+
+def _query_steps(query: str) -> list:
+    """("field", name), ("index", N) or ("each", None) per step of the path."""
+    steps = []
     for part in query.split("."):
         if not part:
             raise ValidationException(f"--query {query!r} is not a dotted path")
@@ -43,11 +51,26 @@ def apply_query(value, query: str | None):
             if not m:
                 raise ValidationException(f"--query {query!r}: cannot read {part[offset:]!r}")
             if m.group(1) is not None:
-                value = value.get(m.group(1)) if isinstance(value, dict) else None
+                steps.append(("field", m.group(1)))
+            elif m.group(2) is not None:
+                steps.append(("index", int(m.group(2))))
             else:
-                index = int(m.group(2))
-                value = value[index] if isinstance(value, list) and -len(value) <= index < len(value) else None
+                steps.append(("each", None))
             offset = m.end()
+    return steps
+
+
+def _walk(value, steps: list):
+    for i, (kind, arg) in enumerate(steps):
+        if kind == "field":
+            value = value.get(arg) if isinstance(value, dict) else None
+        elif kind == "index":
+            value = value[arg] if isinstance(value, list) and -len(value) <= arg < len(value) else None
+        else:
+            if not isinstance(value, list):
+                return None
+            projected = (_walk(item, steps[i + 1 :]) for item in value)
+            return [v for v in projected if v is not None]
     return value
 
 
@@ -56,10 +79,19 @@ def emit(result, *, output: str, query: str | None = None) -> None:
     if output == "json":
         click.echo(json.dumps(value, indent=4, ensure_ascii=False))
     elif output == "text":
-        for line in text_lines(value):
+        for line in text_lines(_complete_listing(value)):
             click.echo(line)
     else:
         table(value)
+
+
+def _complete_listing(value):
+    """A List result that is complete, without its "Truncated": false. aws-cli pages through
+    its List operations and prints no Truncated; kept, it would be a lone "False" line ahead
+    of the rows that `kmscli list-keys --output text | cut -f3` and loops read."""
+    if isinstance(value, dict) and value.get("Truncated") is False:
+        return {k: v for k, v in value.items() if k != "Truncated"}
+    return value
 
 
 def emit_shell_export(name: str, value: str) -> None:

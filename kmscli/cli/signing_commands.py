@@ -52,9 +52,10 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
     verifies them with the key that get-public-key exports.
 
     --message keeps AWS's 4096-byte limit for RAW messages. A file given with --in that is
-    larger than 4096 bytes is hashed as a stream and its digest signed (RSASSA_* and ECDSA_*
-    only); the result says "MessageType": "DIGEST" and shows the digest. The signature is the
-    same one openssl dgst -sign makes over the whole file.
+    larger than 4096 bytes is hashed as a stream and its digest signed (RSASSA_*, ECDSA_*, and
+    ED25519_PH_SHA_512, which hashes a file of any size with SHA-512); the result says
+    "MessageType": "DIGEST" and shows the digest. The signature is the same one openssl dgst
+    -sign makes over the whole file.
 
     \b
     Example:
@@ -63,7 +64,7 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
     """
     if signing_algorithm is None:
         raise click.UsageError("Missing option '--signing-algorithm'.")
-    with message_source(message, in_path, message_type) as (data, stream):
+    with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
         keyring = obj.open_keyring()
         if stream is not None:
             result = file_signing.sign_stream(keyring, key_id, stream, signing_algorithm=signing_algorithm)
@@ -117,7 +118,7 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
         file_option="--signature-file",
     )
     pem = read_public_key_file(public_key_path) if public_key_path else None
-    with message_source(message, in_path, message_type) as (data, stream):
+    with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
         if pem is not None:
             if stream is not None:
                 result = file_signing.verify_offline_stream(pem, stream, signature, signing_algorithm=signing_algorithm)
@@ -142,9 +143,10 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
 
 
 @contextmanager
-def message_source(message: str | None, in_path: str | None, message_type: str):
+def message_source(message: str | None, in_path: str | None, message_type: str, signing_algorithm: str | None = None):
     """(bytes, None) for a message within AWS's limit, or (None, stream) for a RAW --in
-    message larger than that, to be hashed as it is read."""
+    message larger than that, to be hashed as it is read. An algorithm that signs only a
+    digest (ED25519_PH_SHA_512) streams a RAW --in message of any size: it is hashed here."""
     if in_path is None or message_type != "RAW":
         yield data_in(text=message, path=in_path, limit=MESSAGE_LIMIT, what="the message", option="--message"), None
         return
@@ -155,7 +157,9 @@ def message_source(message: str | None, in_path: str | None, message_type: str):
             head = source.read(MESSAGE_LIMIT + 1)
         except OSError as e:
             raise FileAccessException(f"cannot read the message from {in_path}: {e.strerror}") from None
-        if len(head) <= MESSAGE_LIMIT:
+        algorithm = specs.SIGNING_ALGORITHMS.get(signing_algorithm or "")
+        digest_only = algorithm is not None and "RAW" not in algorithm.message_types
+        if len(head) <= MESSAGE_LIMIT and not digest_only:
             yield head, None
         else:
             yield None, Prefixed(head, source)

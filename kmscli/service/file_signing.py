@@ -3,8 +3,10 @@
 AWS KMS takes a RAW message of at most 4096 bytes. A larger message is hashed here as a
 stream and its digest signed as is (what MessageType DIGEST does), which for the
 hash-then-sign schemes (RSASSA-PSS, RSASSA-PKCS1-v1_5, ECDSA) is exactly the signature over
-the whole message: `openssl dgst -sign` / `-verify` agree. Ed25519 and ML-DSA sign the
-message itself, not a digest, so they keep the 4096-byte limit.
+the whole message: `openssl dgst -sign` / `-verify` agree. ED25519_PH_SHA_512 signs a
+SHA-512 digest too (what AWS's MessageType DIGEST takes), so a file of any size is hashed here
+and its digest signed. Ed25519 (pure) and ML-DSA sign the message itself, not a digest, so
+they keep the 4096-byte limit.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..keyring import Keyring
 from .keys import check_algorithm, material, usable_key
 from .signing import check_message, check_signature_size
 
-STREAMABLE_SCHEMES = ("PSS", "PKCS1_V1_5", "ECDSA")
+STREAMABLE_SCHEMES = ("PSS", "PKCS1_V1_5", "ECDSA", "ED25519_PH")
 
 
 def check_streamable(algorithm: specs.SigningAlgorithm) -> None:
@@ -32,8 +34,14 @@ def check_streamable(algorithm: specs.SigningAlgorithm) -> None:
         raise ValidationException(
             f"a message larger than {specs.MESSAGE_MAX} bytes is signed as its digest, which "
             f"{algorithm.name} cannot do: it signs the whole message (at most {specs.MESSAGE_MAX} bytes)",
-            hint="use an RSASSA_* or ECDSA_* key for large files",
+            hint=_LARGE_FILE_HINT.get(algorithm.scheme, "use an RSASSA_* or ECDSA_* key for large files"),
         )
+
+
+_LARGE_FILE_HINT = {
+    "ED25519": "sign it with --signing-algorithm ED25519_PH_SHA_512, which signs its SHA-512 digest",
+    "ML_DSA": "sign a checksum file instead (sha256sum FILE > FILE.sha256), or use an RSASSA_* or ECDSA_* key",
+}
 
 
 def _streamed_fields(algorithm: specs.SigningAlgorithm, digest: bytes) -> dict:
@@ -48,7 +56,10 @@ def sign_stream(keyring: Keyring, key_id: str, source: BinaryIO, *, signing_algo
     algorithm = specs.SIGNING_ALGORITHMS[signing_algorithm]
     check_streamable(algorithm)
     digest = digest_stream(algorithm.hash, source)
-    signature = asymmetric.sign_digest(material(keyring, doc), algorithm, digest)
+    try:
+        signature = asymmetric.sign_digest(material(keyring, doc), algorithm, digest)
+    except asymmetric.UnsupportedDigestSigning as e:  # Ed25519ph without PyNaCl
+        raise UnsupportedOperationException(f"{algorithm.name}: {e}") from None
     return {
         "KeyId": keyring.key_arn(doc["metadata"]["KeyId"]),
         "Signature": signature,
@@ -75,7 +86,11 @@ def verify_stream(
 
 
 def _check(public_key, algorithm, data: bytes, signature: bytes, *, prehashed: bool) -> None:
-    if not asymmetric.verify(public_key, algorithm, data, signature, prehashed=prehashed):
+    try:
+        valid = asymmetric.verify(public_key, algorithm, data, signature, prehashed=prehashed)
+    except asymmetric.UnsupportedDigestSigning as e:  # Ed25519ph without PyNaCl
+        raise UnsupportedOperationException(f"{algorithm.name}: {e}") from None
+    if not valid:
         raise KMSInvalidSignatureException("the signature is not valid for this message and key")
 
 
@@ -139,11 +154,8 @@ def verify_offline(
     public_key, algorithm, key_id = offline_key(pem, signing_algorithm)
     check_message(algorithm, message, message_type)
     check_signature_size(signature)
-    if algorithm.scheme == "ED25519_PH" or message_type == "EXTERNAL_MU":
-        raise UnsupportedOperationException(
-            f"{algorithm.name} with MessageType {message_type} is not offered by the cryptography library"
-        )
-    _check(public_key, algorithm, message, signature, prehashed=message_type == "DIGEST")
+    # DIGEST and EXTERNAL_MU both hand in what the scheme would otherwise compute itself.
+    _check(public_key, algorithm, message, signature, prehashed=message_type != "RAW")
     return _verified(key_id, algorithm, None)
 
 
