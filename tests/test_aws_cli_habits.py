@@ -69,3 +69,19 @@ def test_malformed_json_tags_are_a_usage_error_and_create_nothing(kms):
         r = kms("create-key", "--tags", bad)
         assert r.status == 2 and r.stdout == b"" and "ValidationException" in r.stderr, bad
     assert kms("list-keys").json()["Keys"] == []
+
+
+def test_a_mistyped_name_is_answered_with_the_one_probably_meant(kms):
+    for typed, meant in (("rsa_2048", "RSA_2048"), ("RSA2048", "RSA_2048"), ("ECC_NIST_P265", "ECC_NIST_P256")):
+        r = kms("create-key", "--key-spec", typed)
+        assert r.status == 2 and f"Did you mean {meant}?" in r.stderr.splitlines()[0]
+    r = kms("create-key", "--key-spec", "FOO")
+    assert r.status == 2 and "Did you mean" not in r.stderr
+    assert kms("list-keys").json()["Keys"] == []
+
+
+def test_tags_shorthand_needs_both_members_as_aws(kms):
+    r = kms("create-key", "--tags", "TagKey=team")
+    assert r.status == 2 and "TagKey=K,TagValue=V" in r.stderr
+    key = kms("create-key", "--tags", "TagKey=team,TagValue=").json()["KeyMetadata"]["KeyId"]
+    assert kms("list-resource-tags", "--key-id", key).json()["Tags"] == [{"TagKey": "team", "TagValue": ""}]

@@ -6,6 +6,7 @@ import click
 
 from ..service import aliases
 from .options import key_id_option
+from .paging import fetch_pages, paging_options
 from .render import emit
 
 alias_name_option = click.option(
@@ -64,8 +65,7 @@ def delete_alias(obj, alias_name):
 
 @click.command("list-aliases")
 @key_id_option(required=False, help_="Only the aliases of this key (key id, key ARN or alias).")
-@click.option("--limit", type=int, help=f"At most this many aliases ({aliases.LIST_LIMIT_RANGE[0]}-{aliases.LIST_LIMIT_RANGE[1]}, default {aliases.LIST_LIMIT_DEFAULT}).")
-@click.option("--marker", help="Start where the previous page's NextMarker said.")
+@paging_options("aliases", aliases.LIST_LIMIT_RANGE, aliases.LIST_LIMIT_DEFAULT)
 @click.pass_obj
 def list_aliases(obj, key_id, limit, marker):
     """List the aliases of the keyring, or of one key. Needs no passphrase.
@@ -74,5 +74,8 @@ def list_aliases(obj, key_id, limit, marker):
     Example:
       kmscli list-aliases --key-id alias/backups --output table
     """
-    result = aliases.list_aliases(obj.open_keyring(), key_id=key_id, limit=limit, marker=marker)
+    keyring = obj.open_keyring()
+    result = fetch_pages(
+        lambda **page: aliases.list_aliases(keyring, key_id=key_id, **page), "Aliases", limit=limit, marker=marker
+    )
     emit(result, output=obj.output, query=obj.query)

@@ -10,6 +10,7 @@ from .. import specs
 from ..errors import ValidationException
 from ..service import keys
 from .options import choice, key_id_option, parse_pairs
+from .paging import fetch_pages, paging_options
 from .render import emit
 
 
@@ -21,9 +22,10 @@ def parse_tags(tag: tuple[str, ...], tags: tuple[str, ...]) -> list[dict]:
             result += _json_tags(item)
             continue
         fields = dict(part.split("=", 1) for part in item.split(",") if "=" in part)
-        if "TagKey" not in fields or set(fields) - {"TagKey", "TagValue"}:
+        # Both members, as AWS's Tag structure requires (TagValue may be empty: TagValue=).
+        if set(fields) != {"TagKey", "TagValue"}:
             raise ValidationException(f"--tags {item!r} is not TagKey=K,TagValue=V")
-        result.append({"TagKey": fields["TagKey"], "TagValue": fields.get("TagValue", "")})
+        result.append({"TagKey": fields["TagKey"], "TagValue": fields["TagValue"]})
     keys_seen = [t["TagKey"] for t in result]
     if len(keys_seen) != len(set(keys_seen)):
         raise ValidationException("a tag key is given twice")
@@ -100,8 +102,7 @@ def describe_key(obj, key_id):
 
 
 @click.command("list-keys")
-@click.option("--limit", type=int, help=f"At most this many keys ({specs.LIST_LIMIT_RANGE[0]}-{specs.LIST_LIMIT_RANGE[1]}, default {specs.LIST_LIMIT_DEFAULT}).")
-@click.option("--marker", help="Start where the previous page's NextMarker said.")
+@paging_options("keys", specs.LIST_LIMIT_RANGE, specs.LIST_LIMIT_DEFAULT)
 @click.pass_obj
 def list_keys(obj, limit, marker):
     """List the keys of the keyring. Needs no passphrase.
@@ -110,4 +111,6 @@ def list_keys(obj, limit, marker):
     Example:
       kmscli list-keys --output table
     """
-    emit(keys.list_keys(obj.open_keyring(), limit=limit, marker=marker), output=obj.output, query=obj.query)
+    keyring = obj.open_keyring()
+    result = fetch_pages(lambda **page: keys.list_keys(keyring, **page), "Keys", limit=limit, marker=marker)
+    emit(result, output=obj.output, query=obj.query)

@@ -128,8 +128,37 @@ def parse_pairs(values: tuple[str, ...], what: str, *, shorthand: bool = True) -
     return result
 
 
+class KmsChoice(click.Choice):
+    """click's Choice, whose refusal also says which valid name was probably meant
+    (`rsa_2048` or `RSA2048` → RSA_2048): AWS's names are long and easy to mistype."""
+
+    def fail(self, message, param=None, ctx=None):
+        value = getattr(self, "_kmscli_value", None)
+        suggestion = _closest(value, self.choices) if isinstance(value, str) else None
+        if suggestion:
+            message = f"{message} Did you mean {suggestion}?"
+        super().fail(message, param, ctx)
+
+    def convert(self, value, param, ctx):
+        self._kmscli_value = value
+        return super().convert(value, param, ctx)
+
+
+def _closest(value: str, choices) -> str | None:
+    def squeeze(text: str) -> str:
+        return text.upper().replace("_", "").replace("-", "")
+
+    same = [c for c in choices if squeeze(c) == squeeze(value)]
+    if same:
+        return same[0]
+    import difflib
+
+    near = difflib.get_close_matches(value.upper(), list(choices), n=1, cutoff=0.75)
+    return near[0] if near else None
+
+
 def choice(values) -> click.Choice:
-    return click.Choice(list(values), case_sensitive=True)
+    return KmsChoice(list(values), case_sensitive=True)
 
 
 signing_algorithm_choice = choice(specs.SIGNING_ALGORITHMS)

@@ -8,6 +8,7 @@ import click
 from .. import specs
 from ..service import rotation
 from .options import key_id_option
+from .paging import fetch_pages, paging_options
 from .render import emit
 
 
@@ -75,8 +76,7 @@ def rotate_key_on_demand(obj, key_id):
 
 @click.command("list-key-rotations")
 @key_id_option()
-@click.option("--limit", type=int, help=f"At most this many rotations ({rotation.LIST_LIMIT_RANGE[0]}-{rotation.LIST_LIMIT_RANGE[1]}, default {rotation.LIST_LIMIT_DEFAULT}).")
-@click.option("--marker", help="Start where the previous page's NextMarker said.")
+@paging_options("rotations", rotation.LIST_LIMIT_RANGE, rotation.LIST_LIMIT_DEFAULT)
 @click.pass_obj
 def list_key_rotations(obj, key_id, limit, marker):
     """List a key's rotations, oldest first, with the key material each one made. Needs no passphrase.
@@ -85,4 +85,8 @@ def list_key_rotations(obj, key_id, limit, marker):
     Example:
       kmscli list-key-rotations --key-id alias/backups --output table
     """
-    emit(rotation.list_key_rotations(obj.open_keyring(), key_id, limit=limit, marker=marker), output=obj.output, query=obj.query)
+    keyring = obj.open_keyring()
+    result = fetch_pages(
+        lambda **page: rotation.list_key_rotations(keyring, key_id, **page), "Rotations", limit=limit, marker=marker
+    )
+    emit(result, output=obj.output, query=obj.query)

@@ -8,6 +8,7 @@ from ..service import metadata
 from ..service import tags as tag_service
 from .key_commands import parse_tags, tag_options
 from .options import key_id_option
+from .paging import fetch_pages, paging_options
 from .render import emit
 
 
@@ -58,8 +59,7 @@ def untag_resource(obj, key_id, tag_keys):
 
 @click.command("list-resource-tags")
 @key_id_option()
-@click.option("--limit", type=int, help=f"At most this many tags ({tag_service.LIST_LIMIT_RANGE[0]}-{tag_service.LIST_LIMIT_RANGE[1]}, default {tag_service.LIST_LIMIT_DEFAULT}).")
-@click.option("--marker", help="Start where the previous page's NextMarker said.")
+@paging_options("tags", tag_service.LIST_LIMIT_RANGE, tag_service.LIST_LIMIT_DEFAULT)
 @click.pass_obj
 def list_resource_tags(obj, key_id, limit, marker):
     """List a key's tags, sorted by key. Needs no passphrase.
@@ -68,4 +68,8 @@ def list_resource_tags(obj, key_id, limit, marker):
     Example:
       kmscli list-resource-tags --key-id alias/backups --output table
     """
-    emit(tag_service.list_resource_tags(obj.open_keyring(), key_id, limit=limit, marker=marker), output=obj.output, query=obj.query)
+    keyring = obj.open_keyring()
+    result = fetch_pages(
+        lambda **page: tag_service.list_resource_tags(keyring, key_id, **page), "Tags", limit=limit, marker=marker
+    )
+    emit(result, output=obj.output, query=obj.query)
