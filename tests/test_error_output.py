@@ -211,7 +211,7 @@ def test_every_refusal_names_a_next_step(kms):
     r = kms("create-key", "--key-spec", "RSA_2048", "--key-usage", "GENERATE_VERIFY_MAC")
     assert r.status == 2 and r.stderr.splitlines()[1] == "kmscli: hint: see the valid values with: kmscli create-key --help"
     r = kms("sign", "--key-id", key, "--message", "m", "--signing-algorithm", "ECDSA_SHA_256")
-    assert r.status == 3 and "kmscli describe-key --key-id KEY" in r.stderr.splitlines()[1]
+    assert r.status == 3 and f"kmscli describe-key --key-id {key}" in r.stderr.splitlines()[1]
     hmac_key = create_key(kms, "HMAC_256")
     r = kms("verify-mac", "--key-id", hmac_key, "--message", "m", "--mac-algorithm", "HMAC_SHA_256", "--mac", "AAAA")
     assert r.status == 1 and len(r.stderr.splitlines()) == 1

@@ -214,12 +214,27 @@ def _command_of(argv) -> str:
     return next((a for a in argv if a in COMMANDS), "COMMAND")
 
 
+def _key_of(argv) -> str:
+    """The --key-id the user gave (shell-quoted when needed), for a hint to name it."""
+    import shlex
+
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg == "--key-id" and i + 1 < len(argv):
+            return shlex.quote(argv[i + 1])
+        if arg.startswith("--key-id="):
+            return shlex.quote(arg.split("=", 1)[1])
+    return "KEY"
+
+
 def _print_error(error: KmsError, argv=()) -> None:
     message = " ".join(str(error.message).split())  # one line, whatever the message held
     click.echo(f"kmscli: error: {error.name}: {message}", err=True)
     hint = error.hint
     if hint is None and error.status != ExitStatus.NO:
         hint = _FALLBACK_HINTS.get(error.name, "").format(command=_command_of(argv)) or None
+        if hint and "--key-id KEY" in hint:
+            hint = hint.replace("--key-id KEY", f"--key-id {_key_of(argv)}")
     if hint:
         click.echo(f"kmscli: hint: {hint}", err=True)
 
