@@ -275,3 +275,12 @@ def test_examples_cannot_prompt(tmp_path):
     outcome = run_examples("```sh\nunset KMSCLI_PASSPHRASE\nkmscli create-key\n```\n", tmp_path)
     assert outcome.status == 4
     assert "KeyringLockedException" in outcome.stderr
+
+
+def test_the_readme_runs_an_example_of_every_command():
+    """The README is the manual: every command of the tree appears in a block that runs."""
+    from kmscli.cli.main import COMMANDS
+
+    run = "\n".join(b.text for b in blocks_of((ROOT / "README.md").read_text()) if b.runs)
+    missing = [c for c in COMMANDS if not re.search(rf"\bkmscli\b[^\n]*\s{re.escape(c)}(\s|$)", run)]
+    assert missing == [], f"README.md has no runnable example of: {', '.join(missing)}"
