@@ -6,7 +6,7 @@ import click
 
 from .. import specs
 from ..service import encryption
-from .io import blob_in, data_in, deliver
+from .io import ciphertext_in, data_in, deliver
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
 
 
@@ -52,14 +52,7 @@ def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryptio
     Example:
       kmscli decrypt --in secret.bin --encryption-context purpose=backup --out -
     """
-    blob = blob_in(
-        b64=ciphertext_blob,
-        path=in_path,
-        limit=specs.CIPHERTEXT_BLOB_MAX,
-        what="the ciphertext",
-        option="--ciphertext-blob",
-        file_option="--in",
-    )
+    blob = ciphertext_in(ciphertext_blob, in_path)
     context = parse_pairs(encryption_context, "--encryption-context")
     keyring = obj.open_keyring()
     result = encryption.decrypt(

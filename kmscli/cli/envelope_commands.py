@@ -7,7 +7,7 @@ import click
 
 from .. import specs
 from ..service import datakeys
-from .io import blob_in, deliver
+from .io import ciphertext_in, deliver
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
 
 _algorithm = choice(specs.ENCRYPTION_ALGORITHMS)
@@ -58,14 +58,7 @@ def re_encrypt(
     """
     from ..service import reencrypt
 
-    blob = blob_in(
-        b64=ciphertext_blob,
-        path=in_path,
-        limit=specs.CIPHERTEXT_BLOB_MAX,
-        what="the ciphertext",
-        option="--ciphertext-blob",
-        file_option="--in",
-    )
+    blob = ciphertext_in(ciphertext_blob, in_path)
     source = parse_pairs(source_context, "--source-encryption-context")
     destination = parse_pairs(destination_context, "--destination-encryption-context")
     result = reencrypt.re_encrypt(

@@ -75,6 +75,20 @@ def blob_in(*, b64: str | None, path: str | None, limit: int, what: str, option:
     return decode_base64(b64, what)
 
 
+def ciphertext_in(b64: str | None, path: str | None) -> bytes:
+    """A ciphertext blob from --ciphertext-blob (base64 or fileb://) or --in (raw)."""
+    from .. import specs
+
+    return blob_in(
+        b64=b64,
+        path=path,
+        limit=specs.CIPHERTEXT_BLOB_MAX,
+        what="the ciphertext",
+        option="--ciphertext-blob",
+        file_option="--in",
+    )
+
+
 def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
     """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal), a device
     or pipe is written into, and a file is replaced atomically by a private one, so a failed
