@@ -79,7 +79,10 @@ def test_round_trip_at_chunk_edges(ring, tmp_path, size):
     n_chunks = max(1, -(-size // CHUNK))
     data = enc.read_bytes()
     assert len(data) == header_size(data) + size + n_chunks * TAG
-    assert plaintext[:64] not in data[header_size(data):] or size == 0
+    # Below 16 bytes a random plaintext can turn up in the ciphertext by chance; from 16 up
+    # the odds are nil, so seeing it there means it was written in the clear.
+    if size >= 16:
+        assert plaintext[:64] not in data[header_size(data):]
 
     r = ring("decrypt-file", "--in", enc, "--out", dec, "--encryption-context", "purpose=test")
     assert r.status == 0, r.stderr
