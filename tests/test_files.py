@@ -3,12 +3,15 @@ no output left behind, wrong keys and contexts, pipes, and public-key-only encry
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
+import threading
 
 import pytest
 from conftest import make_keyring, run_in_process, run_process
 
+from kmscli.cli import stream_io
 from kmscli.service import fileformat
 
 CHUNK = 1 << fileformat.CHUNK_LOG2_DEFAULT
@@ -479,6 +482,53 @@ def test_public_key_and_key_id_are_exclusive(ring, rsa_pem, tmp_path):
         env=NO_KEYRING,
     )
     assert r.status == 2 and not (tmp_path / "o").exists()
+
+
+class FillingDisk:
+    """An output file on a disk that fills up after ``room`` bytes; notes which thread wrote."""
+
+    def __init__(self, file, room: int):
+        self.file, self.room, self.threads = file, room, set()
+
+    def write(self, data) -> int:
+        self.threads.add(threading.current_thread().name)
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+@pytest.mark.parametrize("command", ["encrypt-file", "decrypt-file"])
+def test_a_disk_that_fills_up_mid_stream_changes_nothing(ring, tmp_path, monkeypatch, command):
+    """The background writer meets ENOSPC after two chunks: exit 5, the old output kept,
+    no temp file, and the writer's thread gone."""
+    plaintext = os.urandom(4 * CHUNK + 3)
+    src = tmp_path / "in"
+    src.write_bytes(encrypt(ring, tmp_path, plaintext) if command == "decrypt-file" else plaintext)
+    out = tmp_path / "out"
+    out.write_bytes(b"the old output")
+    disks = []
+    real_open = stream_io.FileOutput._open
+
+    def open_on_a_small_disk(self):
+        real_open(self)
+        self.file = FillingDisk(self.file, 2 * CHUNK + 100)
+        disks.append(self.file)
+
+    monkeypatch.setattr(stream_io.FileOutput, "_open", open_on_a_small_disk)
+    args = ["--key-id", ring.sym] if command == "encrypt-file" else []
+    r = ring(command, *args, "--in", src, "--out", out)
+    monkeypatch.undo()
+    assert r.status == 5, r.stderr
+    assert "FileAccessException" in r.stderr and "No space left on device" in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2  # the error and its hint, no traceback
+    assert out.read_bytes() == b"the old output"
+    assert leftovers(tmp_path) == []
+    assert disks[0].threads == {"kmscli-writer"}  # the chunks were written off the main thread
+    assert not [t for t in threading.enumerate() if t.name == "kmscli-writer"]
 
 
 def test_sigterm_removes_the_temp_file(ring, tmp_path):

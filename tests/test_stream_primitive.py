@@ -98,3 +98,52 @@ def test_other_key_prefix_or_header_fails():
     salt = b"s" * 32
     assert stream.file_key(KEY, salt, b"header") != stream.file_key(KEY, salt, b"heades")
     assert stream.file_key(KEY, salt, b"header") != stream.file_key(KEY, b"t" * 32, b"header")
+
+
+class HoldingWriter:
+    """A write that keeps the last ``hold`` views, as a background writer does, and checks
+    that none of them changed before it lets go of it."""
+
+    def __init__(self, hold: int):
+        self.hold = hold
+        self.held: list[tuple[memoryview, bytes]] = []
+        self.out = io.BytesIO()
+
+    def __call__(self, view) -> None:
+        self.held.append((view, bytes(view)))
+        while len(self.held) > self.hold:
+            self._release()
+
+    def _release(self) -> None:
+        view, seen = self.held.pop(0)
+        assert bytes(view) == seen, "a buffer was refilled while the writer still held it"
+        self.out.write(view)
+
+    def close(self) -> bytes:
+        while self.held:
+            self._release()
+        return self.out.getvalue()
+
+
+@pytest.mark.parametrize("hold", [1, 3, 6])
+def test_views_held_by_the_writer_are_not_overwritten(hold):
+    plaintext = os.urandom(5 * CHUNK + 7)
+    sealing = HoldingWriter(hold)
+    stream.encrypt(KEY, PREFIX, CHUNK, io.BytesIO(plaintext).readinto, sealing, held_views=hold)
+    sealed = sealing.close()
+    assert sealed == seal(plaintext)  # the same bytes as a writer that holds nothing
+    opening = HoldingWriter(hold)
+    stream.decrypt(KEY, PREFIX, CHUNK, io.BytesIO(sealed).readinto, opening, held_views=hold)
+    assert opening.close() == plaintext
+
+
+def test_a_writer_holding_more_views_than_it_said_sees_them_change():
+    """The check above can fail: one view more than declared is one buffer too few."""
+    with pytest.raises(AssertionError, match="refilled"):
+        stream.encrypt(KEY, PREFIX, CHUNK, io.BytesIO(os.urandom(5 * CHUNK)).readinto, HoldingWriter(3), held_views=2)
+
+
+def test_held_views_are_bounded():
+    for bad in (-1, stream.MAX_HELD_VIEWS + 1):
+        with pytest.raises(ValueError):
+            stream.encrypt(KEY, PREFIX, CHUNK, io.BytesIO(b"x").readinto, io.BytesIO().write, held_views=bad)

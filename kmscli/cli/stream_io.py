@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import codecs
 import os
+import queue
 import signal
 import stat
 import sys
+import threading
 from contextlib import contextmanager
 
 from ..errors import FileAccessException, ValidationException
@@ -23,6 +25,8 @@ from ..errors import FileAccessException, ValidationException
 TEMP_PREFIX = ".kmscli-"
 # Every this many bytes, ask the kernel to start writing the output to disk (see FileOutput).
 WRITEBACK_STEP = 32 << 20
+# How many chunks a background writer may have queued behind the one it is writing.
+BACKGROUND_QUEUE = 2
 
 
 def check_paths(in_path: str, out_path: str) -> None:
@@ -82,16 +86,73 @@ def _regular_size(stream) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-class FileOutput:
-    """Write to a temp file beside ``path``; ``commit`` renames it into place."""
+class BackgroundWriter:
+    """Calls ``write`` on a thread of its own, in order, so that the disk works while the
+    caller seals the next chunk (a streamed file spends as long in write() and the kernel's
+    writeback as in AES-GCM; done one after the other they add up).
 
-    def __init__(self, path: str):
+    ``put`` returns once the view is queued; the caller must leave it untouched until the
+    writer is done with it, which is at most ``held_views`` puts later (stream.encrypt and
+    stream.decrypt rotate that many more buffers). The first error the writer meets is
+    raised by the next ``put`` or by ``finish``; later views are dropped."""
+
+    def __init__(self, write):
+        self.write = write
+        self.queue: queue.Queue = queue.Queue(maxsize=BACKGROUND_QUEUE)
+        self.held_views = BACKGROUND_QUEUE + 1  # the queued ones and the one being written
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.thread = threading.Thread(target=self._run, name="kmscli-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            view = self.queue.get()
+            if view is None:
+                return
+            if self.error is None and not self.cancelled:
+                try:
+                    self.write(view)
+                except BaseException as e:  # handed to the caller's thread, raised there
+                    self.error = e
+
+    def put(self, view) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(view)
+
+    def finish(self) -> None:
+        """Wait until everything queued is written; raise the writer's error, if any."""
+        self._stop()
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> None:
+        """Drop what is still queued and wait for the write in progress to end."""
+        self.cancelled = True
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+
+
+class FileOutput:
+    """Write to a temp file beside ``path``; ``commit`` renames it into place.
+
+    With ``background``, the writes are made by a BackgroundWriter (for streamed files)."""
+
+    def __init__(self, path: str, *, background: bool = False):
         self.path = path
         self.directory = os.path.dirname(os.path.abspath(path))
         self.temp: str | None = None
         self.file = None
         self.written = 0
         self.handed_to_disk = 0
+        self.background = background
+        self.writer: BackgroundWriter | None = None
+        self.held_views = BACKGROUND_QUEUE + 1 if background else 0
 
     def _open(self) -> None:
         self.temp = os.path.join(self.directory, f"{TEMP_PREFIX}{os.urandom(6).hex()}.tmp")
@@ -105,6 +166,14 @@ class FileOutput:
     def write(self, data) -> None:
         if self.file is None:
             self._open()
+        if self.background:
+            if self.writer is None:
+                self.writer = BackgroundWriter(self._write_now)
+            self.writer.put(data)
+        else:
+            self._write_now(data)
+
+    def _write_now(self, data) -> None:
         try:
             self.written += self.file.write(data)
             if self.written - self.handed_to_disk >= WRITEBACK_STEP:
@@ -130,6 +199,8 @@ class FileOutput:
     def commit(self) -> None:
         if self.file is None:
             self._open()
+        if self.writer is not None:
+            self.writer.finish()
         try:
             self.file.flush()
             os.fsync(self.file.fileno())
@@ -141,6 +212,8 @@ class FileOutput:
         _sync_directory(os.path.dirname(os.path.abspath(self.path)))
 
     def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()  # before the file closes under it
         if self.file is not None:
             try:
                 self.file.close()
@@ -156,6 +229,8 @@ class FileOutput:
 
 class StdoutOutput:
     """Standard output, refusing to drive a terminal with binary bytes."""
+
+    held_views = 0  # written before write returns
 
     def __init__(self, *, binary: bool):
         self.stream = sys.stdout.buffer
@@ -189,6 +264,8 @@ class DeviceOutput:
     """A device or pipe named as the output: written into, never replaced. Renaming a temp
     file over /dev/null would break it for the whole system (kmscli may run as root), and
     over a FIFO would leave its reader waiting for bytes that went to a new regular file."""
+
+    held_views = 0  # written before write returns
 
     def __init__(self, path: str):
         self.path = path
@@ -245,17 +322,19 @@ class _Terminated(Exception):
 
 
 @contextmanager
-def output(path: str, *, binary: bool):
+def output(path: str, *, binary: bool, background: bool = False):
     """The destination for a streamed result; committed only if the block succeeds.
 
-    SIGTERM is turned into an exception meanwhile, so that `kill` (or a timeout) also
-    removes the temp file; SIGKILL cannot be caught, and leaves a .kmscli-*.tmp file."""
+    ``background``: a file is written by a thread of its own; pass ``out.held_views`` on to
+    the service. SIGTERM is turned into an exception meanwhile, so that `kill` (or a
+    timeout) also removes the temp file; SIGKILL cannot be caught, and leaves a
+    .kmscli-*.tmp file."""
     if path == "-":
         out = StdoutOutput(binary=binary)
     elif is_special(path):
         out = DeviceOutput(path)
     else:
-        out = FileOutput(path)
+        out = FileOutput(path, background=background)
     previous = _catch_sigterm()
     try:
         yield out

@@ -19,8 +19,11 @@ to the header (which carries the salt, the nonce prefix and the wrapped data key
 another key, so the first chunk fails before a byte of plaintext is released. There is no
 separate header MAC to get wrong.
 
-Memory is constant: three buffers of about one chunk each, reused for the whole stream
-(readinto, encrypt_into and decrypt_into never allocate per chunk).
+Memory is constant: a few buffers of about one chunk each, reused for the whole stream
+(readinto, encrypt_into and decrypt_into never allocate per chunk). A ``write`` that hands
+its views to another thread (so that writing to disk overlaps the sealing of the next
+chunk) says how many it may still hold when it returns, ``held_views``; that many more
+output buffers are rotated, so none is overwritten while it waits to be written.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ TAG_SIZE = 16
 # The counter is 32 bits: at 1 MiB chunks that is 4 PiB per file, far past any real input.
 MAX_CHUNKS = 1 << 32
 KEY_LABEL = b"kmscli streamed file v1 payload key"
+
+# A background writer holds a few views at most; the bound keeps memory constant (with the
+# largest chunks of fileformat, 4 MiB, the output buffers stay under 32 MiB).
+MAX_HELD_VIEWS = 6
 
 ReadInto = Callable[[memoryview], int | None]
 Write = Callable[[memoryview], object]
@@ -74,21 +81,36 @@ def _fill(readinto: ReadInto, buf: memoryview) -> int:
     return filled
 
 
-def encrypt(key: bytes, prefix: bytes, chunk_size: int, readinto: ReadInto, write: Write, progress: Progress = None) -> int:
+def _output_buffers(size: int, held_views: int) -> list[memoryview]:
+    if not 0 <= held_views <= MAX_HELD_VIEWS:
+        raise ValueError("held_views out of range")
+    return [memoryview(bytearray(size)) for _ in range(held_views + 1)]
+
+
+def encrypt(
+    key: bytes,
+    prefix: bytes,
+    chunk_size: int,
+    readinto: ReadInto,
+    write: Write,
+    progress: Progress = None,
+    *,
+    held_views: int = 0,
+) -> int:
     """Seal everything ``readinto`` yields and ``write`` the chunks; returns the plaintext size.
 
     A chunk is sealed only once the next one has been read, because a full chunk is the
     last one exactly when nothing follows it."""
     aead = AESGCM(key)
     current, following = memoryview(bytearray(chunk_size)), memoryview(bytearray(chunk_size))
-    out = memoryview(bytearray(chunk_size + TAG_SIZE))
+    outs = _output_buffers(chunk_size + TAG_SIZE, held_views)
     total = 0
     counter = 0
     n = _fill(readinto, current)
     while True:
         m = _fill(readinto, following) if n == chunk_size else 0
         last = m == 0
-        sealed = out[: n + TAG_SIZE]
+        sealed = outs[counter % len(outs)][: n + TAG_SIZE]
         aead.encrypt_into(chunk_nonce(prefix, counter, last), current[:n], None, sealed)
         write(sealed)
         total += n
@@ -100,7 +122,16 @@ def encrypt(key: bytes, prefix: bytes, chunk_size: int, readinto: ReadInto, writ
         current, following, n = following, current, m
 
 
-def decrypt(key: bytes, prefix: bytes, chunk_size: int, readinto: ReadInto, write: Write, progress: Progress = None) -> int:
+def decrypt(
+    key: bytes,
+    prefix: bytes,
+    chunk_size: int,
+    readinto: ReadInto,
+    write: Write,
+    progress: Progress = None,
+    *,
+    held_views: int = 0,
+) -> int:
     """Open the chunks ``readinto`` yields; ``write`` gets each chunk only after it
     authenticated (in its position, with its last flag). Returns the plaintext size.
 
@@ -109,7 +140,7 @@ def decrypt(key: bytes, prefix: bytes, chunk_size: int, readinto: ReadInto, writ
     aead = AESGCM(key)
     sealed_size = chunk_size + TAG_SIZE
     current, following = memoryview(bytearray(sealed_size)), memoryview(bytearray(sealed_size))
-    out = memoryview(bytearray(chunk_size))
+    outs = _output_buffers(chunk_size, held_views)
     total = 0
     counter = 0
     n = _fill(readinto, current)
@@ -122,7 +153,7 @@ def decrypt(key: bytes, prefix: bytes, chunk_size: int, readinto: ReadInto, writ
             # Too short for a tag, or an empty last chunk after others: encrypt never
             # writes one, so the encoding of each plaintext stays unique.
             raise CryptoFailure()
-        plain = out[: n - TAG_SIZE]
+        plain = outs[counter % len(outs)][: n - TAG_SIZE]
         try:
             aead.decrypt_into(chunk_nonce(prefix, counter, last), current[:n], None, plain)
         except InvalidTag:

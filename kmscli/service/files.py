@@ -7,7 +7,8 @@ kmscli.crypto.stream. The header format is kmscli.service.fileformat.
 
 Functions here read a binary source and hand output to a ``write`` callable; where the
 output goes, and when it becomes visible, is the caller's business (the CLI writes to a
-temp file and renames it only after the last chunk authenticated).
+temp file and renames it only after the last chunk authenticated). A ``write`` that keeps
+views after it returns (a background writer) says how many with ``held_views``.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ def _result(key_arn: str, algorithm: str, header: fileformat.Header, size: int) 
     }
 
 
-def _seal_payload(header: fileformat.Header, data_key: bytes, source: BinaryIO, write, progress) -> int:
+def _seal_payload(header: fileformat.Header, data_key: bytes, source: BinaryIO, write, progress, held_views: int) -> int:
     write(memoryview(header.raw))
     key = stream.file_key(data_key, header.salt, header.raw)
-    return stream.encrypt(key, header.nonce_prefix, header.chunk_size, source.readinto, write, progress)
+    return stream.encrypt(
+        key, header.nonce_prefix, header.chunk_size, source.readinto, write, progress, held_views=held_views
+    )
 
 
 def _new_header(algorithm: str, key_id: str, wrapped: bytes, chunk_log2: int) -> fileformat.Header:
@@ -76,6 +79,7 @@ def encrypt_file(
     encryption_context: dict | None = None,
     chunk_log2: int = fileformat.CHUNK_LOG2_DEFAULT,
     progress=None,
+    held_views: int = 0,
 ) -> dict:
     """Encrypt ``source`` under a symmetric or RSA ENCRYPT_DECRYPT key of the keyring."""
     _check_chunk_log2(chunk_log2)
@@ -91,7 +95,7 @@ def encrypt_file(
         check_algorithm(meta, algorithm, "EncryptionAlgorithm")
         wrapped = seal_rsa(doc, algorithm, data_key)
     header = _new_header(algorithm, meta["KeyId"], wrapped, chunk_log2)
-    size = _seal_payload(header, data_key, source, write, progress)
+    size = _seal_payload(header, data_key, source, write, progress, held_views)
     return _result(keyring.key_arn(meta["KeyId"]), algorithm, header, size)
 
 
@@ -141,6 +145,7 @@ def encrypt_file_for_public_key(
     encryption_context: dict | None = None,
     chunk_log2: int = fileformat.CHUNK_LOG2_DEFAULT,
     progress=None,
+    held_views: int = 0,
 ) -> dict:
     """Encrypt with only an exported public key (no keyring, no passphrase); the keyring
     that holds the private key opens the file with decrypt_file."""
@@ -151,7 +156,7 @@ def encrypt_file_for_public_key(
     data_key = os.urandom(stream.DATA_KEY_SIZE)
     wrapped = asymmetric.rsa_encrypt(public_key, specs.RSA_ENCRYPTION_HASHES[RSA_WRAPPING], data_key)
     header = _new_header(RSA_WRAPPING, key_uuid, wrapped, chunk_log2)
-    size = _seal_payload(header, data_key, source, write, progress)
+    size = _seal_payload(header, data_key, source, write, progress, held_views)
     return _result(shown_id, RSA_WRAPPING, header, size)
 
 
@@ -163,6 +168,7 @@ def decrypt_file(
     key_id: str | None = None,
     encryption_context: dict | None = None,
     progress=None,
+    held_views: int = 0,
 ) -> dict:
     """Decrypt a streamed file; ``write`` receives only authenticated chunks, in order.
 
@@ -181,7 +187,9 @@ def decrypt_file(
     data_key, key_arn = _unwrap_data_key(keyring, header, encryption_context)
     try:
         key = stream.file_key(data_key, header.salt, header.raw)
-        size = stream.decrypt(key, header.nonce_prefix, header.chunk_size, source.readinto, write, progress)
+        size = stream.decrypt(
+            key, header.nonce_prefix, header.chunk_size, source.readinto, write, progress, held_views=held_views
+        )
     except crypto.CryptoFailure:
         raise ciphertext.invalid() from None
     return _result(key_arn, header.algorithm, header, size)
