@@ -10,7 +10,8 @@ The flow is AWS's, byte for byte, so a script written for AWS KMS works unchange
 2. import_key_material checks the token, unwraps the user's material with the stored private
    key (keywrap.py: RSAES-OAEP, or RSA-OAEP + RFC 5649), checks that it is material of the
    key's spec, and stores it wrapped like any other material.
-3. delete_imported_key_material drops the material; the key returns to PendingImport.
+3. delete_imported_key_material drops the material; the key returns to PendingImport (a key
+   pending deletion stays PendingDeletion, as in AWS).
 
 A key only ever holds the material first imported into it: its KeyMaterialId is an HMAC of
 the material under a sub-key of the master key (a keyed fingerprint, so the id reveals
@@ -38,7 +39,7 @@ from ..errors import (
 )
 from ..keyring import Keyring
 from ..keyring.format import canonical
-from .keydoc import DISABLED, ENABLED, PENDING_IMPORT, now
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, now
 from .keys import key_state, new_material_entry
 from .resolve import resolve_key_id
 
@@ -354,13 +355,15 @@ def delete_imported_key_material(keyring: Keyring, key_id: str) -> dict:
         doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
         meta = doc["metadata"]
         state = key_state(keyring, meta)
-        if state not in (ENABLED, DISABLED, PENDING_IMPORT):
+        if state not in (ENABLED, DISABLED, PENDING_IMPORT, PENDING_DELETION):
             raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
         deleted = meta.pop("CurrentKeyMaterialId", None)
         doc["materials"] = []
         meta.pop("ValidTo", None)
         meta.pop("ExpirationModel", None)
-        meta["KeyState"] = PENDING_IMPORT
+        # As AWS: a key pending deletion stays so (cancelling it then gives PendingImport).
+        if state != PENDING_DELETION:
+            meta["KeyState"] = PENDING_IMPORT
         keyring.save_key(doc)
     result = {"KeyId": keyring.key_arn(meta["KeyId"])}
     if deleted:

@@ -7,6 +7,8 @@
                                    DeletionDate passes: at the next write the key file is
                                    deleted (service.sweep) and the key is NotFoundException
 
+A key with no key material (Origin EXTERNAL, PendingImport) is cancelled back to PendingImport.
+
 As AWS: a key pending deletion can be neither enabled nor disabled (KMSInvalidStateException),
 and cancelling a deletion leaves the key Disabled, so it is never used again by surprise."""
 
@@ -17,7 +19,7 @@ import datetime as dt
 from .. import specs
 from ..errors import KMSInvalidStateException, ValidationException
 from ..keyring import Keyring
-from .keydoc import DISABLED, ENABLED, PENDING_DELETION, editing, iso, now
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, editing, iso, now
 
 
 def _set_enabled(keyring: Keyring, key_id: str, enabled: bool) -> dict:
@@ -74,7 +76,10 @@ def cancel_key_deletion(keyring: Keyring, key_id: str) -> dict:
         meta = doc["metadata"]
         if meta["KeyState"] != PENDING_DELETION:
             raise KMSInvalidStateException(f"key {meta['KeyId']} is not pending deletion")
-        meta["KeyState"] = DISABLED
+        # A key with no key material (EXTERNAL, never imported or deleted) goes back to
+        # PendingImport, as AWS: Disabled would let enable-key make a key with nothing to
+        # encrypt with.
+        meta["KeyState"] = DISABLED if meta.get("CurrentKeyMaterialId") else PENDING_IMPORT
         meta.pop("DeletionDate", None)
         meta.pop("PendingDeletionWindowInDays", None)
     return {"KeyId": keyring.key_arn(meta["KeyId"])}
