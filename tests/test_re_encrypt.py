@@ -31,6 +31,10 @@ def encrypt(ring, key, plaintext, *args):
     return ring("encrypt", "--key-id", key, "--plaintext", plaintext, *args).json()["CiphertextBlob"]
 
 
+def material_id(ring, key):
+    return ring("describe-key", "--key-id", key).json()["KeyMetadata"]["CurrentKeyMaterialId"]
+
+
 def test_between_symmetric_keys_with_contexts(ring, tmp_path):
     source = tmp_path / "secret.bin"
     source.write_bytes(b64(encrypt(ring, ring.a, "the secret", "--encryption-context", "purpose=backup")))
@@ -47,6 +51,9 @@ def test_between_symmetric_keys_with_contexts(ring, tmp_path):
         "KeyId": ARN + ring.b,
         "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
         "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        # as AWS: the material of each side, both symmetric here
+        "SourceKeyMaterialId": material_id(ring, ring.a),
+        "DestinationKeyMaterialId": material_id(ring, ring.b),
     }
     opened = ring("decrypt", "--in", out, "--encryption-context", "purpose=archive").json()
     assert b64(opened["Plaintext"]) == b"the secret"
@@ -83,6 +90,8 @@ def test_from_rsa_to_symmetric(ring):
     assert result["KeyId"] == ARN + ring.a
     assert result["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256"
     assert result["DestinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert "SourceKeyMaterialId" not in result  # an RSA source has no key material id, as AWS
+    assert result["DestinationKeyMaterialId"] == material_id(ring, ring.a)
     opened = ring("decrypt", "--ciphertext-blob", result["CiphertextBlob"], "--encryption-context", "k=v").json()
     assert b64(opened["Plaintext"]) == b"rsa secret"
 

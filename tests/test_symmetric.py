@@ -64,6 +64,8 @@ def test_blob_is_versioned_and_names_its_key_and_material(seed, key):
     assert blob[1:17] == uuid.UUID(key).bytes
     assert blob[17:49] == bytes.fromhex(meta["CurrentKeyMaterialId"])
     assert len(blob) == 1 + 16 + 32 + 12 + 5 + 16
+    # decrypt says which material opened it, as AWS's Decrypt (KeyMaterialId)
+    assert ok_json(decrypt(seed, blob))["KeyMaterialId"] == meta["CurrentKeyMaterialId"]
 
 
 def test_decrypt_needs_no_key_id_but_accepts_the_right_one_in_every_form(seed, key):

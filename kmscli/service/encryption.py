@@ -88,6 +88,8 @@ def decrypt(
         "KeyId": keyring.key_arn(meta["KeyId"]),
         "Plaintext": plaintext,
         "EncryptionAlgorithm": specs.SYMMETRIC_DEFAULT,
+        # As AWS, for symmetric keys only: the material that decrypted (the blob names it).
+        "KeyMaterialId": ciphertext.unpack(blob).material_id,
     }
 
 

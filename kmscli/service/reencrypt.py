@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import specs
 from ..keyring import Keyring
+from . import ciphertext
 from .encryption import check_context, decrypt, encrypt
 from .keys import check_algorithm, usable_key
 
@@ -40,10 +41,16 @@ def re_encrypt(
         encryption_context=destination_encryption_context,
         encryption_algorithm=destination_encryption_algorithm,
     )
-    return {
+    result = {
         "CiphertextBlob": sealed["CiphertextBlob"],
         "SourceKeyId": opened["KeyId"],
         "KeyId": sealed["KeyId"],
         "SourceEncryptionAlgorithm": opened["EncryptionAlgorithm"],
         "DestinationEncryptionAlgorithm": sealed["EncryptionAlgorithm"],
     }
+    # As AWS: each material id only when that side is a symmetric encryption key.
+    if "KeyMaterialId" in opened:
+        result["SourceKeyMaterialId"] = opened["KeyMaterialId"]
+    if destination_encryption_algorithm == specs.SYMMETRIC_DEFAULT:
+        result["DestinationKeyMaterialId"] = ciphertext.unpack(sealed["CiphertextBlob"]).material_id
+    return result
