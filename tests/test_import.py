@@ -462,6 +462,7 @@ def test_material_of_a_key_pending_deletion_can_be_deleted(kms, tmp_path):
     assert r.status == 0, r.stderr
     assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["KeyState"] == "Enabled"
 
+
 # --- time: expired tokens and expired material ------------------------------------------------------
 
 
@@ -479,6 +480,21 @@ def clock(monkeypatch):
 
     monkeypatch.setattr(CliContext, "open_keyring", open_keyring)
     return Clock
+
+
+def test_a_key_whose_material_expired_can_be_neither_enabled_nor_disabled(kms, tmp_path, clock):
+    """As AWS: the key is PendingImport once its material expires, and EnableKey and
+    DisableKey refuse a key in PendingImport."""
+    key = external_key(kms)
+    valid_to = (clock.now + dt.timedelta(hours=1)).replace(microsecond=0)
+    r = import_material(kms, key, tmp_path, os.urandom(32), "RSAES_OAEP_SHA_256", "RSA_2048",
+                        "--expiration-model", "KEY_MATERIAL_EXPIRES", "--valid-to", valid_to.isoformat())
+    assert r.status == 0, r.stderr
+    clock.now = valid_to + dt.timedelta(seconds=1)
+    for command in ("disable-key", "enable-key"):
+        r = kms(command, "--key-id", key)
+        assert r.status == 3 and "KMSInvalidStateException" in r.stderr and "PendingImport" in r.stderr, command
+    assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["KeyState"] == "PendingImport"
 
 
 def test_expired_token_is_its_own_error(kms, tmp_path, clock):

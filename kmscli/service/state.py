@@ -20,17 +20,19 @@ from .. import specs
 from ..errors import KMSInvalidStateException, ValidationException
 from ..keyring import Keyring
 from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, editing, iso, now
+from .keys import key_state
 
 
 def _set_enabled(keyring: Keyring, key_id: str, enabled: bool) -> dict:
     with editing(keyring, key_id) as doc:
         meta = doc["metadata"]
-        if meta["KeyState"] not in (ENABLED, DISABLED):
+        state = key_state(keyring, meta)  # expired imported material: PendingImport, as AWS
+        if state not in (ENABLED, DISABLED):
             raise KMSInvalidStateException(
-                f"key {meta['KeyId']} is in state {meta['KeyState']}: it can be neither enabled nor disabled",
+                f"key {meta['KeyId']} is in state {state}: it can be neither enabled nor disabled",
                 hint=(
                     f"cancel the deletion first: kmscli cancel-key-deletion --key-id {meta['KeyId']}"
-                    if meta["KeyState"] == PENDING_DELETION
+                    if state == PENDING_DELETION
                     else None
                 ),
             )
