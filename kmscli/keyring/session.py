@@ -165,10 +165,6 @@ def _current_or_new_epoch(keyring) -> str:
 # --- sealing ---------------------------------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _session_key(secret: bytes, keyring_id: str, session_id: str) -> bytes:
     return kdf.hkdf_sha256(secret, _SESSION_LABEL + f"{keyring_id}\x00{session_id}".encode("ascii"))
 
@@ -200,7 +196,7 @@ def start(keyring, ttl: int = TTL_DEFAULT) -> dict:
         "expires": now + ttl,
     }
     nonce, sealed = aead.seal(_session_key(secret, keyring.keyring_id, session_id), master, _aad(header))
-    doc = {**header, "nonce": _b64(nonce), "master_key": _b64(sealed)}
+    doc = {**header, "nonce": fmt.b64e(nonce), "master_key": fmt.b64e(sealed)}
     path = _session_path(directory, keyring.keyring_id, session_id)
     atomic_write(path, json.dumps(doc, sort_keys=True).encode("utf-8"), exclusive=True)
     token = f"{TOKEN_PREFIX}.{session_id}.{base64.urlsafe_b64encode(secret).decode('ascii').rstrip('=')}"
