@@ -10,7 +10,7 @@ import tomllib
 from typing import NamedTuple
 
 from ..encoding import b64decode_strict
-from ..encoding import b64encode as b64e  # the name store and session use
+from ..encoding import b64encode as b64e  # noqa: F401 - re-exported: store and session write with it
 from ..errors import KeyringDamagedException
 
 FORMAT_VERSION = 1
