@@ -253,6 +253,8 @@ def test_wrong_key_id_is_refused(ring, tmp_path):
     r = ring("decrypt-file", "--key-id", ring.other_sym, "--in", enc, "--out", tmp_path / "out")
     assert_refused_without_output(r, tmp_path, tmp_path / "out", error="IncorrectKeyException")
     assert "kmscli: hint: omit --key-id" in r.stderr
+    assert f"the file was not encrypted under key {ring.other_sym}" in r.stderr
+    assert "hint: omit --key-id: the file names its own key" in r.stderr
     r = ring("decrypt-file", "--key-id", ring.sym, "--in", enc, "--out", tmp_path / "out")
     assert r.status == 0, r.stderr
 
