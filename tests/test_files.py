@@ -7,7 +7,7 @@ import os
 import struct
 
 import pytest
-from conftest import make_keyring, run_in_process, run_process
+from conftest import caller, make_keyring, run_in_process, run_process
 
 from kmscli.service import fileformat
 
@@ -18,16 +18,12 @@ TAG = 16
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
     """One keyring for the module, with the keys the tests share (RSA generation is slow)."""
-    env = make_keyring(tmp_path_factory.mktemp("files") / "keyring")
-
-    def kms(*args, input=None, extra_env=None):
-        return run_in_process(args, input=input, env={**env, **(extra_env or {})})
+    kms = caller(make_keyring(tmp_path_factory.mktemp("files") / "keyring"))
 
     def key(spec="SYMMETRIC_DEFAULT", usage=None):
         args = ["create-key", "--key-spec", spec] + (["--key-usage", usage] if usage else [])
         return kms(*args).json()["KeyMetadata"]["KeyId"]
 
-    kms.env = env
     kms.sym = key()
     kms.other_sym = key()
     kms.rsa = key("RSA_2048", "ENCRYPT_DECRYPT")
