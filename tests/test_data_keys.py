@@ -10,18 +10,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from conftest import create_key, make_keyring, run_in_process
+from conftest import caller, create_key, make_keyring, run_in_process
 from kmscli import specs
 
 
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
     """One keyring for the module, with the keys the tests share (creating keys costs)."""
-    env = make_keyring(tmp_path_factory.mktemp("datakeys") / "keyring")
-
-    def call(*args, input=None, env_extra=None):
-        return run_in_process(args, input=input, env={**env, **(env_extra or {})})
-
+    call = caller(make_keyring(tmp_path_factory.mktemp("datakeys") / "keyring"))
     call.symmetric = create_key(call)
     call.rsa = create_key(call, "RSA_2048", "ENCRYPT_DECRYPT")
     call.hmac = create_key(call, "HMAC_256")

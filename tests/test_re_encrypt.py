@@ -4,18 +4,14 @@ import base64
 
 import pytest
 
-from conftest import create_key, make_keyring, run_in_process
+from conftest import caller, create_key, make_keyring
 
 ARN = "arn:aws:kms:local:000000000000:key/"
 
 
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
-    env = make_keyring(tmp_path_factory.mktemp("reencrypt") / "keyring")
-
-    def call(*args, input=None):
-        return run_in_process(args, input=input, env=env)
-
+    call = caller(make_keyring(tmp_path_factory.mktemp("reencrypt") / "keyring"))
     call.a = create_key(call)
     call.b = create_key(call)
     call.rsa = create_key(call, "RSA_2048", "ENCRYPT_DECRYPT")

@@ -38,6 +38,7 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring
+from ..keyring.clock import assume_utc, parse_instant
 from ..keyring.format import canonical
 from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, now
 from .keys import key_state, new_material_entry
@@ -180,7 +181,7 @@ def import_key_material(
             hint=f"get one for this key with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
         )
     try:
-        token_valid_to = dt.datetime.fromisoformat(fields["ParametersValidTo"])
+        token_valid_to = parse_instant(fields["ParametersValidTo"])
     except (KeyError, TypeError, ValueError):
         raise InvalidImportTokenException("the import token is not valid") from None
     if token_valid_to <= when:
@@ -325,7 +326,7 @@ def parse_timestamp(value, what: str) -> dt.datetime:
     """A timestamp as aws-cli takes one: ISO 8601 (UTC when no offset is given) or seconds
     since the epoch."""
     if isinstance(value, dt.datetime):
-        result = value
+        result = assume_utc(value)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         result = dt.datetime.fromtimestamp(value, dt.timezone.utc)
     elif isinstance(value, str):
@@ -334,15 +335,13 @@ def parse_timestamp(value, what: str) -> dt.datetime:
             result = dt.datetime.fromtimestamp(float(text), dt.timezone.utc)
         except (ValueError, OverflowError, OSError):
             try:
-                result = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+                result = parse_instant(text.replace("Z", "+00:00").replace("z", "+00:00"))
             except ValueError:
                 raise ValidationException(
                     f"{what} {value[:40]!r} is not a timestamp (ISO 8601, e.g. 2027-01-31T12:00:00Z, or epoch seconds)"
                 ) from None
     else:
         raise ValidationException(f"{what} is not a timestamp")
-    if result.tzinfo is None:
-        result = result.replace(tzinfo=dt.timezone.utc)
     return result.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 

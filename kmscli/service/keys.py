@@ -199,7 +199,7 @@ def describe_key(keyring: Keyring, key_id: str) -> dict:
 
 def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None = None) -> dict:
     """ListKeys, paginated as AWS: ``NextMarker`` is the key id the next page starts at."""
-    limit = paging.check_limit(limit, specs.LIST_LIMIT_DEFAULT, specs.LIST_LIMIT_RANGE)
+    limit = paging.check_limit(limit, "ListKeys")
     ids = keyring.key_ids()
     start = 0
     if marker is not None:
