@@ -262,9 +262,13 @@ def main(argv=None) -> int:
     except click.UsageError as e:
         if _debugging(argv):
             raise
-        hint = None
+        # click attaches no context to some parse errors ("Option '--key-id' requires an
+        # argument."): the command is then read from argv, so the hint never says COMMAND.
         if e.ctx is not None and e.ctx.command_path:
             hint = f"run: {e.ctx.command_path} --help"
+        else:
+            command = _command_of(argv)
+            hint = f"run: kmscli {command} --help" if command != "COMMAND" else "run: kmscli --help"
         _print_error(ValidationException(e.format_message(), hint=hint))
         return ExitStatus.USAGE
     except click.ClickException as e:
