@@ -27,3 +27,32 @@ def test_a_missing_global_option_value_hints_at_kmscli_help(kms):
     r = kms("--output")
     assert_error(r, 2, "ValidationException")
     assert "COMMAND" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "spec, args",
+    [
+        ("ECC_NIST_P256", ["verify", "--key-id", "K", "--signing-algorithm", "ECDSA_SHA_256", "--in", "-", "--signature-file", "-"]),
+        ("ECC_NIST_P256", ["verify", "--key-id", "K", "--signing-algorithm", "ECDSA_SHA_256", "--message", "fileb://-", "--signature", "fileb://-"]),
+        ("HMAC_256", ["verify-mac", "--key-id", "K", "--mac-algorithm", "HMAC_SHA_256", "--in", "-", "--mac-file", "-"]),
+        (None, ["verify", "--public-key", "-", "--in", "-", "--signature", "AAAA"]),
+        (None, ["encrypt-file", "--public-key", "-", "--in", "-", "--out", "OUT"]),
+    ],
+)
+def test_two_inputs_cannot_both_read_standard_input(kms, tmp_path, spec, args):
+    # The second reader would find stdin drained and fail as if its value were empty
+    # ("Mac must be 1 to 6144 bytes"), or check a signature over the wrong bytes.
+    key = create_key(kms, spec) if spec else None
+    out = tmp_path / "out.bin"
+    args = [key if a == "K" else str(out) if a == "OUT" else a for a in args]
+    r = kms(*args, input=b"some bytes\n")
+    line = assert_error(r, 2, "ValidationException")
+    assert "standard input" in line
+    assert not out.exists()
+
+
+def test_one_input_from_standard_input_still_works(kms):
+    key = create_key(kms, "HMAC_256")
+    mac = kms("generate-mac", "--key-id", key, "--mac-algorithm", "HMAC_SHA_256", "--message", "m").json()["Mac"]
+    r = kms("verify-mac", "--key-id", key, "--mac-algorithm", "HMAC_SHA_256", "--in", "-", "--mac", mac, input=b"m")
+    assert r.json()["MacValid"] is True

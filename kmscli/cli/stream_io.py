@@ -60,9 +60,30 @@ def is_text(data: bytes) -> bool:
         return False
 
 
+def claim_stdin(what: str) -> None:
+    """Note that ``what`` reads standard input; refuse a second input that would. Standard
+    input can be read once: a second reader would get nothing and fail with a misleading
+    "must be 1 to N bytes", or verify against an empty value."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    meta = ctx.find_root().meta
+    earlier = meta.get("kmscli.stdin")
+    if earlier is not None and earlier != what:
+        raise ValidationException(
+            f"{earlier} and {what} both read standard input (-); only one input can",
+            hint="write one of them to a file and name that file instead",
+        )
+    meta["kmscli.stdin"] = what
+
+
 @contextmanager
-def open_input(path: str):
+def open_input(path: str, what: str = "the input"):
     """(binary stream, size in bytes or None when unknown) of ``path``; ``-`` is stdin."""
+    if path == "-":
+        claim_stdin(what)
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as e:
