@@ -56,3 +56,12 @@ def test_one_input_from_standard_input_still_works(kms):
     mac = kms("generate-mac", "--key-id", key, "--mac-algorithm", "HMAC_SHA_256", "--message", "m").json()["Mac"]
     r = kms("verify-mac", "--key-id", key, "--mac-algorithm", "HMAC_SHA_256", "--in", "-", "--mac", mac, input=b"m")
     assert r.json()["MacValid"] is True
+
+
+def test_re_encrypt_with_the_wrong_context_hints_at_the_source_context_option(kms):
+    key = create_key(kms)
+    blob = kms("encrypt", "--key-id", key, "--plaintext", "x", "--encryption-context", "a=b").json()["CiphertextBlob"]
+    r = kms("re-encrypt", "--ciphertext-blob", blob, "--destination-key-id", key)
+    assert_error(r, 3, "InvalidCiphertextException")
+    hint = r.stderr.splitlines()[1]
+    assert "--source-encryption-context" in hint
