@@ -65,3 +65,33 @@ def test_re_encrypt_with_the_wrong_context_hints_at_the_source_context_option(km
     assert_error(r, 3, "InvalidCiphertextException")
     hint = r.stderr.splitlines()[1]
     assert "--source-encryption-context" in hint
+
+
+@pytest.mark.parametrize("before", [True, False])
+@pytest.mark.parametrize("option", ["--keyring", "--passphrase-file"])
+def test_an_empty_keyring_or_passphrase_file_option_is_refused(kms, tmp_path, monkeypatch, before, option):
+    # Before the command it meant the default keyring; after it, the current directory
+    # (`init --keyring ""` made a keyring there). Now both are a usage error.
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    args = [option, "", "list-keys"] if before else ["list-keys", option, ""]
+    line = assert_error(kms(*args), 2, "ValidationException")
+    assert option in line and "empty" in line
+    r = kms(*(["init", option, ""] if not before else [option, "", "init"]))
+    assert_error(r, 2, "ValidationException")
+    assert list(cwd.iterdir()) == []
+
+
+def test_an_empty_keyring_variable_still_means_the_default(kms, tmp_path):
+    r = kms("list-keys", env={"KMSCLI_KEYRING": "", "XDG_DATA_HOME": str(tmp_path / "data")})
+    line = assert_error(r, 5, "KeyringNotFoundException")
+    assert str(tmp_path / "data" / "kmscli" / "keyring") in line
+
+
+def test_keyring_given_after_the_command_is_checked_as_before_it(kms, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for args in (["--keyring", a_file, "init"], ["init", "--keyring", a_file], ["list-keys", "--keyring", a_file]):
+        line = assert_error(kms(*args), 2, "ValidationException")
+        assert "is a file" in line

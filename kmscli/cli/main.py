@@ -96,8 +96,19 @@ class LazyGroup(click.Group):
         return command
 
 
+def _not_empty(ctx, param, value):
+    """An empty --keyring or --passphrase-file ("$DIR" unset in a script) is a mistake: it
+    would have meant the default keyring, the current directory, or no passphrase file,
+    depending on where the option stood. (An empty environment variable is unset.)"""
+    if value == "":
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
+
+
 def _set_global(attribute):
     def callback(ctx, param, value):
+        if attribute in ("keyring_path", "passphrase_file"):
+            _not_empty(ctx, param, value)
         if value is not None and value is not False:
             if ctx.resilient_parsing:  # tab completion: no CliContext; complete_key_ids reads it
                 ctx.meta[f"kmscli.{attribute}"] = value
@@ -118,8 +129,20 @@ def _add_global_options(command: click.Command) -> None:
         return
     command._kmscli_globals = True
     command.params += [
-        click.Option(["--keyring"], expose_value=False, callback=_set_global("keyring_path"), hidden=True),
-        click.Option(["--passphrase-file"], expose_value=False, callback=_set_global("passphrase_file"), hidden=True),
+        click.Option(
+            ["--keyring"],
+            type=click.Path(file_okay=False, dir_okay=True),  # checked as before the command
+            expose_value=False,
+            callback=_set_global("keyring_path"),
+            hidden=True,
+        ),
+        click.Option(
+            ["--passphrase-file"],
+            type=click.Path(dir_okay=False, allow_dash=True),
+            expose_value=False,
+            callback=_set_global("passphrase_file"),
+            hidden=True,
+        ),
         click.Option(
             ["--output"],
             type=click.Choice(["json", "text", "table"]),
@@ -142,12 +165,14 @@ def _add_global_options(command: click.Command) -> None:
     "keyring_path",
     envvar="KMSCLI_KEYRING",
     type=click.Path(file_okay=False, dir_okay=True),
+    callback=_not_empty,
     help="Keyring directory [env KMSCLI_KEYRING; default $XDG_DATA_HOME/kmscli/keyring].",
 )
 @click.option(
     "--passphrase-file",
     envvar="KMSCLI_PASSPHRASE_FILE",
     type=click.Path(dir_okay=False, allow_dash=True),
+    callback=_not_empty,
     help="Read the passphrase from the first line of FILE [env KMSCLI_PASSPHRASE_FILE].",
 )
 @click.option(
