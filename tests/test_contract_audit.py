@@ -95,3 +95,26 @@ def test_keyring_given_after_the_command_is_checked_as_before_it(kms, tmp_path):
     for args in (["--keyring", a_file, "init"], ["init", "--keyring", a_file], ["list-keys", "--keyring", a_file]):
         line = assert_error(kms(*args), 2, "ValidationException")
         assert "is a file" in line
+
+
+@pytest.mark.parametrize("xdg", ["", "relative/data"])
+def test_default_keyring_ignores_an_empty_or_relative_xdg_data_home(kms, tmp_path, xdg):
+    # XDG Base Directory spec: a relative path in XDG_DATA_HOME is invalid and ignored.
+    home = tmp_path / "home"
+    r = kms("list-keys", env={"KMSCLI_KEYRING": None, "XDG_DATA_HOME": xdg, "HOME": str(home)})
+    line = assert_error(r, 5, "KeyringNotFoundException")
+    assert f"no keyring at {home}/.local/share/kmscli/keyring" in line
+
+
+def test_init_over_an_existing_keyring_hints_at_another_directory(kms):
+    r = kms("init", "--scrypt-log2-n", "10")
+    assert_error(r, 3, "AlreadyExistsException")
+    assert "--keyring" in r.stderr.splitlines()[1]
+
+
+@pytest.mark.parametrize("value, message", [("-", "--new-passphrase-file - is not allowed"), ("", "--new-passphrase-file must not be empty")])
+def test_change_passphrase_names_the_new_passphrase_option_it_was_given(kms, value, message):
+    # An empty value used to fall through to KMSCLI_NEW_PASSPHRASE silently.
+    r = kms("change-passphrase", "--new-passphrase-file", value, env={"KMSCLI_NEW_PASSPHRASE": "other"})
+    line = assert_error(r, 2, "ValidationException")
+    assert message in line
