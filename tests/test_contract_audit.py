@@ -118,3 +118,33 @@ def test_change_passphrase_names_the_new_passphrase_option_it_was_given(kms, val
     r = kms("change-passphrase", "--new-passphrase-file", value, env={"KMSCLI_NEW_PASSPHRASE": "other"})
     line = assert_error(r, 2, "ValidationException")
     assert message in line
+
+
+def _snapshot(directory):
+    return {p.relative_to(directory): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_get_parameters_for_import_that_cannot_write_its_output_changes_nothing(kms, keyring_env, tmp_path):
+    key = kms("create-key", "--origin", "EXTERNAL").json()["KeyMetadata"]["KeyId"]
+    args = ["get-parameters-for-import", "--key-id", key, "--wrapping-algorithm", "RSAES_OAEP_SHA_256",
+            "--wrapping-key-spec", "RSA_2048"]
+    kms(*args).json()  # parameters a user may already have
+    keyring = tmp_path / "keyring"
+    before = _snapshot(keyring)
+    r = kms(*args, "--public-key-out", tmp_path / "pub.der", "--import-token-out", tmp_path / "no-such-dir" / "token")
+    assert_error(r, 5, "FileAccessException")
+    assert _snapshot(keyring) == before  # the earlier token is still the valid one
+    assert not (tmp_path / "pub.der").exists()
+
+
+def test_get_parameters_for_import_to_standard_output_prints_only_the_raw_bytes(kms, tmp_path):
+    key = kms("create-key", "--origin", "EXTERNAL").json()["KeyMetadata"]["KeyId"]
+    args = ["get-parameters-for-import", "--key-id", key, "--wrapping-algorithm", "RSAES_OAEP_SHA_256",
+            "--wrapping-key-spec", "RSA_2048"]
+    r = kms(*args, "--public-key-out", "-", "--import-token-out", tmp_path / "token")
+    assert r.status == 0, r.stderr
+    assert r.stdout[:1] == b"\x30" and b"{" not in r.stdout[-4:]  # DER alone, no JSON after it
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    load_der_public_key(r.stdout)
+    assert_error(kms(*args, "--public-key-out", "-", "--import-token-out", "-"), 2, "ValidationException")

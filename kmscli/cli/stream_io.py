@@ -123,6 +123,12 @@ class FileOutput:
             raise FileAccessException(f"cannot write in {self.directory}: {e.strerror}") from None
         self.file = os.fdopen(fd, "wb")
 
+    def prepare(self) -> None:
+        """Create the temp file now, before the work: a command that changes the keyring
+        learns that its output cannot be written before it changes anything."""
+        if self.file is None:
+            self._open()
+
     def write(self, data) -> None:
         if self.file is None:
             self._open()
@@ -186,6 +192,9 @@ class StdoutOutput:
         # Incremental: a character may straddle two chunks.
         self.decoder = codecs.getincrementaldecoder("utf-8")() if self.terminal else None
 
+    def prepare(self) -> None:
+        pass
+
     def write(self, data) -> None:
         if self.decoder is not None:
             try:
@@ -214,6 +223,9 @@ class DeviceOutput:
     def __init__(self, path: str):
         self.path = path
         self.file = None
+
+    def prepare(self) -> None:
+        pass  # opening a FIFO would wait for its reader; a device is there to be written
 
     def write(self, data) -> None:
         try:
