@@ -148,3 +148,15 @@ def test_get_parameters_for_import_to_standard_output_prints_only_the_raw_bytes(
 
     load_der_public_key(r.stdout)
     assert_error(kms(*args, "--public-key-out", "-", "--import-token-out", "-"), 2, "ValidationException")
+
+
+def test_decrypt_of_an_rsa_ciphertext_without_key_id_hints_at_key_id_and_algorithm(kms):
+    key = create_key(kms, "RSA_2048", "ENCRYPT_DECRYPT")
+    blob = kms("encrypt", "--key-id", key, "--plaintext", "x", "--encryption-algorithm", "RSAES_OAEP_SHA_256").json()["CiphertextBlob"]
+    r = kms("decrypt", "--ciphertext-blob", blob)
+    assert_error(r, 3, "InvalidCiphertextException")
+    assert "--key-id" in r.stderr and "--encryption-algorithm" in r.stderr
+    sym = create_key(kms)
+    r = kms("re-encrypt", "--ciphertext-blob", blob, "--destination-key-id", sym)
+    assert_error(r, 3, "InvalidCiphertextException")
+    assert "--source-key-id" in r.stderr and "--source-encryption-algorithm" in r.stderr

@@ -38,6 +38,8 @@ def re_encrypt(
     except InvalidCiphertextException as e:
         # decrypt's hint names --encryption-context; here the context is the source one.
         e.hint = "pass the --source-encryption-context pairs that encrypt was given"
+        if source_key_id is None:
+            e.hint += "; an RSA ciphertext also needs --source-key-id and --source-encryption-algorithm"
         raise
     sealed = encrypt(
         keyring,
