@@ -160,3 +160,36 @@ def test_decrypt_of_an_rsa_ciphertext_without_key_id_hints_at_key_id_and_algorit
     r = kms("re-encrypt", "--ciphertext-blob", blob, "--destination-key-id", sym)
     assert_error(r, 3, "InvalidCiphertextException")
     assert "--source-key-id" in r.stderr and "--source-encryption-algorithm" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["encrypt", "--key-id", "K", "--plaintext", "\udcff\udcfe"],
+        ["encrypt", "--key-id", "K", "--plaintext", "x", "--encryption-context", "a=\udcff"],
+        ["create-key", "--description", "\udcff"],
+        ["tag-resource", "--key-id", "K", "--tag", "a=\udcff"],
+    ],
+)
+def test_bytes_on_the_command_line_that_are_not_utf8_are_bad_input(kms, args):
+    # Python hands such argv bytes over as lone surrogates; encoding them failed as an
+    # "internal error" (exit 5) instead of a usage error.
+    key = create_key(kms)
+    before = kms("list-keys").json()
+    r = kms(*[key if a == "K" else a for a in args])
+    line = assert_error(r, 2, "ValidationException")
+    assert "UTF-8" in line
+    assert kms("list-keys").json() == before
+    assert kms("list-resource-tags", "--key-id", key).json()["Tags"] == []
+
+
+def test_a_path_that_is_not_utf8_still_works(kms, tmp_path):
+    import os
+
+    key = create_key(kms)
+    directory = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff")
+    os.mkdir(directory)
+    out = directory + "/c.bin"
+    r = kms("encrypt", "--key-id", key, "--plaintext", "x", "--out", out)
+    assert r.status == 0, r.stderr
+    assert kms("decrypt", "--in", out).json()["Plaintext"] == "eA=="

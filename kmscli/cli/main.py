@@ -299,6 +299,21 @@ def main(argv=None) -> int:
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()), argv)
         return ExitStatus.USAGE
+    except UnicodeEncodeError as e:
+        # Bytes that are not UTF-8 on the command line (`--plaintext $'\xff'`) reach us as
+        # lone surrogates, and fail where a value is encoded: bad input, not a bug. Paths
+        # are not affected: the os module encodes them back to the bytes that were typed.
+        if _debugging(argv):
+            raise
+        if "surrogates not allowed" not in str(e):
+            return _internal_error(e)
+        _print_error(
+            ValidationException(
+                "a value on the command line is not valid UTF-8 text",
+                hint="give raw bytes in a file: --in FILE, or fileb://PATH where the option takes a blob",
+            )
+        )
+        return ExitStatus.USAGE
     except (BrokenPipeError, _ReaderGone):
         # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
         _silence_stdout()
@@ -313,10 +328,14 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
         if _debugging(argv):
             raise
-        _print_error(
-            KMSInternalException(f"internal error ({type(e).__name__})", hint="run again with --debug and report it")
-        )
-        return ExitStatus.DAMAGED
+        return _internal_error(e)
+
+
+def _internal_error(e: Exception) -> int:
+    _print_error(
+        KMSInternalException(f"internal error ({type(e).__name__})", hint="run again with --debug and report it")
+    )
+    return ExitStatus.DAMAGED
 
 
 def _silence_stdout() -> None:
