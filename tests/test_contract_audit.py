@@ -193,3 +193,10 @@ def test_a_path_that_is_not_utf8_still_works(kms, tmp_path):
     r = kms("encrypt", "--key-id", key, "--plaintext", "x", "--out", out)
     assert r.status == 0, r.stderr
     assert kms("decrypt", "--in", out).json()["Plaintext"] == "eA=="
+
+
+def test_a_repeated_key_id_hint_names_the_one_that_was_used(kms):
+    first, second = create_key(kms), create_key(kms, "HMAC_256")
+    r = kms("encrypt", "--key-id", first, "--key-id", second, "--plaintext", "x")
+    assert_error(r, 3, "InvalidKeyUsageException")
+    assert r.stderr.splitlines()[1].endswith(f"--key-id {second}")

@@ -244,12 +244,13 @@ def _key_of(argv) -> str:
     import shlex
 
     argv = list(argv)
-    for i, arg in enumerate(argv):
+    given = "KEY"
+    for i, arg in enumerate(argv):  # the last one, as click takes the last of a repeated option
         if arg == "--key-id" and i + 1 < len(argv):
-            return shlex.quote(argv[i + 1])
-        if arg.startswith("--key-id="):
-            return shlex.quote(arg.split("=", 1)[1])
-    return "KEY"
+            given = shlex.quote(argv[i + 1])
+        elif arg.startswith("--key-id="):
+            given = shlex.quote(arg.split("=", 1)[1])
+    return given
 
 
 def _print_error(error: KmsError, argv=()) -> None:
