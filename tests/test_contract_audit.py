@@ -200,3 +200,11 @@ def test_a_repeated_key_id_hint_names_the_one_that_was_used(kms):
     r = kms("encrypt", "--key-id", first, "--key-id", second, "--plaintext", "x")
     assert_error(r, 3, "InvalidKeyUsageException")
     assert r.stderr.splitlines()[1].endswith(f"--key-id {second}")
+
+
+@pytest.mark.parametrize("args", [[], ["--output", "text"]])
+def test_no_command_is_one_error_line_and_a_hint(kms, args):
+    r = kms(*args)
+    line = assert_error(r, 2, "ValidationException")
+    assert "Usage:" not in line and len(line) < 100  # not the whole help on one line
+    assert r.stderr.splitlines()[1].endswith("kmscli --help")

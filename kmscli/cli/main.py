@@ -288,6 +288,11 @@ def main(argv=None) -> int:
     except click.UsageError as e:
         if _debugging(argv):
             raise
+        if type(e).__name__ == "NoArgsIsHelpError":
+            # `kmscli` alone: click (8.2+) makes the whole help its error message, which
+            # became one enormous error line. aws-cli says a command is required.
+            _print_error(ValidationException("no command given", hint="see the commands with: kmscli --help"))
+            return ExitStatus.USAGE
         # click attaches no context to some parse errors ("Option '--key-id' requires an
         # argument."): the command is then read from argv, so the hint never says COMMAND.
         if e.ctx is not None and e.ctx.command_path:
