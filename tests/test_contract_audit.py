@@ -208,3 +208,19 @@ def test_no_command_is_one_error_line_and_a_hint(kms, args):
     line = assert_error(r, 2, "ValidationException")
     assert "Usage:" not in line and len(line) < 100  # not the whole help on one line
     assert r.stderr.splitlines()[1].endswith("kmscli --help")
+
+
+def test_offline_public_key_refusals_do_not_hint_at_a_keyring_command(kms, tmp_path):
+    key = create_key(kms, "ECC_NIST_P256")
+    pem = tmp_path / "pub.pem"
+    assert kms("get-public-key", "--key-id", key, "--out", pem).status == 0
+    sig = tmp_path / "sig"
+    kms("sign", "--key-id", key, "--message", "hi", "--signing-algorithm", "ECDSA_SHA_256", "--out", sig)
+    for args in (
+        ["verify", "--public-key", pem, "--message", "hi", "--signature-file", sig, "--signing-algorithm", "RSASSA_PSS_SHA_256"],
+        ["encrypt-file", "--public-key", pem, "--in", sig, "--out", tmp_path / "x.enc"],
+    ):
+        r = kms(*args)
+        assert_error(r, 3, "InvalidKeyUsageException")
+        hint = r.stderr.splitlines()[1]
+        assert "--key-id KEY" not in hint and "--public-key" in hint

@@ -260,7 +260,12 @@ def _print_error(error: KmsError, argv=()) -> None:
     if hint is None and error.status != ExitStatus.NO:
         hint = _FALLBACK_HINTS.get(error.name, "").format(command=_command_of(argv)) or None
         if hint and "--key-id KEY" in hint:
-            hint = hint.replace("--key-id KEY", f"--key-id {_key_of(argv)}")
+            key = _key_of(argv)
+            if key == "KEY" and any(a == "--public-key" or a.startswith("--public-key=") for a in argv):
+                # Offline (verify / encrypt-file --public-key): there may be no keyring to ask.
+                hint = "see the key's usage and algorithms in the text before BEGIN in the --public-key file"
+            else:
+                hint = hint.replace("--key-id KEY", f"--key-id {key}")
     if hint:
         click.echo(f"kmscli: hint: {hint}", err=True)
 
