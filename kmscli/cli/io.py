@@ -19,6 +19,9 @@ def read_source(path: str, limit: int, what: str) -> bytes:
     so memory stays bounded even for /dev/zero."""
     try:
         if path == "-":
+            from .stream_io import claim_stdin
+
+            claim_stdin(what)
             data = sys.stdin.buffer.read(limit + 1)
         else:
             with open(path, "rb") as f:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import crypto, specs
 from ..crypto import aead, asymmetric
 from ..errors import (
+    InvalidCiphertextException,
     InvalidKeyUsageException,
     NotFoundException,
     ValidationException,
@@ -82,7 +83,12 @@ def decrypt(
             return _decrypt_rsa(keyring, named, blob, encryption_algorithm, encryption_context)
     elif encryption_algorithm != specs.SYMMETRIC_DEFAULT:
         raise ValidationException("KeyId is required to decrypt with an asymmetric key")
-    plaintext, meta = open_symmetric(keyring, blob, key_id, encryption_context)
+    try:
+        plaintext, meta = open_symmetric(keyring, blob, key_id, encryption_context)
+    except InvalidCiphertextException as e:
+        if key_id is None:  # it may be an RSA ciphertext, which names no key
+            e.hint = f"{e.hint}; an RSA ciphertext also needs --key-id and --encryption-algorithm"
+        raise
     return {
         "KeyId": keyring.key_arn(meta["KeyId"]),
         "Plaintext": plaintext,

@@ -5,6 +5,7 @@ The plaintext exists only inside this function; it is never returned, printed or
 from __future__ import annotations
 
 from .. import specs
+from ..errors import InvalidCiphertextException
 from ..keyring import Keyring
 from . import ciphertext
 from .encryption import check_context, decrypt, encrypt
@@ -27,13 +28,20 @@ def re_encrypt(
     destination = usable_key(keyring, destination_key_id, specs.ENCRYPT_DECRYPT)
     check_algorithm(destination["metadata"], destination_encryption_algorithm, "EncryptionAlgorithm")
     check_context(destination_encryption_context, destination["metadata"])
-    opened = decrypt(
-        keyring,
-        blob,
-        key_id=source_key_id,
-        encryption_context=source_encryption_context,
-        encryption_algorithm=source_encryption_algorithm,
-    )
+    try:
+        opened = decrypt(
+            keyring,
+            blob,
+            key_id=source_key_id,
+            encryption_context=source_encryption_context,
+            encryption_algorithm=source_encryption_algorithm,
+        )
+    except InvalidCiphertextException as e:
+        # decrypt's hint names --encryption-context; here the context is the source one.
+        e.hint = "pass the --source-encryption-context pairs that encrypt was given"
+        if source_key_id is None:
+            e.hint += "; an RSA ciphertext also needs --source-key-id and --source-encryption-algorithm"
+        raise
     sealed = encrypt(
         keyring,
         destination["metadata"]["KeyId"],
