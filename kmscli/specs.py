@@ -188,8 +188,22 @@ PENDING_WINDOW_DEFAULT = 30
 ROTATION_PERIOD_DAYS = (90, 2560)
 ROTATION_PERIOD_DEFAULT = 365
 ON_DEMAND_ROTATIONS_MAX = 25
-LIST_LIMIT_RANGE = (1, 1000)
-LIST_LIMIT_DEFAULT = 100
+
+
+class ListLimit(NamedTuple):
+    """A List operation's Limit: the range AWS accepts, and the page size when none is given."""
+
+    low: int
+    high: int
+    default: int
+
+
+LIST_LIMITS = {
+    "ListKeys": ListLimit(1, 1000, 100),
+    "ListAliases": ListLimit(1, 100, 50),
+    "ListResourceTags": ListLimit(1, 50, 50),
+    "ListKeyRotations": ListLimit(1, 1000, 100),
+}
 
 # --- DeriveSharedSecret ------------------------------------------------------------------------
 

@@ -100,6 +100,18 @@ def make_keyring(path: Path) -> dict:
     return env
 
 
+def caller(base: dict):
+    """kms(*args, input=None, env=None) -> Result, in process, in the environment ``base``
+    (``kms.env``) with ``env`` laid over it: the ``kms`` fixture, and module fixtures that
+    share one keyring because creating keys costs."""
+
+    def call(*args, input=None, env=None):
+        return run_in_process(args, input=input, env={**base, **(env or {})})
+
+    call.env = base
+    return call
+
+
 @pytest.fixture
 def keyring_env(tmp_path):
     """Environment of a fresh, unlocked-by-passphrase keyring."""
@@ -109,11 +121,7 @@ def keyring_env(tmp_path):
 @pytest.fixture
 def kms(keyring_env):
     """kms("create-key", ...) -> Result, in process, against the fresh keyring."""
-
-    def call(*args, input=None, env=None):
-        return run_in_process(args, input=input, env={**keyring_env, **(env or {})})
-
-    return call
+    return caller(keyring_env)
 
 
 @pytest.fixture

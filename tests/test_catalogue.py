@@ -106,6 +106,13 @@ def test_other_catalogue_pairs_can_be_created(kms, spec, usage):
     assert meta[specs.ALGORITHM_FIELD[usage]] == list(specs.KEY_SPECS[spec].algorithms[usage])
 
 
+@pytest.mark.parametrize("spec,usage", SEED_PAIRS)
+def test_current_key_material_id_only_for_symmetric_encryption_keys(seed, spec, usage):
+    """AWS: CurrentKeyMaterialId "is present for symmetric encryption keys" (the keys that
+    rotate), absent for HMAC and asymmetric keys."""
+    meta = ok_json(seed.run("describe-key", "--key-id", seed.key(spec, usage)))["KeyMetadata"]
+    assert ("CurrentKeyMaterialId" in meta) == (spec == "SYMMETRIC_DEFAULT")
+
 @pytest.mark.parametrize("spec,usage", INVALID_PAIRS)
 def test_invalid_spec_usage_pairs_are_refused_with_the_valid_usages(kms, spec, usage):
     r = kms("create-key", "--key-spec", spec, "--key-usage", usage)

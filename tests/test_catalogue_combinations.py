@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from conftest import make_keyring, run_in_process
+from conftest import caller, make_keyring
 from kmscli import specs
 
 NEW_SIGNING_SPECS = ("ECC_NIST_EDWARDS25519", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87")
@@ -16,12 +16,7 @@ NIST_SPECS = ("ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521")
 
 @pytest.fixture(scope="module")
 def kms_module(tmp_path_factory):
-    env = make_keyring(tmp_path_factory.mktemp("catalogue") / "keyring")
-
-    def call(*args, input=None):
-        return run_in_process(args, input=input, env=env)
-
-    return call
+    return caller(make_keyring(tmp_path_factory.mktemp("catalogue") / "keyring"))
 
 
 @pytest.fixture(scope="module")

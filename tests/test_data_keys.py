@@ -10,18 +10,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from conftest import create_key, make_keyring, run_in_process
+from conftest import caller, create_key, make_keyring, run_in_process
 from kmscli import specs
 
 
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
     """One keyring for the module, with the keys the tests share (creating keys costs)."""
-    env = make_keyring(tmp_path_factory.mktemp("datakeys") / "keyring")
-
-    def call(*args, input=None, env_extra=None):
-        return run_in_process(args, input=input, env={**env, **(env_extra or {})})
-
+    call = caller(make_keyring(tmp_path_factory.mktemp("datakeys") / "keyring"))
     call.symmetric = create_key(call)
     call.rsa = create_key(call, "RSA_2048", "ENCRYPT_DECRYPT")
     call.hmac = create_key(call, "HMAC_256")
@@ -39,6 +35,10 @@ def decrypt(ring, blob: bytes, *context):
     return ring(*args)
 
 
+def current_material_id(ring):
+    return ring("describe-key", "--key-id", ring.symmetric).json()["KeyMetadata"]["CurrentKeyMaterialId"]
+
+
 # --- generate-data-key -------------------------------------------------------------------------
 
 
@@ -46,13 +46,15 @@ def decrypt(ring, blob: bytes, *context):
 def test_data_key_decrypts_to_its_plaintext(ring, key_spec, size):
     r = ring("generate-data-key", "--key-id", ring.symmetric, "--key-spec", key_spec, "--encryption-context", "app=db")
     result = r.json()
-    assert set(result) == {"CiphertextBlob", "Plaintext", "KeyId"}
+    assert set(result) == {"CiphertextBlob", "Plaintext", "KeyId", "KeyMaterialId"}
     assert result["KeyId"] == f"arn:aws:kms:local:000000000000:key/{ring.symmetric}"
+    assert result["KeyMaterialId"] == current_material_id(ring)
     plaintext = b64(result["Plaintext"])
     assert len(plaintext) == size
     opened = decrypt(ring, b64(result["CiphertextBlob"]), "app=db").json()
     assert b64(opened["Plaintext"]) == plaintext
     assert opened["KeyId"] == result["KeyId"]
+    assert opened["KeyMaterialId"] == result["KeyMaterialId"]
 
 
 def test_data_key_needs_its_encryption_context(ring):
@@ -117,7 +119,7 @@ def test_only_symmetric_keys_protect_data_keys(ring, which, command, extra):
 def test_data_key_out_writes_the_plaintext_and_prints_the_rest(ring, tmp_path):
     out = tmp_path / "data.key"
     result = ring("generate-data-key", "--key-id", ring.symmetric, "--key-spec", "AES_256", "--out", out).json()
-    assert set(result) == {"CiphertextBlob", "KeyId"}
+    assert set(result) == {"CiphertextBlob", "KeyId", "KeyMaterialId"}
     assert out.read_bytes() == b64(decrypt(ring, b64(result["CiphertextBlob"])).json()["Plaintext"])
     assert len(out.read_bytes()) == 32
     assert out.stat().st_mode & 0o777 == 0o600
@@ -126,7 +128,7 @@ def test_data_key_out_writes_the_plaintext_and_prints_the_rest(ring, tmp_path):
 def test_data_key_without_plaintext_out_writes_the_ciphertext(ring, tmp_path):
     out = tmp_path / "data.key.enc"
     result = ring("generate-data-key-without-plaintext", "--key-id", ring.symmetric, "--number-of-bytes", "24", "--out", out).json()
-    assert set(result) == {"KeyId"}
+    assert set(result) == {"KeyId", "KeyMaterialId"}
     r = ring("decrypt", "--in", out)
     assert len(b64(r.json()["Plaintext"])) == 24
 
@@ -158,8 +160,9 @@ def _check_type(private_key, spec_name):
 def test_data_key_pair_private_key_matches_public_key(ring, pair_spec):
     r = ring("generate-data-key-pair", "--key-id", ring.symmetric, "--key-pair-spec", pair_spec, "--encryption-context", "use=tls")
     result = r.json()
-    assert set(result) == {"PrivateKeyCiphertextBlob", "PrivateKeyPlaintext", "PublicKey", "KeyId", "KeyPairSpec"}
+    assert set(result) == {"PrivateKeyCiphertextBlob", "PrivateKeyPlaintext", "PublicKey", "KeyId", "KeyPairSpec", "KeyMaterialId"}
     assert result["KeyPairSpec"] == pair_spec
+    assert result["KeyMaterialId"] == current_material_id(ring)
     private_der = b64(result["PrivateKeyPlaintext"])
     # PKCS #8 DER, read by an independent loader
     private_key = serialization.load_der_private_key(private_der, password=None)
@@ -172,7 +175,7 @@ def test_data_key_pair_private_key_matches_public_key(ring, pair_spec):
 
 def test_data_key_pair_without_plaintext(ring):
     result = ring("generate-data-key-pair-without-plaintext", "--key-id", ring.symmetric, "--key-pair-spec", "ECC_NIST_EDWARDS25519").json()
-    assert set(result) == {"PrivateKeyCiphertextBlob", "PublicKey", "KeyId", "KeyPairSpec"}
+    assert set(result) == {"PrivateKeyCiphertextBlob", "PublicKey", "KeyId", "KeyPairSpec", "KeyMaterialId"}
     private_der = b64(decrypt(ring, b64(result["PrivateKeyCiphertextBlob"])).json()["Plaintext"])
     private_key = serialization.load_der_private_key(private_der, password=None)
     assert _public_der(private_key) == b64(result["PublicKey"])

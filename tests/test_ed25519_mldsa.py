@@ -153,3 +153,15 @@ def test_mldsa_external_mu_signs_the_message_it_represents(kms, tmp_path, spec):
                   env={"KMSCLI_KEYRING": str(tmp_path / "none"), "KMSCLI_PASSPHRASE": None})
     assert offline.status == 0, offline.stderr
     assert offline.json()["SignatureValid"] is True
+
+
+def test_one_ml_dsa_class_table_serves_generation_spec_checks_and_outside_keys():
+    from kmscli import specs
+    from kmscli.crypto import asymmetric, keytype
+
+    ml_dsa = [s for s in specs.KEY_SPECS.values() if s.family == "ML_DSA"]
+    assert sorted(asymmetric.mldsa_classes()) == sorted(s.name for s in ml_dsa)
+    for spec in ml_dsa:
+        public = asymmetric.load_public_key(asymmetric.public_key_der(asymmetric.generate_private_key(spec)))
+        assert [s.name for s in ml_dsa if asymmetric.public_key_matches_spec(public, s)] == [spec.name]
+        assert keytype.fits_scheme(public, "ML_DSA") and not keytype.fits_scheme(public, "ECDSA")

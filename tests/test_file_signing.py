@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import make_keyring, run_in_process
+from conftest import caller, make_keyring, run_in_process
 
 NO_KEYRING = {"KMSCLI_PASSPHRASE": None, "KMSCLI_KEYRING": "/nonexistent/kmscli-keyring"}
 
@@ -29,10 +29,7 @@ def openssl(*args, input=None) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
     d = tmp_path_factory.mktemp("signing")
-    env = make_keyring(d / "keyring")
-
-    def kms(*args, input=None):
-        return run_in_process(args, input=input, env=env)
+    kms = caller(make_keyring(d / "keyring"))
 
     def key(spec):
         key_id = kms("create-key", "--key-spec", spec, "--key-usage", "SIGN_VERIFY").json()["KeyMetadata"]["KeyId"]

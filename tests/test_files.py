@@ -9,7 +9,7 @@ import struct
 import threading
 
 import pytest
-from conftest import make_keyring, run_in_process, run_process
+from conftest import caller, make_keyring, run_in_process, run_process
 
 from kmscli.cli import stream_io
 from kmscli.service import fileformat
@@ -21,16 +21,12 @@ TAG = 16
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
     """One keyring for the module, with the keys the tests share (RSA generation is slow)."""
-    env = make_keyring(tmp_path_factory.mktemp("files") / "keyring")
-
-    def kms(*args, input=None, extra_env=None):
-        return run_in_process(args, input=input, env={**env, **(extra_env or {})})
+    kms = caller(make_keyring(tmp_path_factory.mktemp("files") / "keyring"))
 
     def key(spec="SYMMETRIC_DEFAULT", usage=None):
         args = ["create-key", "--key-spec", spec] + (["--key-usage", usage] if usage else [])
         return kms(*args).json()["KeyMetadata"]["KeyId"]
 
-    kms.env = env
     kms.sym = key()
     kms.other_sym = key()
     kms.rsa = key("RSA_2048", "ENCRYPT_DECRYPT")
@@ -256,6 +252,8 @@ def test_wrong_key_id_is_refused(ring, tmp_path):
     r = ring("decrypt-file", "--key-id", ring.other_sym, "--in", enc, "--out", tmp_path / "out")
     assert_refused_without_output(r, tmp_path, tmp_path / "out", error="IncorrectKeyException")
     assert "kmscli: hint: omit --key-id" in r.stderr
+    assert f"the file was not encrypted under key {ring.other_sym}" in r.stderr
+    assert "hint: omit --key-id: the file names its own key" in r.stderr
     r = ring("decrypt-file", "--key-id", ring.sym, "--in", enc, "--out", tmp_path / "out")
     assert r.status == 0, r.stderr
 

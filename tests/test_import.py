@@ -423,6 +423,46 @@ def test_import_into_aws_kms_key_is_unsupported(kms, tmp_path):
     assert r.status == 3 and "UnsupportedOperationException" in r.stderr
 
 
+
+# --- deletion of a key with no key material ---------------------------------------------------------
+
+
+def test_cancelled_deletion_of_a_key_without_material_is_pending_import(kms):
+    """As AWS: a key with no material goes back to PendingImport, not Disabled; it can then
+    be neither enabled nor used (enabling it once made encrypt fail with an internal error)."""
+    key = external_key(kms)
+    assert kms("schedule-key-deletion", "--key-id", key).status == 0
+    assert kms("cancel-key-deletion", "--key-id", key).status == 0
+    meta = kms("describe-key", "--key-id", key).json()["KeyMetadata"]
+    assert meta["KeyState"] == "PendingImport" and meta["Enabled"] is False
+    r = kms("enable-key", "--key-id", key)
+    assert r.status == 3 and "KMSInvalidStateException" in r.stderr
+    r = kms("encrypt", "--key-id", key, "--plaintext", "x")
+    assert r.status == 3 and "KMSInvalidStateException" in r.stderr and "PendingImport" in r.stderr
+
+
+def test_material_of_a_key_pending_deletion_can_be_deleted(kms, tmp_path):
+    """As AWS: DeleteImportedKeyMaterial works on a key pending deletion and leaves it
+    PendingDeletion; cancelling the deletion then leaves it PendingImport."""
+    key = external_key(kms)
+    material = os.urandom(32)
+    r = import_material(kms, key, tmp_path, material)
+    assert r.status == 0, r.stderr
+    material_id = r.json()["KeyMaterialId"]
+    assert kms("schedule-key-deletion", "--key-id", key).status == 0
+    deleted = kms("delete-imported-key-material", "--key-id", key)
+    assert deleted.status == 0, deleted.stderr
+    assert deleted.json()["KeyMaterialId"] == material_id
+    meta = kms("describe-key", "--key-id", key).json()["KeyMetadata"]
+    assert meta["KeyState"] == "PendingDeletion" and "DeletionDate" in meta
+    assert "CurrentKeyMaterialId" not in meta and "ExpirationModel" not in meta
+    assert kms("cancel-key-deletion", "--key-id", key).status == 0
+    assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["KeyState"] == "PendingImport"
+    r = import_material(kms, key, tmp_path, material)
+    assert r.status == 0, r.stderr
+    assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["KeyState"] == "Enabled"
+
+
 # --- time: expired tokens and expired material ------------------------------------------------------
 
 
@@ -440,6 +480,21 @@ def clock(monkeypatch):
 
     monkeypatch.setattr(CliContext, "open_keyring", open_keyring)
     return Clock
+
+
+def test_a_key_whose_material_expired_can_be_neither_enabled_nor_disabled(kms, tmp_path, clock):
+    """As AWS: the key is PendingImport once its material expires, and EnableKey and
+    DisableKey refuse a key in PendingImport."""
+    key = external_key(kms)
+    valid_to = (clock.now + dt.timedelta(hours=1)).replace(microsecond=0)
+    r = import_material(kms, key, tmp_path, os.urandom(32), "RSAES_OAEP_SHA_256", "RSA_2048",
+                        "--expiration-model", "KEY_MATERIAL_EXPIRES", "--valid-to", valid_to.isoformat())
+    assert r.status == 0, r.stderr
+    clock.now = valid_to + dt.timedelta(seconds=1)
+    for command in ("disable-key", "enable-key"):
+        r = kms(command, "--key-id", key)
+        assert r.status == 3 and "KMSInvalidStateException" in r.stderr and "PendingImport" in r.stderr, command
+    assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["KeyState"] == "PendingImport"
 
 
 def test_expired_token_is_its_own_error(kms, tmp_path, clock):

@@ -216,3 +216,29 @@ def test_the_python_api_refuses_an_unusable_cost_as_bad_input(tmp_path):
     with pytest.raises(ValidationException):
         Keyring.create(tmp_path / "keyring", PASSPHRASE.encode(), scrypt_log2_n=19)
     assert not (tmp_path / "keyring").exists()
+
+
+@pytest.mark.parametrize("closed,mode,phrase", [
+    (fsutil.WRITABLE_BY_OTHERS, 0o755, None),
+    (fsutil.WRITABLE_BY_OTHERS, 0o775, "is writable by group or others (mode 0775)"),
+    (fsutil.OPEN_TO_OTHERS, 0o700, None),
+    (fsutil.OPEN_TO_OTHERS, 0o750, "is open to other users (mode 0750)"),
+])
+def test_keyring_and_session_directories_share_one_privacy_check(tmp_path, closed, mode, phrase):
+    """The keyring lets others read its sealed files; a session directory lets them nothing."""
+    directory = tmp_path / "d"
+    directory.mkdir()
+    directory.chmod(mode)
+    problem = fsutil.private_dir_problem(os.lstat(directory), closed)
+    assert problem == (None if phrase is None else ("mode", phrase))
+    (tmp_path / "link").symlink_to(directory)
+    assert fsutil.private_dir_problem(os.lstat(tmp_path / "link"), closed) == ("link", "is a symbolic link")
+    (tmp_path / "file").write_bytes(b"")
+    assert fsutil.private_dir_problem(os.lstat(tmp_path / "file"), closed) == ("type", "is not a directory")
+
+
+def test_a_keyring_path_that_is_a_file_is_refused_without_a_hint(tmp_path):
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(fsutil.KeyringDamagedException, match="file is not a directory$") as e:
+        fsutil.check_private_dir(tmp_path / "file")
+    assert e.value.hint is None

@@ -9,7 +9,7 @@ from conftest import create_key
 def test_without_limit_every_key_is_listed_across_pages(kms, monkeypatch):
     from kmscli import specs
 
-    monkeypatch.setattr(specs, "LIST_LIMIT_DEFAULT", 2)  # pages of 2: three pages for five keys
+    monkeypatch.setitem(specs.LIST_LIMITS, "ListKeys", specs.ListLimit(1, 1000, 2))  # pages of 2: three pages for five keys
     made = sorted(create_key(kms) for _ in range(5))
     result = kms("list-keys").json()
     assert [k["KeyId"] for k in result["Keys"]] == made
@@ -39,3 +39,25 @@ def test_fetch_pages_follows_next_marker_only_when_no_page_was_chosen(limit, mar
         assert result == {"Items": [1, 2, 3], "Truncated": False} and len(calls) == 2
     else:
         assert calls == [(limit, marker)] and result == pages[marker]
+
+
+@pytest.mark.parametrize(
+    "command,operation,low,high",
+    [
+        ("list-keys", "ListKeys", 1, 1000),
+        ("list-aliases", "ListAliases", 1, 100),
+        ("list-resource-tags", "ListResourceTags", 1, 50),
+        ("list-key-rotations", "ListKeyRotations", 1, 1000),
+    ],
+)
+def test_each_list_command_takes_its_limit_bounds_from_the_one_table(kms, command, operation, low, high):
+    from kmscli import specs
+
+    assert specs.LIST_LIMITS[operation][:2] == (low, high)
+    assert f"({low}-{high})" in kms(command, "--help").out
+    key = create_key(kms)
+    args = [command] + (["--key-id", key] if command in ("list-resource-tags", "list-key-rotations") else [])
+    for bad in (low - 1, high + 1):
+        result = kms(*args, "--limit", str(bad))
+        assert result.status != 0 and f"Limit must be between {low} and {high}" in result.stderr
+    assert kms(*args, "--limit", str(high)).status == 0

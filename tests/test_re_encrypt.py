@@ -4,18 +4,14 @@ import base64
 
 import pytest
 
-from conftest import create_key, make_keyring, run_in_process
+from conftest import caller, create_key, make_keyring
 
 ARN = "arn:aws:kms:local:000000000000:key/"
 
 
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
-    env = make_keyring(tmp_path_factory.mktemp("reencrypt") / "keyring")
-
-    def call(*args, input=None):
-        return run_in_process(args, input=input, env=env)
-
+    call = caller(make_keyring(tmp_path_factory.mktemp("reencrypt") / "keyring"))
     call.a = create_key(call)
     call.b = create_key(call)
     call.rsa = create_key(call, "RSA_2048", "ENCRYPT_DECRYPT")
@@ -29,6 +25,10 @@ def b64(text):
 
 def encrypt(ring, key, plaintext, *args):
     return ring("encrypt", "--key-id", key, "--plaintext", plaintext, *args).json()["CiphertextBlob"]
+
+
+def material_id(ring, key):
+    return ring("describe-key", "--key-id", key).json()["KeyMetadata"]["CurrentKeyMaterialId"]
 
 
 def test_between_symmetric_keys_with_contexts(ring, tmp_path):
@@ -47,6 +47,9 @@ def test_between_symmetric_keys_with_contexts(ring, tmp_path):
         "KeyId": ARN + ring.b,
         "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
         "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        # as AWS: the material of each side, both symmetric here
+        "SourceKeyMaterialId": material_id(ring, ring.a),
+        "DestinationKeyMaterialId": material_id(ring, ring.b),
     }
     opened = ring("decrypt", "--in", out, "--encryption-context", "purpose=archive").json()
     assert b64(opened["Plaintext"]) == b"the secret"
@@ -83,6 +86,8 @@ def test_from_rsa_to_symmetric(ring):
     assert result["KeyId"] == ARN + ring.a
     assert result["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256"
     assert result["DestinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert "SourceKeyMaterialId" not in result  # an RSA source has no key material id, as AWS
+    assert result["DestinationKeyMaterialId"] == material_id(ring, ring.a)
     opened = ring("decrypt", "--ciphertext-blob", result["CiphertextBlob"], "--encryption-context", "k=v").json()
     assert b64(opened["Plaintext"]) == b"rsa secret"
 

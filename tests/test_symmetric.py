@@ -64,6 +64,8 @@ def test_blob_is_versioned_and_names_its_key_and_material(seed, key):
     assert blob[1:17] == uuid.UUID(key).bytes
     assert blob[17:49] == bytes.fromhex(meta["CurrentKeyMaterialId"])
     assert len(blob) == 1 + 16 + 32 + 12 + 5 + 16
+    # decrypt says which material opened it, as AWS's Decrypt (KeyMaterialId)
+    assert ok_json(decrypt(seed, blob))["KeyMaterialId"] == meta["CurrentKeyMaterialId"]
 
 
 def test_decrypt_needs_no_key_id_but_accepts_the_right_one_in_every_form(seed, key):
@@ -75,7 +77,10 @@ def test_decrypt_needs_no_key_id_but_accepts_the_right_one_in_every_form(seed, k
 def test_a_wrong_key_id_is_incorrect_key(seed, key, tmp_path):
     other = ok_json(seed.run("create-key", "--description", "another symmetric key"))["KeyMetadata"]["KeyId"]
     blob = encrypt(seed, key, b"hello")
-    assert_error(decrypt(seed, blob, key_id=other), 3, "IncorrectKeyException")
+    r = decrypt(seed, blob, key_id=other)
+    assert_error(r, 3, "IncorrectKeyException")
+    assert f"the ciphertext was not encrypted under key {other}" in r.stderr
+    assert "hint: omit --key-id: a symmetric ciphertext names its own key" in r.stderr
 
 
 def test_a_key_id_of_another_usage_is_refused(seed, key):

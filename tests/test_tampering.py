@@ -73,6 +73,21 @@ def mutations(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
+def every_mutation_refused(pristine, tmp_path, name: str, what: str, commands) -> None:
+    """Each of ``mutations`` of the file ``name`` (relative to the keyring), made in a fresh
+    copy of the keyring, makes every command refuse and change nothing. ``commands`` may be
+    a function of the copy's environment."""
+    original = (pristine.path / name).read_bytes()
+    for n, (mutation, data) in enumerate(mutations(original)):
+        copy = tmp_path / f"m{n}"
+        env = clone(pristine.path, copy)
+        (copy / name).write_bytes(data)
+        try:
+            all_refused(env, commands(env) if callable(commands) else commands, copy)
+        except AssertionError as e:
+            raise AssertionError(f"mutation {mutation} of {what}: {e}") from None
+
+
 def edit_toml(path, change) -> None:
     doc = tomllib.loads(path.read_text())
     change(doc)
@@ -85,15 +100,8 @@ def edit_toml(path, change) -> None:
 @pytest.mark.parametrize("which", ["sym", "ecc", "hmac"])
 def test_key_file_mutations_are_refused(pristine, tmp_path, which):
     key_id = getattr(pristine, which)
-    original = pristine.key_file(pristine.path, key_id).read_bytes()
-    for n, (name, data) in enumerate(mutations(original)):
-        copy = tmp_path / f"k{n}"
-        env = clone(pristine.path, copy)
-        pristine.key_file(copy, key_id).write_bytes(data)
-        try:
-            all_refused(env, uses(pristine, env, key_id), copy)
-        except AssertionError as e:
-            raise AssertionError(f"mutation {name} of the {which} key file: {e}") from None
+    name = pristine.key_file(pristine.path, key_id).relative_to(pristine.path)
+    every_mutation_refused(pristine, tmp_path, name, f"the {which} key file", lambda env: uses(pristine, env, key_id))
 
 
 HAND_EDITS = {
@@ -200,7 +208,6 @@ def test_resealed_edits_still_fail_to_unwrap(pristine, tmp_path, change):
 
 
 def test_aliases_file_mutations_are_refused(pristine, tmp_path):
-    original = (pristine.path / "aliases.toml").read_bytes()
     commands = [
         ["encrypt", "--key-id", "alias/main", "--plaintext", "x"],
         ["decrypt", "--key-id", "alias/main", "--ciphertext-blob", pristine.blob],
@@ -209,14 +216,7 @@ def test_aliases_file_mutations_are_refused(pristine, tmp_path):
         ["create-alias", "--alias-name", "alias/new", "--target-key-id", pristine.sym2],
         ["delete-alias", "--alias-name", "alias/main"],
     ]
-    for n, (name, data) in enumerate(mutations(original)):
-        copy = tmp_path / f"a{n}"
-        env = clone(pristine.path, copy)
-        (copy / "aliases.toml").write_bytes(data)
-        try:
-            all_refused(env, commands, copy)
-        except AssertionError as e:
-            raise AssertionError(f"mutation {name} of aliases.toml: {e}") from None
+    every_mutation_refused(pristine, tmp_path, "aliases.toml", "aliases.toml", commands)
 
 
 def test_alias_redirected_by_hand_is_refused(pristine, tmp_path):
@@ -238,20 +238,12 @@ def test_alias_redirected_by_hand_is_refused(pristine, tmp_path):
 
 
 def test_keyring_file_mutations_are_refused(pristine, tmp_path):
-    original = (pristine.path / "keyring.toml").read_bytes()
     commands = [
         ["encrypt", "--key-id", pristine.sym, "--plaintext", "x"],
         ["decrypt", "--ciphertext-blob", pristine.blob],
         ["create-key"],
     ]
-    for n, (name, data) in enumerate(mutations(original)):
-        copy = tmp_path / f"r{n}"
-        env = clone(pristine.path, copy)
-        (copy / "keyring.toml").write_bytes(data)
-        try:
-            all_refused(env, commands, copy)
-        except AssertionError as e:
-            raise AssertionError(f"mutation {name} of keyring.toml: {e}") from None
+    every_mutation_refused(pristine, tmp_path, "keyring.toml", "keyring.toml", commands)
 
 
 @pytest.mark.parametrize(

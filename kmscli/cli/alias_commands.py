@@ -65,7 +65,7 @@ def delete_alias(obj, alias_name):
 
 @click.command("list-aliases")
 @key_id_option(required=False, help_="Only the aliases of this key (key id, key ARN or alias).")
-@paging_options("aliases", aliases.LIST_LIMIT_RANGE, aliases.LIST_LIMIT_DEFAULT)
+@paging_options("aliases", "ListAliases")
 @click.pass_obj
 def list_aliases(obj, key_id, limit, marker):
     """List the aliases of the keyring, or of one key. Needs no passphrase.

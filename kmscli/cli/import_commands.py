@@ -6,7 +6,7 @@ import click
 
 from .. import specs
 from ..service import importing
-from .io import blob_in, write_output
+from .io import blob_in
 from .options import choice, key_id_option
 from .render import emit
 
@@ -24,8 +24,8 @@ def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec
     """Get a wrapping public key and an import token, both valid 24 hours.
 
     PublicKey (DER SubjectPublicKeyInfo) and ImportToken are printed base64, as aws-cli
-    prints them; --public-key-out and --import-token-out also write them raw to files.
-    Only the newest pair is accepted by import-key-material.
+    prints them; --public-key-out and --import-token-out also write them raw to files (one
+    of them may be - for standard output, and then nothing else is printed there). Only the newest pair is accepted by import-key-material.
 
     \b
     Example:
@@ -33,14 +33,31 @@ def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec
           --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_3072 \\
           --public-key-out WrappingPublicKey.der --import-token-out ImportToken.bin
     """
-    result = importing.get_parameters_for_import(
-        obj.open_keyring(), key_id, wrapping_algorithm=wrapping_algorithm, wrapping_key_spec=wrapping_key_spec
-    )
-    if public_key_out:
-        write_output(public_key_out, result["PublicKey"])
-    if import_token_out:
-        write_output(import_token_out, result["ImportToken"])
-    emit(result, output=obj.output, query=obj.query)
+    from contextlib import ExitStack
+
+    from .stream_io import output, same_file
+
+    if public_key_out and import_token_out:
+        if public_key_out == "-" and import_token_out == "-":
+            raise click.UsageError("--public-key-out and --import-token-out cannot both be - (standard output)")
+        if public_key_out == import_token_out or same_file(public_key_out, import_token_out):
+            raise click.UsageError("--public-key-out and --import-token-out name the same file")
+    with ExitStack() as stack:
+        # The outputs are opened before the keyring changes: new parameters replace the
+        # previous ones, so failing to write them afterwards would leave the user with
+        # neither the old token (now refused) nor the new one, and the keyring changed.
+        outputs = {}
+        for field, path in (("PublicKey", public_key_out), ("ImportToken", import_token_out)):
+            if path:
+                outputs[field] = stack.enter_context(output(path, binary=True))
+                outputs[field].prepare()
+        result = importing.get_parameters_for_import(
+            obj.open_keyring(), key_id, wrapping_algorithm=wrapping_algorithm, wrapping_key_spec=wrapping_key_spec
+        )
+        for field, out in outputs.items():
+            out.write(result[field])
+    if "-" not in (public_key_out, import_token_out):  # raw bytes on stdout: nothing else there
+        emit(result, output=obj.output, query=obj.query)
 
 
 @click.command("import-key-material")

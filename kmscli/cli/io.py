@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import sys
 
 import click
 
+from ..encoding import b64decode_strict
 from ..errors import FileAccessException, ValidationException
 
 FILEB = "fileb://"
@@ -20,6 +19,9 @@ def read_source(path: str, limit: int, what: str) -> bytes:
     so memory stays bounded even for /dev/zero."""
     try:
         if path == "-":
+            from .stream_io import claim_stdin
+
+            claim_stdin(what)
             data = sys.stdin.buffer.read(limit + 1)
         else:
             with open(path, "rb") as f:
@@ -37,15 +39,8 @@ def read_public_key_file(path: str) -> bytes:
 
 
 def decode_base64(text: str, what: str) -> bytes:
-    """Strict base64: no stray characters, and only the canonical spelling of each value."""
-    compact = "".join(text.split())
-    try:
-        data = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationException(f"{what} is not valid base64") from None
-    if base64.b64encode(data).decode() != compact:
-        raise ValidationException(f"{what} is not canonical base64")
-    return data
+    """Strict base64 once whitespace is removed (a pasted blob may be wrapped)."""
+    return b64decode_strict("".join(text.split()), what, error=ValidationException)
 
 
 def data_in(*, text: str | None, path: str | None, limit: int, what: str, option: str) -> bytes:

@@ -102,7 +102,7 @@ def describe_key(obj, key_id):
 
 
 @click.command("list-keys")
-@paging_options("keys", specs.LIST_LIMIT_RANGE, specs.LIST_LIMIT_DEFAULT)
+@paging_options("keys", "ListKeys")
 @click.pass_obj
 def list_keys(obj, limit, marker):
     """List the keys of the keyring. Needs no passphrase.

@@ -96,8 +96,19 @@ class LazyGroup(click.Group):
         return command
 
 
+def _not_empty(ctx, param, value):
+    """An empty --keyring or --passphrase-file ("$DIR" unset in a script) is a mistake: it
+    would have meant the default keyring, the current directory, or no passphrase file,
+    depending on where the option stood. (An empty environment variable is unset.)"""
+    if value == "":
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
+
+
 def _set_global(attribute):
     def callback(ctx, param, value):
+        if attribute in ("keyring_path", "passphrase_file"):
+            _not_empty(ctx, param, value)
         if value is not None and value is not False:
             if ctx.resilient_parsing:  # tab completion: no CliContext; complete_key_ids reads it
                 ctx.meta[f"kmscli.{attribute}"] = value
@@ -118,8 +129,20 @@ def _add_global_options(command: click.Command) -> None:
         return
     command._kmscli_globals = True
     command.params += [
-        click.Option(["--keyring"], expose_value=False, callback=_set_global("keyring_path"), hidden=True),
-        click.Option(["--passphrase-file"], expose_value=False, callback=_set_global("passphrase_file"), hidden=True),
+        click.Option(
+            ["--keyring"],
+            type=click.Path(file_okay=False, dir_okay=True),  # checked as before the command
+            expose_value=False,
+            callback=_set_global("keyring_path"),
+            hidden=True,
+        ),
+        click.Option(
+            ["--passphrase-file"],
+            type=click.Path(dir_okay=False, allow_dash=True),
+            expose_value=False,
+            callback=_set_global("passphrase_file"),
+            hidden=True,
+        ),
         click.Option(
             ["--output"],
             type=click.Choice(["json", "text", "table"]),
@@ -142,12 +165,14 @@ def _add_global_options(command: click.Command) -> None:
     "keyring_path",
     envvar="KMSCLI_KEYRING",
     type=click.Path(file_okay=False, dir_okay=True),
+    callback=_not_empty,
     help="Keyring directory [env KMSCLI_KEYRING; default $XDG_DATA_HOME/kmscli/keyring].",
 )
 @click.option(
     "--passphrase-file",
     envvar="KMSCLI_PASSPHRASE_FILE",
     type=click.Path(dir_okay=False, allow_dash=True),
+    callback=_not_empty,
     help="Read the passphrase from the first line of FILE [env KMSCLI_PASSPHRASE_FILE].",
 )
 @click.option(
@@ -219,12 +244,13 @@ def _key_of(argv) -> str:
     import shlex
 
     argv = list(argv)
-    for i, arg in enumerate(argv):
+    given = "KEY"
+    for i, arg in enumerate(argv):  # the last one, as click takes the last of a repeated option
         if arg == "--key-id" and i + 1 < len(argv):
-            return shlex.quote(argv[i + 1])
-        if arg.startswith("--key-id="):
-            return shlex.quote(arg.split("=", 1)[1])
-    return "KEY"
+            given = shlex.quote(argv[i + 1])
+        elif arg.startswith("--key-id="):
+            given = shlex.quote(arg.split("=", 1)[1])
+    return given
 
 
 def _print_error(error: KmsError, argv=()) -> None:
@@ -234,7 +260,12 @@ def _print_error(error: KmsError, argv=()) -> None:
     if hint is None and error.status != ExitStatus.NO:
         hint = _FALLBACK_HINTS.get(error.name, "").format(command=_command_of(argv)) or None
         if hint and "--key-id KEY" in hint:
-            hint = hint.replace("--key-id KEY", f"--key-id {_key_of(argv)}")
+            key = _key_of(argv)
+            if key == "KEY" and any(a == "--public-key" or a.startswith("--public-key=") for a in argv):
+                # Offline (verify / encrypt-file --public-key): there may be no keyring to ask.
+                hint = "see the key's usage and algorithms in the text before BEGIN in the --public-key file"
+            else:
+                hint = hint.replace("--key-id KEY", f"--key-id {key}")
     if hint:
         click.echo(f"kmscli: hint: {hint}", err=True)
 
@@ -262,13 +293,37 @@ def main(argv=None) -> int:
     except click.UsageError as e:
         if _debugging(argv):
             raise
-        hint = None
+        if type(e).__name__ == "NoArgsIsHelpError":
+            # `kmscli` alone: click (8.2+) makes the whole help its error message, which
+            # became one enormous error line. aws-cli says a command is required.
+            _print_error(ValidationException("no command given", hint="see the commands with: kmscli --help"))
+            return ExitStatus.USAGE
+        # click attaches no context to some parse errors ("Option '--key-id' requires an
+        # argument."): the command is then read from argv, so the hint never says COMMAND.
         if e.ctx is not None and e.ctx.command_path:
             hint = f"run: {e.ctx.command_path} --help"
+        else:
+            command = _command_of(argv)
+            hint = f"run: kmscli {command} --help" if command != "COMMAND" else "run: kmscli --help"
         _print_error(ValidationException(e.format_message(), hint=hint))
         return ExitStatus.USAGE
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()), argv)
+        return ExitStatus.USAGE
+    except UnicodeEncodeError as e:
+        # Bytes that are not UTF-8 on the command line (`--plaintext $'\xff'`) reach us as
+        # lone surrogates, and fail where a value is encoded: bad input, not a bug. Paths
+        # are not affected: the os module encodes them back to the bytes that were typed.
+        if _debugging(argv):
+            raise
+        if "surrogates not allowed" not in str(e):
+            return _internal_error(e)
+        _print_error(
+            ValidationException(
+                "a value on the command line is not valid UTF-8 text",
+                hint="give raw bytes in a file: --in FILE, or fileb://PATH where the option takes a blob",
+            )
+        )
         return ExitStatus.USAGE
     except (BrokenPipeError, _ReaderGone):
         # The reader went away (`kmscli list-keys | head -1`): end quietly, as C tools do.
@@ -284,10 +339,14 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
         if _debugging(argv):
             raise
-        _print_error(
-            KMSInternalException(f"internal error ({type(e).__name__})", hint="run again with --debug and report it")
-        )
-        return ExitStatus.DAMAGED
+        return _internal_error(e)
+
+
+def _internal_error(e: Exception) -> int:
+    _print_error(
+        KMSInternalException(f"internal error ({type(e).__name__})", hint="run again with --debug and report it")
+    )
+    return ExitStatus.DAMAGED
 
 
 def _silence_stdout() -> None:

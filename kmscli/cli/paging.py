@@ -10,16 +10,21 @@ from collections.abc import Callable
 
 import click
 
+from .. import specs
 
-def paging_options(what: str, limit_range: tuple[int, int], default: int):
+
+def paging_options(what: str, operation: str):
+    """--limit and --marker for ``operation`` (a key of specs.LIST_LIMITS), listing ``what``."""
+    bounds = specs.LIST_LIMITS[operation]
+
     def decorate(f):
         f = click.option("--marker", metavar="MARKER", help="Start where the previous page's NextMarker said (one page only).")(f)
         return click.option(
             "--limit",
             type=int,
             metavar="N",
-            help=f"One page of at most N {what} ({limit_range[0]}-{limit_range[1]}). Without --limit or "
-            f"--marker, every {what[:-1]} is listed, read in pages of {default}, as aws-cli does.",
+            help=f"One page of at most N {what} ({bounds.low}-{bounds.high}). Without --limit or "
+            f"--marker, every {what[:-1]} is listed, read in pages of {bounds.default}, as aws-cli does.",
         )(f)
 
     return decorate

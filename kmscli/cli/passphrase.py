@@ -10,10 +10,13 @@ from ..errors import FileAccessException, KeyringLockedException, ValidationExce
 PASSPHRASE_FILE_LIMIT = 64 << 10
 
 
-def read_passphrase_file(path: str) -> bytes:
-    """The first line of ``path``, without its line ending."""
+def read_passphrase_file(path: str, option: str = "--passphrase-file") -> bytes:
+    """The first line of ``path``, without its line ending. ``option`` names the option (or
+    variable) that gave ``path``, for the error."""
     if path == "-":
-        raise ValidationException("--passphrase-file - is not allowed: standard input carries data")
+        raise ValidationException(f"{option} - is not allowed: standard input carries data")
+    if path == "":
+        raise ValidationException(f"{option} must not be empty")
     try:
         with open(path, "rb") as f:
             data = f.read(PASSPHRASE_FILE_LIMIT)
@@ -46,13 +49,15 @@ def prompt(message: str, *, confirm: bool = False) -> bytes | None:
     return first.encode("utf-8")
 
 
-def new_passphrase(passphrase_file: str | None, *, file_env: str, value_env: str, what: str) -> bytes:
+def new_passphrase(
+    passphrase_file: str | None, *, file_env: str, value_env: str, what: str, option: str = "--passphrase-file"
+) -> bytes:
     """A passphrase for a new protection (init, change-passphrase): file, env, prompt twice."""
-    if passphrase_file:
-        return read_passphrase_file(passphrase_file)
+    if passphrase_file is not None:
+        return read_passphrase_file(passphrase_file, option)
     env_file = os.environ.get(file_env)
     if env_file:
-        return read_passphrase_file(env_file)
+        return read_passphrase_file(env_file, file_env)
     secret = from_environment(value_env) or prompt(what, confirm=True)
     if secret is None:
         raise KeyringLockedException(

@@ -76,7 +76,7 @@ def rotate_key_on_demand(obj, key_id):
 
 @click.command("list-key-rotations")
 @key_id_option()
-@paging_options("rotations", rotation.LIST_LIMIT_RANGE, rotation.LIST_LIMIT_DEFAULT)
+@paging_options("rotations", "ListKeyRotations")
 @click.pass_obj
 def list_key_rotations(obj, key_id, limit, marker):
     """List a key's rotations, oldest first, with the key material each one made. Needs no passphrase.

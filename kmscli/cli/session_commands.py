@@ -89,6 +89,7 @@ def change_passphrase(obj, new_passphrase_file, scrypt_log2_n):
             file_env="KMSCLI_NEW_PASSPHRASE_FILE",
             value_env="KMSCLI_NEW_PASSPHRASE",
             what="New passphrase",
+            option="--new-passphrase-file",
         )
 
     keyring = obj.open_keyring(use_session=False)

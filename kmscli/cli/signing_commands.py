@@ -152,7 +152,7 @@ def message_source(message: str | None, in_path: str | None, message_type: str, 
         return
     if message is not None:
         raise click.UsageError("give exactly one of --message and --in")
-    with open_input(in_path) as (source, _size):
+    with open_input(in_path, "the message") as (source, _size):
         try:
             head = source.read(MESSAGE_LIMIT + 1)
         except OSError as e:

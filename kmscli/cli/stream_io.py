@@ -64,9 +64,30 @@ def is_text(data: bytes) -> bool:
         return False
 
 
+def claim_stdin(what: str) -> None:
+    """Note that ``what`` reads standard input; refuse a second input that would. Standard
+    input can be read once: a second reader would get nothing and fail with a misleading
+    "must be 1 to N bytes", or verify against an empty value."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    meta = ctx.find_root().meta
+    earlier = meta.get("kmscli.stdin")
+    if earlier is not None and earlier != what:
+        raise ValidationException(
+            f"{earlier} and {what} both read standard input (-); only one input can",
+            hint="write one of them to a file and name that file instead",
+        )
+    meta["kmscli.stdin"] = what
+
+
 @contextmanager
-def open_input(path: str):
+def open_input(path: str, what: str = "the input"):
     """(binary stream, size in bytes or None when unknown) of ``path``; ``-`` is stdin."""
+    if path == "-":
+        claim_stdin(what)
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as e:
@@ -163,6 +184,12 @@ class FileOutput:
             raise FileAccessException(f"cannot write in {self.directory}: {e.strerror}") from None
         self.file = os.fdopen(fd, "wb")
 
+    def prepare(self) -> None:
+        """Create the temp file now, before the work: a command that changes the keyring
+        learns that its output cannot be written before it changes anything."""
+        if self.file is None:
+            self._open()
+
     def write(self, data) -> None:
         if self.file is None:
             self._open()
@@ -240,6 +267,9 @@ class StdoutOutput:
         # Incremental: a character may straddle two chunks.
         self.decoder = codecs.getincrementaldecoder("utf-8")() if self.terminal else None
 
+    def prepare(self) -> None:
+        pass
+
     def write(self, data) -> None:
         if self.decoder is not None:
             try:
@@ -270,6 +300,9 @@ class DeviceOutput:
     def __init__(self, path: str):
         self.path = path
         self.file = None
+
+    def prepare(self) -> None:
+        pass  # opening a FIFO would wait for its reader; a device is there to be written
 
     def write(self, data) -> None:
         try:

@@ -59,7 +59,7 @@ def untag_resource(obj, key_id, tag_keys):
 
 @click.command("list-resource-tags")
 @key_id_option()
-@paging_options("tags", tag_service.LIST_LIMIT_RANGE, tag_service.LIST_LIMIT_DEFAULT)
+@paging_options("tags", "ListResourceTags")
 @click.pass_obj
 def list_resource_tags(obj, key_id, limit, marker):
     """List a key's tags, sorted by key. Needs no passphrase.

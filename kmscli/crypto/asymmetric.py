@@ -19,14 +19,15 @@ def _serialization():
     return serialization
 
 
-def _mldsa_class(spec_name: str):
+def mldsa_classes() -> dict[str, tuple[type, type]]:
+    """The (private, public) key classes of each ML-DSA key spec (imported when first asked)."""
     from cryptography.hazmat.primitives.asymmetric import mldsa
 
     return {
-        "ML_DSA_44": mldsa.MLDSA44PrivateKey,
-        "ML_DSA_65": mldsa.MLDSA65PrivateKey,
-        "ML_DSA_87": mldsa.MLDSA87PrivateKey,
-    }[spec_name]
+        "ML_DSA_44": (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey),
+        "ML_DSA_65": (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey),
+        "ML_DSA_87": (mldsa.MLDSA87PrivateKey, mldsa.MLDSA87PublicKey),
+    }
 
 
 def generate_private_key(spec: KeySpec) -> bytes:
@@ -50,7 +51,8 @@ def generate_private_key(spec: KeySpec) -> bytes:
 
         key = ed25519.Ed25519PrivateKey.generate()
     elif spec.family == "ML_DSA":
-        key = _mldsa_class(spec.name).generate()
+        private_class, _ = mldsa_classes()[spec.name]
+        key = private_class.generate()
     else:  # pragma: no cover - the catalogue and the service prevent this
         raise ValueError(f"not an asymmetric key spec: {spec.name}")
     s = _serialization()
@@ -95,14 +97,8 @@ def public_key_matches_spec(public_key, spec: KeySpec) -> bool:
     if spec.family == "ED25519":
         return isinstance(public_key, ed25519.Ed25519PublicKey)
     if spec.family == "ML_DSA":
-        from cryptography.hazmat.primitives.asymmetric import mldsa
-
-        wanted = {
-            "ML_DSA_44": mldsa.MLDSA44PublicKey,
-            "ML_DSA_65": mldsa.MLDSA65PublicKey,
-            "ML_DSA_87": mldsa.MLDSA87PublicKey,
-        }[spec.name]
-        return isinstance(public_key, wanted)
+        _, public_class = mldsa_classes()[spec.name]
+        return isinstance(public_key, public_class)
     return False
 
 

@@ -14,7 +14,7 @@ def fits_scheme(public_key, scheme: str) -> bool:
     if scheme in ("ED25519", "ED25519_PH"):
         return isinstance(public_key, ed25519.Ed25519PublicKey)
     if scheme == "ML_DSA":
-        from cryptography.hazmat.primitives.asymmetric import mldsa
+        from .asymmetric import mldsa_classes
 
-        return isinstance(public_key, (mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey, mldsa.MLDSA87PublicKey))
+        return isinstance(public_key, tuple(public for _, public in mldsa_classes().values()))
     return False

@@ -16,12 +16,15 @@ from .store import utc_now
 TEST_NOW_ENV = "KMSCLI_TEST_NOW"
 
 
+def assume_utc(when: dt.datetime) -> dt.datetime:
+    """``when``, taken as UTC if it names no zone."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.timezone.utc)
+
+
 def parse_instant(text: str) -> dt.datetime:
-    """An ISO 8601 instant; one without a zone is taken as UTC."""
-    when = dt.datetime.fromisoformat(text)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when
+    """An ISO 8601 instant; one without a zone is taken as UTC. Raises ValueError (or
+    TypeError for what is not text): each caller says what the text was."""
+    return assume_utc(dt.datetime.fromisoformat(text))
 
 
 def from_environment():

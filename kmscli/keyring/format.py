@@ -5,12 +5,12 @@ Only this module knows how documents are laid out; ``store`` reads and writes th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import tomllib
 from typing import NamedTuple
 
+from ..encoding import b64decode_strict
+from ..encoding import b64encode as b64e  # noqa: F401 - re-exported: store and session write with it
 from ..errors import KeyringDamagedException
 
 FORMAT_VERSION = 1
@@ -75,21 +75,11 @@ class ScryptParams(NamedTuple):
         return self
 
 
-def b64e(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def b64d(text: object, what: str) -> bytes:
     """Strict base64 of a stored field; anything else means the file was damaged."""
     if not isinstance(text, str):
         raise KeyringDamagedException(f"{what} is not base64 text")
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise KeyringDamagedException(f"{what} is not valid base64") from None
-    if b64e(data) != text:
-        raise KeyringDamagedException(f"{what} is not canonical base64")
-    return data
+    return b64decode_strict(text, what, error=KeyringDamagedException)
 
 
 def parse_toml(raw: bytes, what: str) -> dict:

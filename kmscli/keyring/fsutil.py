@@ -50,31 +50,48 @@ def make_parent_dirs(path: Path) -> None:
         os.chmod(directory, DIR_MODE)
 
 
-def check_private_dir(path: Path) -> None:
-    """Refuse a directory that is a symlink, not ours, or writable by others.
+# The permission bits of other users that a private directory must keep closed: a keyring's
+# files are sealed, so others may read but never write it; a session directory is closed.
+WRITABLE_BY_OTHERS = 0o022
+OPEN_TO_OTHERS = 0o077
+_OPEN_PHRASES = {WRITABLE_BY_OTHERS: "is writable by group or others", OPEN_TO_OTHERS: "is open to other users"}
 
-    Anyone who can write to the keyring could swap files under us; a symlink could send
-    our writes elsewhere."""
+
+def private_dir_problem(st: os.stat_result, closed: int) -> tuple[str, str] | None:
+    """Why a directory, as ``os.lstat`` saw it, is not private to us: (kind, phrase), kind
+    being "link", "type", "owner" or "mode"; None when it is private.
+
+    Anyone who can write to it could swap files under us; a symlink could send our writes
+    elsewhere; in a shared /tmp anyone may create the directory first."""
+    if stat.S_ISLNK(st.st_mode):
+        return "link", "is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return "type", "is not a directory"
+    if st.st_uid != os.geteuid():
+        return "owner", f"belongs to another user (uid {st.st_uid})"
+    if st.st_mode & closed:
+        return "mode", f"{_OPEN_PHRASES[closed]} (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
+def check_private_dir(path: Path) -> None:
+    """Refuse a keyring directory that is a symlink, not ours, or writable by others."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         raise
     except OSError as e:
         raise FileAccessException(f"cannot read {path}: {e.strerror}") from None
-    if stat.S_ISLNK(st.st_mode):
+    problem = private_dir_problem(st, WRITABLE_BY_OTHERS)
+    if problem is None:
+        return
+    kind, phrase = problem
+    if kind == "link":
         raise KeyringDamagedException(
-            f"{path} is a symbolic link; kmscli refuses a keyring reached through a link",
+            f"{path} {phrase}; kmscli refuses a keyring reached through a link",
             hint=f"point --keyring at the real directory: {os.path.realpath(path)}",
         )
-    if not stat.S_ISDIR(st.st_mode):
-        raise KeyringDamagedException(f"{path} is not a directory")
-    if st.st_uid != os.geteuid():
-        raise KeyringDamagedException(f"{path} belongs to another user (uid {st.st_uid})")
-    if st.st_mode & 0o022:
-        raise KeyringDamagedException(
-            f"{path} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})",
-            hint=f"chmod 700 {path}",
-        )
+    raise KeyringDamagedException(f"{path} {phrase}", hint=f"chmod 700 {path}" if kind == "mode" else None)
 
 
 def fsync_dir(path: Path) -> None:

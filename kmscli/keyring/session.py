@@ -39,7 +39,7 @@ from ..errors import (
     ValidationException,
 )
 from . import format as fmt
-from .fsutil import atomic_write, fsync_dir, read_file
+from .fsutil import OPEN_TO_OTHERS, atomic_write, fsync_dir, private_dir_problem, read_file
 from .lock import exclusive_lock
 
 SESSION_KIND = "kmscli-session"
@@ -94,21 +94,11 @@ def runtime_dir() -> Path:
 
 
 def _check_dir(path: Path) -> None:
-    """Refuse a session directory that another user could read, write or have planted: in a
-    shared /tmp anyone may create ``kmscli-<uid>`` first, or a symlink by that name."""
-    st = os.lstat(path)
-    problem = None
-    if stat.S_ISLNK(st.st_mode):
-        problem = "is a symbolic link"
-    elif not stat.S_ISDIR(st.st_mode):
-        problem = "is not a directory"
-    elif st.st_uid != os.geteuid():
-        problem = f"belongs to another user (uid {st.st_uid})"
-    elif stat.S_IMODE(st.st_mode) & 0o077:
-        problem = f"is open to other users (mode {stat.S_IMODE(st.st_mode):04o})"
+    """Refuse a session directory that another user could read, write or have planted."""
+    problem = private_dir_problem(os.lstat(path), OPEN_TO_OTHERS)
     if problem:
         raise FileAccessException(
-            f"the session directory {path} {problem}; kmscli keeps sessions only in a private directory",
+            f"the session directory {path} {problem[1]}; kmscli keeps sessions only in a private directory",
             hint="set XDG_RUNTIME_DIR to a directory only you can use (mode 0700), or remove that one",
         )
 
@@ -165,10 +155,6 @@ def _current_or_new_epoch(keyring) -> str:
 # --- sealing ---------------------------------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _session_key(secret: bytes, keyring_id: str, session_id: str) -> bytes:
     return kdf.hkdf_sha256(secret, _SESSION_LABEL + f"{keyring_id}\x00{session_id}".encode("ascii"))
 
@@ -200,7 +186,7 @@ def start(keyring, ttl: int = TTL_DEFAULT) -> dict:
         "expires": now + ttl,
     }
     nonce, sealed = aead.seal(_session_key(secret, keyring.keyring_id, session_id), master, _aad(header))
-    doc = {**header, "nonce": _b64(nonce), "master_key": _b64(sealed)}
+    doc = {**header, "nonce": fmt.b64e(nonce), "master_key": fmt.b64e(sealed)}
     path = _session_path(directory, keyring.keyring_id, session_id)
     atomic_write(path, json.dumps(doc, sort_keys=True).encode("utf-8"), exclusive=True)
     token = f"{TOKEN_PREFIX}.{session_id}.{base64.urlsafe_b64encode(secret).decode('ascii').rstrip('=')}"

@@ -45,8 +45,20 @@ Unlocker = Callable[["Keyring"], bytes]
 
 
 def default_keyring_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(base):
+        # The XDG spec: a relative path in these variables is invalid and is ignored (it
+        # would put the keyring wherever the command happened to run).
+        base = os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "kmscli" / "keyring"
+
+
+def _keyring_exists(path: Path) -> AlreadyExistsException:
+    # Not the generic "choose another name, or update the existing one": a keyring has no name.
+    return AlreadyExistsException(
+        f"a keyring already exists at {path}",
+        hint="use it as it is, or create another one with: kmscli --keyring OTHER_DIR init",
+    )
 
 
 def utc_now() -> dt.datetime:
@@ -103,7 +115,7 @@ class Keyring:
 
         path = Path(path)
         if os.path.lexists(path / fmt.KEYRING_FILE):
-            raise AlreadyExistsException(f"a keyring already exists at {path}")
+            raise _keyring_exists(path)
         params = fmt.ScryptParams(
             scrypt_log2_n, fmt.SCRYPT_DEFAULT["r"], fmt.SCRYPT_DEFAULT["p"], os.urandom(fmt.SALT_SIZE)
         )
@@ -130,7 +142,7 @@ class Keyring:
         try:
             atomic_write(path / fmt.KEYRING_FILE, fmt.dump_keyring(doc), exclusive=True)
         except FileExistsError:
-            raise AlreadyExistsException(f"a keyring already exists at {path}") from None
+            raise _keyring_exists(path) from None
         keyring = cls(path, doc, clock=clock)
         keyring._master = master
         return keyring

@@ -27,8 +27,6 @@ from .state import refuse_if_pending_deletion
 PREFIX = "alias/"
 RESERVED_PREFIX = "alias/aws/"
 _NAME = re.compile(r"alias/[A-Za-z0-9/_:-]+")
-LIST_LIMIT_RANGE = (1, 100)  # AWS ListAliases
-LIST_LIMIT_DEFAULT = 50
 
 
 def check_alias_name(name: str, *, reserved_ok: bool = False) -> str:
@@ -136,7 +134,7 @@ def list_aliases(
     keyring: Keyring, *, key_id: str | None = None, limit: int | None = None, marker: str | None = None
 ) -> dict:
     """ListAliases, sorted by name, paginated as AWS (``NextMarker`` is the next name)."""
-    limit = paging.check_limit(limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_RANGE)
+    limit = paging.check_limit(limit, "ListAliases")
     aliases = keyring.load_aliases()
     if key_id is not None:
         wanted = resolve_key_id(keyring, key_id)

@@ -61,6 +61,7 @@ def generate_data_key(
     if with_plaintext:
         result["Plaintext"] = plaintext
     result["KeyId"] = keyring.key_arn(doc["metadata"]["KeyId"])
+    result["KeyMaterialId"] = doc["metadata"]["CurrentKeyMaterialId"]  # what seal_symmetric used
     return result
 
 
@@ -99,6 +100,7 @@ def generate_data_key_pair(
     result["PublicKey"] = asymmetric.public_key_der(private_der)
     result["KeyId"] = keyring.key_arn(doc["metadata"]["KeyId"])
     result["KeyPairSpec"] = spec.name
+    result["KeyMaterialId"] = doc["metadata"]["CurrentKeyMaterialId"]  # what seal_symmetric used
     return result
 
 

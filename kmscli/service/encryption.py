@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import crypto, specs
 from ..crypto import aead, asymmetric
 from ..errors import (
-    IncorrectKeyException,
+    InvalidCiphertextException,
     InvalidKeyUsageException,
     NotFoundException,
     ValidationException,
@@ -13,7 +13,7 @@ from ..errors import (
 from ..keyring import Keyring
 from . import ciphertext
 from .keys import check_algorithm, material, public_key_bytes, usable_key
-from .resolve import resolve_key_id
+from .resolve import check_named_key
 
 
 def check_context(context: dict | None, meta: dict) -> dict:
@@ -83,11 +83,18 @@ def decrypt(
             return _decrypt_rsa(keyring, named, blob, encryption_algorithm, encryption_context)
     elif encryption_algorithm != specs.SYMMETRIC_DEFAULT:
         raise ValidationException("KeyId is required to decrypt with an asymmetric key")
-    plaintext, meta = open_symmetric(keyring, blob, key_id, encryption_context)
+    try:
+        plaintext, meta = open_symmetric(keyring, blob, key_id, encryption_context)
+    except InvalidCiphertextException as e:
+        if key_id is None:  # it may be an RSA ciphertext, which names no key
+            e.hint = f"{e.hint}; an RSA ciphertext also needs --key-id and --encryption-algorithm"
+        raise
     return {
         "KeyId": keyring.key_arn(meta["KeyId"]),
         "Plaintext": plaintext,
         "EncryptionAlgorithm": specs.SYMMETRIC_DEFAULT,
+        # As AWS, for symmetric keys only: the material that decrypted (the blob names it).
+        "KeyMaterialId": ciphertext.unpack(blob).material_id,
     }
 
 
@@ -95,13 +102,9 @@ def open_symmetric(keyring: Keyring, blob: bytes, key_id: str | None, context: d
     """(plaintext, metadata) of a symmetric blob. Which key the blob names is public; every
     other failure is the same opaque InvalidCiphertextException."""
     parsed = ciphertext.unpack(blob)
-    if key_id is not None:
-        wanted = resolve_key_id(keyring, key_id)
-        if wanted != parsed.key_id:
-            raise IncorrectKeyException(
-                f"the ciphertext was not encrypted under key {wanted}",
-                hint="omit --key-id: a symmetric ciphertext names its own key",
-            )
+    check_named_key(
+        keyring, key_id, parsed.key_id, "the ciphertext", hint="omit --key-id: a symmetric ciphertext names its own key"
+    )
     try:
         doc = usable_key(keyring, parsed.key_id, specs.ENCRYPT_DECRYPT)
     except (NotFoundException, InvalidKeyUsageException):

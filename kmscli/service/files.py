@@ -20,7 +20,6 @@ from typing import BinaryIO
 from .. import crypto, specs
 from ..crypto import asymmetric, stream
 from ..errors import (
-    IncorrectKeyException,
     InvalidKeyUsageException,
     ValidationException,
 )
@@ -28,7 +27,7 @@ from ..keyring import Keyring, is_key_id
 from . import ciphertext, fileformat
 from .encryption import check_context, open_rsa, open_symmetric, seal_rsa, seal_symmetric
 from .keys import check_algorithm, usable_key
-from .resolve import resolve_key_id
+from .resolve import check_named_key
 
 RSA_WRAPPING = "RSAES_OAEP_SHA_256"
 _ARN_KEY_ID = re.compile(r"^arn:aws:kms:[^:]*:[^:]*:key/(?P<id>[0-9a-f-]{36})$")
@@ -177,13 +176,7 @@ def decrypt_file(
     header = fileformat.read_header(source)
     if progress:
         progress(len(header.raw))
-    if key_id is not None:
-        wanted = resolve_key_id(keyring, key_id)
-        if wanted != header.key_id:
-            raise IncorrectKeyException(
-                f"the file was not encrypted under key {wanted}",
-                hint="omit --key-id: the file names its own key",
-            )
+    check_named_key(keyring, key_id, header.key_id, "the file", hint="omit --key-id: the file names its own key")
     data_key, key_arn = _unwrap_data_key(keyring, header, encryption_context)
     try:
         key = stream.file_key(data_key, header.salt, header.raw)

@@ -10,7 +10,8 @@ The flow is AWS's, byte for byte, so a script written for AWS KMS works unchange
 2. import_key_material checks the token, unwraps the user's material with the stored private
    key (keywrap.py: RSAES-OAEP, or RSA-OAEP + RFC 5649), checks that it is material of the
    key's spec, and stores it wrapped like any other material.
-3. delete_imported_key_material drops the material; the key returns to PendingImport.
+3. delete_imported_key_material drops the material; the key returns to PendingImport (a key
+   pending deletion stays PendingDeletion, as in AWS).
 
 A key only ever holds the material first imported into it: its KeyMaterialId is an HMAC of
 the material under a sub-key of the master key (a keyed fingerprint, so the id reveals
@@ -37,8 +38,9 @@ from ..errors import (
     ValidationException,
 )
 from ..keyring import Keyring
+from ..keyring.clock import assume_utc, parse_instant
 from ..keyring.format import canonical
-from .keydoc import DISABLED, ENABLED, PENDING_IMPORT, now
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, now
 from .keys import key_state, new_material_entry
 from .resolve import resolve_key_id
 
@@ -179,7 +181,7 @@ def import_key_material(
             hint=f"get one for this key with: kmscli get-parameters-for-import --key-id {meta['KeyId']} ...",
         )
     try:
-        token_valid_to = dt.datetime.fromisoformat(fields["ParametersValidTo"])
+        token_valid_to = parse_instant(fields["ParametersValidTo"])
     except (KeyError, TypeError, ValueError):
         raise InvalidImportTokenException("the import token is not valid") from None
     if token_valid_to <= when:
@@ -324,7 +326,7 @@ def parse_timestamp(value, what: str) -> dt.datetime:
     """A timestamp as aws-cli takes one: ISO 8601 (UTC when no offset is given) or seconds
     since the epoch."""
     if isinstance(value, dt.datetime):
-        result = value
+        result = assume_utc(value)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         result = dt.datetime.fromtimestamp(value, dt.timezone.utc)
     elif isinstance(value, str):
@@ -333,15 +335,13 @@ def parse_timestamp(value, what: str) -> dt.datetime:
             result = dt.datetime.fromtimestamp(float(text), dt.timezone.utc)
         except (ValueError, OverflowError, OSError):
             try:
-                result = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+                result = parse_instant(text.replace("Z", "+00:00").replace("z", "+00:00"))
             except ValueError:
                 raise ValidationException(
                     f"{what} {value[:40]!r} is not a timestamp (ISO 8601, e.g. 2027-01-31T12:00:00Z, or epoch seconds)"
                 ) from None
     else:
         raise ValidationException(f"{what} is not a timestamp")
-    if result.tzinfo is None:
-        result = result.replace(tzinfo=dt.timezone.utc)
     return result.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
@@ -354,13 +354,15 @@ def delete_imported_key_material(keyring: Keyring, key_id: str) -> dict:
         doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
         meta = doc["metadata"]
         state = key_state(keyring, meta)
-        if state not in (ENABLED, DISABLED, PENDING_IMPORT):
+        if state not in (ENABLED, DISABLED, PENDING_IMPORT, PENDING_DELETION):
             raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
         deleted = meta.pop("CurrentKeyMaterialId", None)
         doc["materials"] = []
         meta.pop("ValidTo", None)
         meta.pop("ExpirationModel", None)
-        meta["KeyState"] = PENDING_IMPORT
+        # As AWS: a key pending deletion stays so (cancelling it then gives PendingImport).
+        if state != PENDING_DELETION:
+            meta["KeyState"] = PENDING_IMPORT
         keyring.save_key(doc)
     result = {"KeyId": keyring.key_arn(meta["KeyId"])}
     if deleted:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from ..errors import KeyringDamagedException
 from ..keyring import Keyring
+from ..keyring.clock import parse_instant
 from .resolve import resolve_key_id
 
 # KeyState values, as AWS spells them (stored in key files: never renamed).
@@ -45,9 +46,6 @@ def iso(when: dt.datetime) -> str:
 def parse_date(text: object, what: str) -> dt.datetime:
     """A date this module wrote; anything else means the file was damaged."""
     try:
-        when = dt.datetime.fromisoformat(text)  # type: ignore[arg-type]
+        return parse_instant(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise KeyringDamagedException(f"{what} is not an ISO 8601 date") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when

@@ -103,13 +103,14 @@ def key_metadata(keyring: Keyring, doc: dict) -> dict:
         specs.ALGORITHM_FIELD[meta["KeyUsage"]]: list(spec.algorithms[meta["KeyUsage"]]),
         "MultiRegion": False,
     }
-    for optional in (
-        "CurrentKeyMaterialId",
-        "DeletionDate",
-        "PendingDeletionWindowInDays",
-        "ValidTo",
-        "ExpirationModel",
-    ):
+    # As AWS: CurrentKeyMaterialId only for symmetric encryption keys (the keys that rotate
+    # and so can have several materials). PendingDeletionWindowInDays, which the key file
+    # keeps, is not shown: AWS shows it only for a multi-Region primary key in state
+    # PendingReplicaDeletion, which kmscli has not; DeletionDate says when.
+    shown = ("CurrentKeyMaterialId", "DeletionDate", "ValidTo", "ExpirationModel")
+    for optional in shown:
+        if optional == "CurrentKeyMaterialId" and spec.name != specs.SYMMETRIC_DEFAULT:
+            continue
         if state == PENDING_IMPORT and optional in ("CurrentKeyMaterialId", "ValidTo", "ExpirationModel"):
             continue  # no usable material: what described it is gone, as in AWS
         if meta.get(optional) is not None:
@@ -198,7 +199,7 @@ def describe_key(keyring: Keyring, key_id: str) -> dict:
 
 def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None = None) -> dict:
     """ListKeys, paginated as AWS: ``NextMarker`` is the key id the next page starts at."""
-    limit = paging.check_limit(limit, specs.LIST_LIMIT_DEFAULT, specs.LIST_LIMIT_RANGE)
+    limit = paging.check_limit(limit, "ListKeys")
     ids = keyring.key_ids()
     start = 0
     if marker is not None:

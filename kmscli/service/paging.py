@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from .. import specs
 from ..errors import ValidationException
 
 
-def check_limit(limit: int | None, default: int, bounds: tuple[int, int]) -> int:
-    limit = default if limit is None else limit
-    low, high = bounds
-    if not low <= limit <= high:
-        raise ValidationException(f"Limit must be between {low} and {high}")
+def check_limit(limit: int | None, operation: str) -> int:
+    """The page size of ``operation`` (a key of specs.LIST_LIMITS): ``limit``, or its default."""
+    bounds = specs.LIST_LIMITS[operation]
+    limit = bounds.default if limit is None else limit
+    if not bounds.low <= limit <= bounds.high:
+        raise ValidationException(f"Limit must be between {bounds.low} and {bounds.high}")
     return limit
 
 

@@ -5,7 +5,9 @@ The plaintext exists only inside this function; it is never returned, printed or
 from __future__ import annotations
 
 from .. import specs
+from ..errors import InvalidCiphertextException
 from ..keyring import Keyring
+from . import ciphertext
 from .encryption import check_context, decrypt, encrypt
 from .keys import check_algorithm, usable_key
 
@@ -26,13 +28,20 @@ def re_encrypt(
     destination = usable_key(keyring, destination_key_id, specs.ENCRYPT_DECRYPT)
     check_algorithm(destination["metadata"], destination_encryption_algorithm, "EncryptionAlgorithm")
     check_context(destination_encryption_context, destination["metadata"])
-    opened = decrypt(
-        keyring,
-        blob,
-        key_id=source_key_id,
-        encryption_context=source_encryption_context,
-        encryption_algorithm=source_encryption_algorithm,
-    )
+    try:
+        opened = decrypt(
+            keyring,
+            blob,
+            key_id=source_key_id,
+            encryption_context=source_encryption_context,
+            encryption_algorithm=source_encryption_algorithm,
+        )
+    except InvalidCiphertextException as e:
+        # decrypt's hint names --encryption-context; here the context is the source one.
+        e.hint = "pass the --source-encryption-context pairs that encrypt was given"
+        if source_key_id is None:
+            e.hint += "; an RSA ciphertext also needs --source-key-id and --source-encryption-algorithm"
+        raise
     sealed = encrypt(
         keyring,
         destination["metadata"]["KeyId"],
@@ -40,10 +49,16 @@ def re_encrypt(
         encryption_context=destination_encryption_context,
         encryption_algorithm=destination_encryption_algorithm,
     )
-    return {
+    result = {
         "CiphertextBlob": sealed["CiphertextBlob"],
         "SourceKeyId": opened["KeyId"],
         "KeyId": sealed["KeyId"],
         "SourceEncryptionAlgorithm": opened["EncryptionAlgorithm"],
         "DestinationEncryptionAlgorithm": sealed["EncryptionAlgorithm"],
     }
+    # As AWS: each material id only when that side is a symmetric encryption key.
+    if "KeyMaterialId" in opened:
+        result["SourceKeyMaterialId"] = opened["KeyMaterialId"]
+    if destination_encryption_algorithm == specs.SYMMETRIC_DEFAULT:
+        result["DestinationKeyMaterialId"] = ciphertext.unpack(sealed["CiphertextBlob"]).material_id
+    return result

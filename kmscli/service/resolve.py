@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import NotFoundException, ValidationException
+from ..errors import IncorrectKeyException, NotFoundException, ValidationException
 from ..keyring import Keyring, is_key_id
 
 # Patterns, not compiled objects: re compiles (and caches) them on first use, so a command
@@ -12,6 +12,16 @@ from ..keyring import Keyring, is_key_id
 _KEY_ARN = r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<id>.+)$"
 _ALIAS_ARN = r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):(?P<alias>alias/.+)$"
 KEY_ID_MAX = 2048  # AWS's KeyIdType length bound
+
+
+def check_named_key(keyring: Keyring, key_id: str | None, named: str, what: str, hint: str) -> None:
+    """A ciphertext that names its own key (``named``) may still be given a --key-id: then
+    it must resolve to that key, or IncorrectKeyException says that ``what`` is another's."""
+    if key_id is None:
+        return
+    wanted = resolve_key_id(keyring, key_id)
+    if wanted != named:
+        raise IncorrectKeyException(f"{what} was not encrypted under key {wanted}", hint=hint)
 
 
 def resolve_key_id(keyring: Keyring, key_id: str) -> str:

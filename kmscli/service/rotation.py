@@ -25,8 +25,6 @@ from .resolve import resolve_key_id
 
 AUTOMATIC = "AUTOMATIC"
 ON_DEMAND = "ON_DEMAND"
-LIST_LIMIT_RANGE = (1, 1000)  # AWS ListKeyRotations
-LIST_LIMIT_DEFAULT = 100
 
 
 def check_rotatable(meta: dict) -> None:
@@ -147,7 +145,7 @@ def rotate_key_on_demand(keyring: Keyring, key_id: str) -> dict:
 def list_key_rotations(keyring: Keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
     """Every rotation, oldest first; the material the key was created with is not one.
     ``NextMarker`` is the KeyMaterialId the next page starts at."""
-    limit = paging.check_limit(limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_RANGE)
+    limit = paging.check_limit(limit, "ListKeyRotations")
     doc = keyring.load_key(resolve_key_id(keyring, key_id))
     meta = doc["metadata"]
     check_rotatable(meta)

@@ -7,6 +7,8 @@
                                    DeletionDate passes: at the next write the key file is
                                    deleted (service.sweep) and the key is NotFoundException
 
+A key with no key material (Origin EXTERNAL, PendingImport) is cancelled back to PendingImport.
+
 As AWS: a key pending deletion can be neither enabled nor disabled (KMSInvalidStateException),
 and cancelling a deletion leaves the key Disabled, so it is never used again by surprise."""
 
@@ -17,18 +19,20 @@ import datetime as dt
 from .. import specs
 from ..errors import KMSInvalidStateException, ValidationException
 from ..keyring import Keyring
-from .keydoc import DISABLED, ENABLED, PENDING_DELETION, editing, iso, now
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, editing, iso, now
+from .keys import key_state
 
 
 def _set_enabled(keyring: Keyring, key_id: str, enabled: bool) -> dict:
     with editing(keyring, key_id) as doc:
         meta = doc["metadata"]
-        if meta["KeyState"] not in (ENABLED, DISABLED):
+        state = key_state(keyring, meta)  # expired imported material: PendingImport, as AWS
+        if state not in (ENABLED, DISABLED):
             raise KMSInvalidStateException(
-                f"key {meta['KeyId']} is in state {meta['KeyState']}: it can be neither enabled nor disabled",
+                f"key {meta['KeyId']} is in state {state}: it can be neither enabled nor disabled",
                 hint=(
                     f"cancel the deletion first: kmscli cancel-key-deletion --key-id {meta['KeyId']}"
-                    if meta["KeyState"] == PENDING_DELETION
+                    if state == PENDING_DELETION
                     else None
                 ),
             )
@@ -74,7 +78,10 @@ def cancel_key_deletion(keyring: Keyring, key_id: str) -> dict:
         meta = doc["metadata"]
         if meta["KeyState"] != PENDING_DELETION:
             raise KMSInvalidStateException(f"key {meta['KeyId']} is not pending deletion")
-        meta["KeyState"] = DISABLED
+        # A key with no key material (EXTERNAL, never imported or deleted) goes back to
+        # PendingImport, as AWS: Disabled would let enable-key make a key with nothing to
+        # encrypt with.
+        meta["KeyState"] = DISABLED if meta.get("CurrentKeyMaterialId") else PENDING_IMPORT
         meta.pop("DeletionDate", None)
         meta.pop("PendingDeletionWindowInDays", None)
     return {"KeyId": keyring.key_arn(meta["KeyId"])}

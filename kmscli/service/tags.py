@@ -28,8 +28,6 @@ def check_tags(tags: list[dict]) -> None:
 # --- the operations: TagResource, UntagResource, ListResourceTags ---------------------------
 # Tags live in the key document's "tags" table (TagKey -> TagValue), as create_key writes them.
 
-LIST_LIMIT_RANGE = (1, 50)  # AWS ListResourceTags
-LIST_LIMIT_DEFAULT = 50
 
 
 def tag_resource(keyring, key_id: str, tags: list[dict]) -> dict:
@@ -70,7 +68,7 @@ def untag_resource(keyring, key_id: str, tag_keys: list[str]) -> dict:
 def list_resource_tags(keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
     """ListResourceTags, sorted by TagKey; needs no passphrase. ``NextMarker`` is the next TagKey."""
 
-    limit = paging.check_limit(limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_RANGE)
+    limit = paging.check_limit(limit, "ListResourceTags")
     doc = keyring.load_key(resolve_key_id(keyring, key_id))
     tags = doc.get("tags", {})
     names = sorted(tags)
