@@ -29,7 +29,7 @@ from . import ciphertext
 
 MAGIC = b"kmsclisf"
 VERSION = 1
-CHUNK_LOG2_RANGE = (16, 22)  # bounds what a reader allocates: at most 3 x 4 MiB
+CHUNK_LOG2_RANGE = (16, 22)  # bounds what a reader allocates: a few buffers of at most 4 MiB
 CHUNK_LOG2_DEFAULT = 20
 WRAPPING = {specs.SYMMETRIC_DEFAULT: 1, "RSAES_OAEP_SHA_256": 2}
 _WRAPPING_NAMES = {code: name for name, code in WRAPPING.items()}
