@@ -61,6 +61,13 @@ class InvalidMarkerException(KmsError):
     status = ExitStatus.USAGE
 
 
+class TagException(KmsError):
+    """AWS's name for a tag it refuses on its own rules (a reserved ``aws:`` key); lengths
+    are ValidationException, as AWS's request validation reports them."""
+
+    status = ExitStatus.USAGE
+
+
 # --- 3: refused ------------------------------------------------------------------------
 
 

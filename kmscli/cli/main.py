@@ -222,6 +222,7 @@ _FALLBACK_HINTS = {
     "ValidationException": "see the valid values with: kmscli {command} --help",
     "InvalidAliasNameException": "see the rules with: kmscli {command} --help",
     "InvalidMarkerException": "pass the NextMarker of the previous page, or no --marker",
+    "TagException": "choose a tag key that does not begin with aws:",
     "InvalidKeyUsageException": "see the key's usage and algorithms with: kmscli describe-key --key-id KEY",
     "KMSInvalidStateException": "see the key's state with: kmscli describe-key --key-id KEY",
     "NotFoundException": "list the keys with: kmscli list-keys",

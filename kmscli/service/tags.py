@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import specs
-from ..errors import InvalidMarkerException, LimitExceededException, ValidationException
+from ..errors import InvalidMarkerException, LimitExceededException, TagException, ValidationException
 from . import paging
 from .keydoc import editing
 from .resolve import resolve_key_id
@@ -19,7 +19,7 @@ def check_tags(tags: list[dict]) -> None:
         if not isinstance(value, str) or len(value) > specs.TAG_VALUE_MAX:
             raise ValidationException(f"TagValue must be 0 to {specs.TAG_VALUE_MAX} characters")
         if key.startswith("aws:"):
-            raise ValidationException("TagKey may not begin with 'aws:' (reserved by AWS)")
+            raise TagException("TagKey may not begin with 'aws:' (reserved by AWS)")
         seen.add(key)
     if len(seen) > specs.TAGS_PER_KEY_MAX:
         raise LimitExceededException(f"a key can have at most {specs.TAGS_PER_KEY_MAX} tags")
