@@ -108,7 +108,7 @@ def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
             current = None  # the old key is gone: any key may take the alias
         if current is not None and _family(current) != _family(new):
             raise ValidationException(
-                f"alias {alias_name} names a {' '.join(_family(current))} key; key {new['KeyId']} is "
+                f"alias {alias_name} names a key of type {' '.join(_family(current))}; key {new['KeyId']} is "
                 f"{' '.join(_family(new))}: an alias keeps its key type and usage",
                 hint="delete the alias and create it again to point it at another kind of key",
             )
