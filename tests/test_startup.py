@@ -19,6 +19,7 @@ HEAVY = (
     "cryptography.hazmat.primitives.asymmetric.ec",
     "cryptography.hazmat.primitives.kdf.scrypt",
     "tomli_w",
+    "jmespath",
 )
 
 

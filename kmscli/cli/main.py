@@ -184,7 +184,7 @@ def _add_global_options(command: click.Command) -> None:
     show_default=True,
     help="How results are printed [env KMSCLI_OUTPUT].",
 )
-@click.option("--query", help="Print only this part of the result: dotted field names, [N] indexes and [*] projections, e.g. KeyMetadata.KeyId, Keys[*].KeyId.")
+@click.option("--query", help="Print only this part of the result: a JMESPath expression, as aws-cli, e.g. KeyMetadata.KeyId, Keys[*].KeyId, Aliases[?TargetKeyId=='ID'].AliasName.")
 @click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
 @click.pass_context
 def cli(ctx, keyring_path, passphrase_file, output, query, debug):

@@ -16,7 +16,10 @@ import click
 
 from ..errors import ValidationException
 
-_QUERY_PART = r"([A-Za-z0-9_]+)|\[(-?\d+)\]|\[(\*?)\]"  # compiled by re on the first --query only
+# The paths scripts use most, read here without importing jmespath (start-up matters in shell
+# loops): JMESPath identifiers, [N] indexes and [*] projections, joined by dots.
+_SIMPLE_QUERY = r"[A-Za-z_][A-Za-z0-9_]*(?:\[-?\d+\]|\[\*\])*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[-?\d+\]|\[\*\])*)*"
+_QUERY_PART = r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[\*\]"
 
 
 def printable(value):
@@ -31,32 +34,42 @@ def printable(value):
 
 
 def apply_query(value, query: str | None):
-    """A small subset of JMESPath, enough for scripts: ``KeyMetadata.KeyId``, ``Keys[0].KeyId``,
-    and the projections aws-cli scripts use most, ``Keys[*].KeyId`` / ``Keys[].KeyId`` (the
-    rest of the path applied to every item, items where it is null left out, as JMESPath)."""
+    """JMESPath, as aws-cli's --query. A plain path (``KeyMetadata.KeyId``, ``Keys[0].KeyId``,
+    ``Keys[*].KeyId``) is walked here; anything else (filters, multi-selects, functions) goes
+    to the jmespath library, imported only then. tests/test_query.py holds the two to the
+    same answers."""
     if not query:
         return value
-    return _walk(value, _query_steps(query))
+    if re.fullmatch(_SIMPLE_QUERY, query):
+        return _walk(value, _query_steps(query))
+    return _jmespath_search(value, query)
+
+
+def _jmespath_search(value, query: str):
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.search(query, value)
+    except JMESPathError as e:
+        # The library's message goes on to draw the expression with a caret under the fault.
+        reason = str(e).splitlines()[0].removesuffix(", for expression:").rstrip(": ")
+        raise ValidationException(
+            f"--query {query!r} is not a valid JMESPath expression: {reason}",
+            hint="--query takes JMESPath as aws-cli does (https://jmespath.org), e.g. Keys[*].KeyId",
+        ) from None
 
 
 def _query_steps(query: str) -> list:
-    """("field", name), ("index", N) or ("each", None) per step of the path."""
+    """("field", name), ("index", N) or ("each", None) per step of a simple path."""
     steps = []
-    for part in query.split("."):
-        if not part:
-            raise ValidationException(f"--query {query!r} is not a dotted path")
-        offset = 0
-        while offset < len(part):
-            m = re.compile(_QUERY_PART).match(part, offset)
-            if not m:
-                raise ValidationException(f"--query {query!r}: cannot read {part[offset:]!r}")
-            if m.group(1) is not None:
-                steps.append(("field", m.group(1)))
-            elif m.group(2) is not None:
-                steps.append(("index", int(m.group(2))))
-            else:
-                steps.append(("each", None))
-            offset = m.end()
+    for m in re.finditer(_QUERY_PART, query):
+        if m.group(1) is not None:
+            steps.append(("field", m.group(1)))
+        elif m.group(2) is not None:
+            steps.append(("index", int(m.group(2))))
+        else:
+            steps.append(("each", None))
     return steps
 
 
