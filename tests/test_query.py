@@ -82,3 +82,15 @@ def test_jmespath_is_imported_only_for_the_queries_that_need_it(keyring_env):
 
     assert "jmespath" not in imports("--query", "Keys[*].KeyId")
     assert "jmespath" in imports("--query", "Keys[?KeyId].KeyId")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_bad_expression_is_refused_before_the_command_changes_anything(kms, where):
+    """Checked only when the result is printed, it failed create-key after the key was made."""
+    before = kms("list-keys", "--query", "length(Keys)").json()
+    query = ["--query", "KeyMetadata.["]
+    args = [*query, "create-key"] if where == "before" else ["create-key", *query]
+    r = kms(*args)
+    assert r.status == 2 and r.stdout == b"", r.stderr
+    assert "is not a valid JMESPath expression" in r.stderr
+    assert kms("list-keys", "--query", "length(Keys)").json() == before

@@ -45,12 +45,23 @@ def apply_query(value, query: str | None):
     return _jmespath_search(value, query)
 
 
+def check_query(query: str | None) -> None:
+    """Refuse a --query that does not parse, before the command runs: found only when the
+    result is printed, it would fail a command that had already changed the keyring."""
+    if query and not re.fullmatch(_SIMPLE_QUERY, query):
+        _jmespath_call("compile", query)
+
+
 def _jmespath_search(value, query: str):
+    return _jmespath_call("search", query, value)
+
+
+def _jmespath_call(function: str, query: str, *args):
     import jmespath
     from jmespath.exceptions import JMESPathError
 
     try:
-        return jmespath.search(query, value)
+        return getattr(jmespath, function)(query, *args)
     except JMESPathError as e:
         # The library's message goes on to draw the expression with a caret under the fault.
         reason = str(e).splitlines()[0].removesuffix(", for expression:").rstrip(": ")
