@@ -94,3 +94,13 @@ def test_a_bad_expression_is_refused_before_the_command_changes_anything(kms, wh
     assert r.status == 2 and r.stdout == b"", r.stderr
     assert "is not a valid JMESPath expression" in r.stderr
     assert kms("list-keys", "--query", "length(Keys)").json() == before
+
+
+@pytest.mark.parametrize("query", ["Keys[\u0663]", "Keys[-\u0663]", "Keys[\uff11]"])
+def test_an_index_in_other_digits_is_refused_as_jmespath_refuses_it(query):
+    """re's \\d takes any Unicode digit; the walker read Keys[\u0663] as Keys[3]."""
+    assert not re.fullmatch(render._SIMPLE_QUERY, query)
+    with pytest.raises(render.ValidationException):
+        render.check_query(query)
+    with pytest.raises(render.ValidationException):
+        render.apply_query({"Keys": [1, 2, 3, 4]}, query)

@@ -17,9 +17,10 @@ import click
 from ..errors import ValidationException
 
 # The paths scripts use most, read here without importing jmespath (start-up matters in shell
-# loops): JMESPath identifiers, [N] indexes and [*] projections, joined by dots.
-_SIMPLE_QUERY = r"[A-Za-z_][A-Za-z0-9_]*(?:\[-?\d+\]|\[\*\])*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[-?\d+\]|\[\*\])*)*"
-_QUERY_PART = r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[\*\]"
+# loops): JMESPath identifiers, [N] indexes and [*] projections, joined by dots. [0-9], not
+# \d: \d takes any Unicode digit (Keys[\u0663]), which jmespath refuses.
+_SIMPLE_QUERY = r"[A-Za-z_][A-Za-z0-9_]*(?:\[-?[0-9]+\]|\[\*\])*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[-?[0-9]+\]|\[\*\])*)*"
+_QUERY_PART = r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?[0-9]+)\]|\[\*\]"
 
 
 def printable(value):
