@@ -104,3 +104,14 @@ def test_an_index_in_other_digits_is_refused_as_jmespath_refuses_it(query):
         render.check_query(query)
     with pytest.raises(render.ValidationException):
         render.apply_query({"Keys": [1, 2, 3, 4]}, query)
+
+
+def test_a_query_that_fails_on_the_result_says_the_command_was_carried_out(kms):
+    """A query that parses can still fail on the result (length() of a boolean), after the
+    command ran: the error must not call the expression invalid, as if nothing happened."""
+    r = kms("create-key", "--query", "length(KeyMetadata.Enabled)")
+    assert r.status == 2 and r.stdout == b""
+    assert "could not be applied to the result" in r.stderr
+    assert "not a valid JMESPath expression" not in r.stderr
+    assert "the command itself was carried out" in r.stderr
+    assert kms("list-keys", "--query", "length(Keys)").json() == 1

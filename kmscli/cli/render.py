@@ -54,6 +54,9 @@ def check_query(query: str | None) -> None:
 
 
 def _jmespath_search(value, query: str):
+    # The query parsed (check_query ran before the command); what fails now is applying it
+    # (a function given the wrong type or count of arguments, an unknown function), after
+    # the command was carried out: the message must not say that nothing happened.
     return _jmespath_call("search", query, value)
 
 
@@ -66,9 +69,14 @@ def _jmespath_call(function: str, query: str, *args):
     except JMESPathError as e:
         # The library's message goes on to draw the expression with a caret under the fault.
         reason = str(e).splitlines()[0].removesuffix(", for expression:").rstrip(": ")
+        if function == "compile":
+            raise ValidationException(
+                f"--query {query!r} is not a valid JMESPath expression: {reason}",
+                hint="--query takes JMESPath as aws-cli does (https://jmespath.org), e.g. Keys[*].KeyId",
+            ) from None
         raise ValidationException(
-            f"--query {query!r} is not a valid JMESPath expression: {reason}",
-            hint="--query takes JMESPath as aws-cli does (https://jmespath.org), e.g. Keys[*].KeyId",
+            f"--query {query!r} could not be applied to the result: {reason}",
+            hint="the command itself was carried out; only its result was not printed",
         ) from None
 
 
