@@ -82,3 +82,36 @@ def test_jmespath_is_imported_only_for_the_queries_that_need_it(keyring_env):
 
     assert "jmespath" not in imports("--query", "Keys[*].KeyId")
     assert "jmespath" in imports("--query", "Keys[?KeyId].KeyId")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_bad_expression_is_refused_before_the_command_changes_anything(kms, where):
+    """Checked only when the result is printed, it failed create-key after the key was made."""
+    before = kms("list-keys", "--query", "length(Keys)").json()
+    query = ["--query", "KeyMetadata.["]
+    args = [*query, "create-key"] if where == "before" else ["create-key", *query]
+    r = kms(*args)
+    assert r.status == 2 and r.stdout == b"", r.stderr
+    assert "is not a valid JMESPath expression" in r.stderr
+    assert kms("list-keys", "--query", "length(Keys)").json() == before
+
+
+@pytest.mark.parametrize("query", ["Keys[\u0663]", "Keys[-\u0663]", "Keys[\uff11]"])
+def test_an_index_in_other_digits_is_refused_as_jmespath_refuses_it(query):
+    """re's \\d takes any Unicode digit; the walker read Keys[\u0663] as Keys[3]."""
+    assert not re.fullmatch(render._SIMPLE_QUERY, query)
+    with pytest.raises(render.ValidationException):
+        render.check_query(query)
+    with pytest.raises(render.ValidationException):
+        render.apply_query({"Keys": [1, 2, 3, 4]}, query)
+
+
+def test_a_query_that_fails_on_the_result_says_the_command_was_carried_out(kms):
+    """A query that parses can still fail on the result (length() of a boolean), after the
+    command ran: the error must not call the expression invalid, as if nothing happened."""
+    r = kms("create-key", "--query", "length(KeyMetadata.Enabled)")
+    assert r.status == 2 and r.stdout == b""
+    assert "could not be applied to the result" in r.stderr
+    assert "not a valid JMESPath expression" not in r.stderr
+    assert "the command itself was carried out" in r.stderr
+    assert kms("list-keys", "--query", "length(Keys)").json() == 1

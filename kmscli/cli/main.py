@@ -105,10 +105,21 @@ def _not_empty(ctx, param, value):
     return value
 
 
+def _checked_query(ctx, param, value):
+    """A --query that does not parse is refused before the command changes anything."""
+    if value and not ctx.resilient_parsing:
+        from .render import check_query
+
+        check_query(value)
+    return value
+
+
 def _set_global(attribute):
     def callback(ctx, param, value):
         if attribute in ("keyring_path", "passphrase_file"):
             _not_empty(ctx, param, value)
+        elif attribute == "query":
+            _checked_query(ctx, param, value)
         if value is not None and value is not False:
             if ctx.resilient_parsing:  # tab completion: no CliContext; complete_key_ids reads it
                 ctx.meta[f"kmscli.{attribute}"] = value
@@ -184,7 +195,7 @@ def _add_global_options(command: click.Command) -> None:
     show_default=True,
     help="How results are printed [env KMSCLI_OUTPUT].",
 )
-@click.option("--query", help="Print only this part of the result: a JMESPath expression, as aws-cli, e.g. KeyMetadata.KeyId, Keys[*].KeyId, Aliases[?TargetKeyId=='ID'].AliasName.")
+@click.option("--query", callback=_checked_query, help="Print only this part of the result: a JMESPath expression, as aws-cli, e.g. KeyMetadata.KeyId, Keys[*].KeyId, Aliases[?TargetKeyId=='ID'].AliasName.")
 @click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
 @click.pass_context
 def cli(ctx, keyring_path, passphrase_file, output, query, debug):

@@ -17,9 +17,10 @@ import click
 from ..errors import ValidationException
 
 # The paths scripts use most, read here without importing jmespath (start-up matters in shell
-# loops): JMESPath identifiers, [N] indexes and [*] projections, joined by dots.
-_SIMPLE_QUERY = r"[A-Za-z_][A-Za-z0-9_]*(?:\[-?\d+\]|\[\*\])*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[-?\d+\]|\[\*\])*)*"
-_QUERY_PART = r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[\*\]"
+# loops): JMESPath identifiers, [N] indexes and [*] projections, joined by dots. [0-9], not
+# \d: \d takes any Unicode digit (Keys[\u0663]), which jmespath refuses.
+_SIMPLE_QUERY = r"[A-Za-z_][A-Za-z0-9_]*(?:\[-?[0-9]+\]|\[\*\])*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[-?[0-9]+\]|\[\*\])*)*"
+_QUERY_PART = r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?[0-9]+)\]|\[\*\]"
 
 
 def printable(value):
@@ -45,18 +46,37 @@ def apply_query(value, query: str | None):
     return _jmespath_search(value, query)
 
 
+def check_query(query: str | None) -> None:
+    """Refuse a --query that does not parse, before the command runs: found only when the
+    result is printed, it would fail a command that had already changed the keyring."""
+    if query and not re.fullmatch(_SIMPLE_QUERY, query):
+        _jmespath_call("compile", query)
+
+
 def _jmespath_search(value, query: str):
+    # The query parsed (check_query ran before the command); what fails now is applying it
+    # (a function given the wrong type or count of arguments, an unknown function), after
+    # the command was carried out: the message must not say that nothing happened.
+    return _jmespath_call("search", query, value)
+
+
+def _jmespath_call(function: str, query: str, *args):
     import jmespath
     from jmespath.exceptions import JMESPathError
 
     try:
-        return jmespath.search(query, value)
+        return getattr(jmespath, function)(query, *args)
     except JMESPathError as e:
         # The library's message goes on to draw the expression with a caret under the fault.
         reason = str(e).splitlines()[0].removesuffix(", for expression:").rstrip(": ")
+        if function == "compile":
+            raise ValidationException(
+                f"--query {query!r} is not a valid JMESPath expression: {reason}",
+                hint="--query takes JMESPath as aws-cli does (https://jmespath.org), e.g. Keys[*].KeyId",
+            ) from None
         raise ValidationException(
-            f"--query {query!r} is not a valid JMESPath expression: {reason}",
-            hint="--query takes JMESPath as aws-cli does (https://jmespath.org), e.g. Keys[*].KeyId",
+            f"--query {query!r} could not be applied to the result: {reason}",
+            hint="the command itself was carried out; only its result was not printed",
         ) from None
 
 
