@@ -28,7 +28,14 @@ def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algo
       kmscli encrypt --key-id alias/backups --plaintext 'secret' \\
           --encryption-context purpose=backup --out secret.bin
     """
-    data = data_in(text=plaintext, path=in_path, limit=specs.SYMMETRIC_PLAINTEXT_MAX, what="the plaintext", option="--plaintext")
+    data = data_in(
+        text=plaintext,
+        path=in_path,
+        limit=specs.SYMMETRIC_PLAINTEXT_MAX,
+        what="the plaintext",
+        option="--plaintext",
+        too_large_hint="encrypt data of any size with: kmscli encrypt-file --key-id KEY --in FILE --out FILE",
+    )
     context = parse_pairs(encryption_context, "--encryption-context")
     keyring = obj.open_keyring()
     result = encryption.encrypt(

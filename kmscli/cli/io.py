@@ -14,7 +14,7 @@ FILEB = "fileb://"
 PUBLIC_KEY_FILE_MAX = 64 << 10
 
 
-def read_source(path: str, limit: int, what: str) -> bytes:
+def read_source(path: str, limit: int, what: str, *, too_large_hint: str | None = None) -> bytes:
     """At most ``limit`` bytes of ``path`` (``-`` is stdin): reads limit+1 and refuses more,
     so memory stays bounded even for /dev/zero."""
     try:
@@ -29,7 +29,7 @@ def read_source(path: str, limit: int, what: str) -> bytes:
     except OSError as e:
         raise FileAccessException(f"cannot read {what} from {path}: {e.strerror}") from None
     if len(data) > limit:
-        raise ValidationException(f"{what} is larger than {limit} bytes")
+        raise ValidationException(f"{what} is larger than {limit} bytes", hint=too_large_hint)
     return data
 
 
@@ -43,17 +43,20 @@ def decode_base64(text: str, what: str) -> bytes:
     return b64decode_strict("".join(text.split()), what, error=ValidationException)
 
 
-def data_in(*, text: str | None, path: str | None, limit: int, what: str, option: str) -> bytes:
-    """A literal (UTF-8, or fileb://PATH as aws-cli) or a file; exactly one of them."""
+def data_in(
+    *, text: str | None, path: str | None, limit: int, what: str, option: str, too_large_hint: str | None = None
+) -> bytes:
+    """A literal (UTF-8, or fileb://PATH as aws-cli) or a file; exactly one of them.
+    ``too_large_hint`` is the next step for more than ``limit`` bytes, when there is one."""
     if (text is None) == (path is None):
         raise click.UsageError(f"give exactly one of {option} and --in")
     if path is not None:
-        return read_source(path, limit, what)
+        return read_source(path, limit, what, too_large_hint=too_large_hint)
     if text.startswith(FILEB):
-        return read_source(text[len(FILEB) :], limit, what)
+        return read_source(text[len(FILEB) :], limit, what, too_large_hint=too_large_hint)
     data = text.encode("utf-8")
     if len(data) > limit:
-        raise ValidationException(f"{what} is larger than {limit} bytes")
+        raise ValidationException(f"{what} is larger than {limit} bytes", hint=too_large_hint)
     return data
 
 
@@ -88,10 +91,10 @@ def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
     """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal), a device
     or pipe is written into, and a file is replaced atomically by a private one, so a failed
     command leaves no partial output. The same writer as encrypt-file's (stream_io)."""
-    from .stream_io import is_text, output, same_file  # only commands given --out pay for it
+    from .stream_io import SAME_FILE_HINT, is_text, output, same_file  # only commands given --out pay for it
 
     if path != "-" and source and source != "-" and same_file(source, path):
-        raise ValidationException(f"--out {path} is the input file; choose another output path")
+        raise ValidationException(f"--out {path} is the input file; choose another output path", hint=SAME_FILE_HINT)
     with output(path, binary=not is_text(data)) as out:
         out.write(data)
 
