@@ -41,3 +41,27 @@ def test_decrypt_file_with_the_wrong_context_does_not_name_encrypt(kms, tmp_path
     r = kms("decrypt-file", "--in", tmp_path / "c", "--out", tmp_path / "back")
     assert r.status == 3 and "InvalidCiphertextException" in r.stderr
     assert hint(r) == "kmscli: hint: pass the same --encryption-context pairs the data was encrypted with"
+
+
+def test_decrypt_of_an_encrypt_file_output_points_at_decrypt_file(kms, tmp_path):
+    key = create_key(kms)
+    expected = "kmscli: hint: this file was made by encrypt-file; decrypt it with: kmscli decrypt-file --in FILE --out FILE"
+    for size in (10, 100_000):  # under and over decrypt's 6144-byte limit: two different errors
+        (tmp_path / "p").write_bytes(b"x" * size)
+        r = kms("encrypt-file", "--key-id", key, "--in", tmp_path / "p", "--out", tmp_path / "c")
+        assert r.status == 0, r.stderr
+        for source in (["--in", tmp_path / "c"], ["--ciphertext-blob", f"fileb://{tmp_path / 'c'}"]):
+            r = kms("decrypt", *source)
+            assert r.status in (2, 3) and r.stdout in ("", b""), r.stderr
+            assert hint(r) == expected
+        r = kms("decrypt", "--in", "-", input=(tmp_path / "c").read_bytes())
+        assert hint(r) == expected
+
+
+def test_decrypt_of_anything_else_keeps_its_hint(kms, tmp_path):
+    (tmp_path / "junk").write_bytes(b"\x01" * 100)
+    r = kms("decrypt", "--in", tmp_path / "junk")
+    assert r.status == 3 and "streamed" not in r.stderr and "decrypt-file" not in r.stderr
+    (tmp_path / "big").write_bytes(b"\x01" * 10_000)
+    r = kms("decrypt", "--in", tmp_path / "big")
+    assert r.status == 2 and "decrypt-file" not in r.stderr
