@@ -349,6 +349,20 @@ def test_private_key_of_another_spec_is_refused(kms, tmp_path, spec, usage, mate
     assert f"PKCS #8 DER private key of {spec}" in r.stderr
 
 
+def test_pem_material_is_refused_with_the_openssl_command_that_converts_it(kms, tmp_path):
+    # What openssl genpkey writes by default, and so what a user wraps first: PEM, not DER.
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key = external_key(kms, "ECC_NIST_P256", "SIGN_VERIFY")
+    r = import_material(kms, key, tmp_path, pem, "RSA_AES_KEY_WRAP_SHA_256")
+    assert r.status == 3 and "IncorrectKeyMaterialException" in r.stderr
+    assert r.stderr.splitlines()[1] == (
+        "kmscli: hint: wrap the private key as PKCS #8 DER: "
+        "openssl pkcs8 -topk8 -nocrypt -outform DER -in KEY.pem -out KEY.der"
+    )
+
+
 # --- each failure, its own error; a failed import changes nothing ---------------------------------
 
 

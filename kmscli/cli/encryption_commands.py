@@ -6,7 +6,8 @@ import click
 
 from .. import specs
 from ..service import encryption
-from .io import ciphertext_in, data_in, deliver
+from ..errors import InvalidCiphertextException
+from .io import ciphertext_in, data_in, deliver, streamed_file_hint
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
 
 
@@ -28,7 +29,14 @@ def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algo
       kmscli encrypt --key-id alias/backups --plaintext 'secret' \\
           --encryption-context purpose=backup --out secret.bin
     """
-    data = data_in(text=plaintext, path=in_path, limit=specs.SYMMETRIC_PLAINTEXT_MAX, what="the plaintext", option="--plaintext")
+    data = data_in(
+        text=plaintext,
+        path=in_path,
+        limit=specs.SYMMETRIC_PLAINTEXT_MAX,
+        what="the plaintext",
+        option="--plaintext",
+        too_large_hint="encrypt data of any size with: kmscli encrypt-file --key-id KEY --in FILE --out FILE",
+    )
     context = parse_pairs(encryption_context, "--encryption-context")
     keyring = obj.open_keyring()
     result = encryption.encrypt(
@@ -55,7 +63,11 @@ def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryptio
     blob = ciphertext_in(ciphertext_blob, in_path)
     context = parse_pairs(encryption_context, "--encryption-context")
     keyring = obj.open_keyring()
-    result = encryption.decrypt(
-        keyring, blob, key_id=key_id, encryption_context=context, encryption_algorithm=encryption_algorithm
-    )
+    try:
+        result = encryption.decrypt(
+            keyring, blob, key_id=key_id, encryption_context=context, encryption_algorithm=encryption_algorithm
+        )
+    except InvalidCiphertextException as e:
+        e.hint = streamed_file_hint(blob) or e.hint
+        raise
     deliver(obj, result, "Plaintext", out_path, source=in_path)

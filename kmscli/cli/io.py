@@ -14,9 +14,10 @@ FILEB = "fileb://"
 PUBLIC_KEY_FILE_MAX = 64 << 10
 
 
-def read_source(path: str, limit: int, what: str) -> bytes:
+def read_source(path: str, limit: int, what: str, *, too_large_hint=None) -> bytes:
     """At most ``limit`` bytes of ``path`` (``-`` is stdin): reads limit+1 and refuses more,
-    so memory stays bounded even for /dev/zero."""
+    so memory stays bounded even for /dev/zero. ``too_large_hint``, a string or a function
+    of the bytes read, is the next step when there are more."""
     try:
         if path == "-":
             from .stream_io import claim_stdin
@@ -29,7 +30,8 @@ def read_source(path: str, limit: int, what: str) -> bytes:
     except OSError as e:
         raise FileAccessException(f"cannot read {what} from {path}: {e.strerror}") from None
     if len(data) > limit:
-        raise ValidationException(f"{what} is larger than {limit} bytes")
+        hint = too_large_hint(data) if callable(too_large_hint) else too_large_hint
+        raise ValidationException(f"{what} is larger than {limit} bytes", hint=hint)
     return data
 
 
@@ -43,28 +45,33 @@ def decode_base64(text: str, what: str) -> bytes:
     return b64decode_strict("".join(text.split()), what, error=ValidationException)
 
 
-def data_in(*, text: str | None, path: str | None, limit: int, what: str, option: str) -> bytes:
-    """A literal (UTF-8, or fileb://PATH as aws-cli) or a file; exactly one of them."""
+def data_in(
+    *, text: str | None, path: str | None, limit: int, what: str, option: str, too_large_hint: str | None = None
+) -> bytes:
+    """A literal (UTF-8, or fileb://PATH as aws-cli) or a file; exactly one of them.
+    ``too_large_hint`` is the next step for more than ``limit`` bytes, when there is one."""
     if (text is None) == (path is None):
         raise click.UsageError(f"give exactly one of {option} and --in")
     if path is not None:
-        return read_source(path, limit, what)
+        return read_source(path, limit, what, too_large_hint=too_large_hint)
     if text.startswith(FILEB):
-        return read_source(text[len(FILEB) :], limit, what)
+        return read_source(text[len(FILEB) :], limit, what, too_large_hint=too_large_hint)
     data = text.encode("utf-8")
     if len(data) > limit:
-        raise ValidationException(f"{what} is larger than {limit} bytes")
+        raise ValidationException(f"{what} is larger than {limit} bytes", hint=too_large_hint)
     return data
 
 
-def blob_in(*, b64: str | None, path: str | None, limit: int, what: str, option: str, file_option: str) -> bytes:
+def blob_in(
+    *, b64: str | None, path: str | None, limit: int, what: str, option: str, file_option: str, too_large_hint=None
+) -> bytes:
     """A base64 value (or fileb://PATH) or a raw file; exactly one of them."""
     if (b64 is None) == (path is None):
         raise click.UsageError(f"give exactly one of {option} and {file_option}")
     if path is not None:
-        return read_source(path, limit, what)
+        return read_source(path, limit, what, too_large_hint=too_large_hint)
     if b64.startswith(FILEB):
-        return read_source(b64[len(FILEB) :], limit, what)
+        return read_source(b64[len(FILEB) :], limit, what, too_large_hint=too_large_hint)
     if len(b64) > 2 * limit + 16:
         raise ValidationException(f"{what} is larger than {limit} bytes")
     return decode_base64(b64, what)
@@ -81,17 +88,28 @@ def ciphertext_in(b64: str | None, path: str | None) -> bytes:
         what="the ciphertext",
         option="--ciphertext-blob",
         file_option="--in",
+        too_large_hint=streamed_file_hint,
     )
+
+
+def streamed_file_hint(data: bytes) -> str | None:
+    """decrypt (or re-encrypt) given what encrypt-file wrote: the command that reads it.
+    The magic is the file's public first field, so saying so tells nothing secret."""
+    from ..service.fileformat import MAGIC  # only on the way to an error
+
+    if data.startswith(MAGIC):
+        return "this file was made by encrypt-file; decrypt it with: kmscli decrypt-file --in FILE --out FILE"
+    return None
 
 
 def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
     """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal), a device
     or pipe is written into, and a file is replaced atomically by a private one, so a failed
     command leaves no partial output. The same writer as encrypt-file's (stream_io)."""
-    from .stream_io import is_text, output, same_file  # only commands given --out pay for it
+    from .stream_io import SAME_FILE_HINT, is_text, output, same_file  # only commands given --out pay for it
 
     if path != "-" and source and source != "-" and same_file(source, path):
-        raise ValidationException(f"--out {path} is the input file; choose another output path")
+        raise ValidationException(f"--out {path} is the input file; choose another output path", hint=SAME_FILE_HINT)
     with output(path, binary=not is_text(data)) as out:
         out.write(data)
 

@@ -29,10 +29,14 @@ WRITEBACK_STEP = 32 << 20
 BACKGROUND_QUEUE = 2
 
 
+# The next step when --out names the input: the output is written whole, then renamed.
+SAME_FILE_HINT = "write to another path, then mv it over the input if you mean to replace it"
+
+
 def check_paths(in_path: str, out_path: str) -> None:
     """Refuse an output that is the input: it would be destroyed before it was read."""
     if in_path != "-" and out_path != "-" and (in_path == out_path or same_file(in_path, out_path)):
-        raise ValidationException(f"--out {out_path} is the input file; choose another output path")
+        raise ValidationException(f"--out {out_path} is the input file; choose another output path", hint=SAME_FILE_HINT)
 
 
 def same_file(a: str, b: str) -> bool:

@@ -59,7 +59,7 @@ def invalid() -> InvalidCiphertextException:
     # One message for every failure: which check failed is nobody's business.
     return InvalidCiphertextException(
         "the ciphertext, its encryption context, or its key is not valid",
-        hint="pass the same --encryption-context pairs that encrypt was given",
+        hint="pass the same --encryption-context pairs the data was encrypted with",
     )
 
 

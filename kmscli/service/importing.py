@@ -292,8 +292,10 @@ def _checked_material(spec: specs.KeySpec, material: bytes) -> bytes:
     try:
         return asymmetric.normalize_private_key(material, spec)
     except crypto.CryptoFailure:
+        # The same hint whatever the material was: an error says nothing about a secret.
         raise IncorrectKeyMaterialException(
-            f"the key material is not a PKCS #8 DER private key of {spec.name}"
+            f"the key material is not a PKCS #8 DER private key of {spec.name}",
+            hint="wrap the private key as PKCS #8 DER: openssl pkcs8 -topk8 -nocrypt -outform DER -in KEY.pem -out KEY.der",
         ) from None
 
 
