@@ -65,3 +65,26 @@ def test_decrypt_of_anything_else_keeps_its_hint(kms, tmp_path):
     (tmp_path / "big").write_bytes(b"\x01" * 10_000)
     r = kms("decrypt", "--in", tmp_path / "big")
     assert r.status == 2 and "decrypt-file" not in r.stderr
+
+
+def test_decrypt_file_of_something_else_says_it_is_not_an_encrypt_file_output(kms, tmp_path):
+    key = create_key(kms)
+    blob = tmp_path / "blob"
+    assert kms("encrypt", "--key-id", key, "--plaintext", "hi", "--out", blob).status == 0
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"just some text\n")
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    expected = ("kmscli: hint: the input does not start as files from encrypt-file do; "
+                "a ciphertext from encrypt opens with: kmscli decrypt --in FILE")
+    for source in (blob, plain, empty):
+        r = kms("decrypt-file", "--in", source, "--out", tmp_path / "out")
+        assert r.status == 3 and "InvalidCiphertextException" in r.stderr  # still the one opaque error
+        assert hint(r) == expected
+        assert not (tmp_path / "out").exists()
+    # A real encrypt-file output cut short keeps the usual hint: the marker is there.
+    (tmp_path / "p").write_bytes(b"data")
+    assert kms("encrypt-file", "--key-id", key, "--in", tmp_path / "p", "--out", tmp_path / "c").status == 0
+    (tmp_path / "cut").write_bytes((tmp_path / "c").read_bytes()[:20])
+    r = kms("decrypt-file", "--in", tmp_path / "cut", "--out", tmp_path / "out")
+    assert r.status == 3 and hint(r) == "kmscli: hint: pass the same --encryption-context pairs the data was encrypted with"

@@ -69,22 +69,31 @@ def new_header(
     return Header(chunk_log2, algorithm, key_id, salt, nonce_prefix, wrapped_key, raw)
 
 
+def not_a_streamed_file():
+    """The one opaque error, with a hint that says what the (public) marker already says: this
+    is not a file that encrypt-file wrote, so the context is not what is wrong."""
+    error = ciphertext.invalid()
+    error.hint = "the input does not start as files from encrypt-file do; a ciphertext from encrypt opens with: kmscli decrypt --in FILE"
+    return error
+
+
 def read_header(source: BinaryIO) -> Header:
     """The header at the start of ``source``; anything malformed is the one opaque error."""
-    fixed = _read_exactly(source, FIXED_SIZE)
-    if fixed is None:
+    fixed = _read_up_to(source, FIXED_SIZE)
+    if not fixed or not (fixed.startswith(MAGIC) or MAGIC.startswith(fixed)):
+        raise not_a_streamed_file()
+    if len(fixed) < FIXED_SIZE:
         raise ciphertext.invalid()
-    magic, version, chunk_log2, wrapping, key_bytes, salt, prefix, length = _FIXED.unpack(fixed)
+    _magic, version, chunk_log2, wrapping, key_bytes, salt, prefix, length = _FIXED.unpack(fixed)
     if (
-        magic != MAGIC
-        or version != VERSION
+        version != VERSION
         or not CHUNK_LOG2_RANGE[0] <= chunk_log2 <= CHUNK_LOG2_RANGE[1]
         or wrapping not in _WRAPPING_NAMES
         or not 1 <= length <= specs.CIPHERTEXT_BLOB_MAX
     ):
         raise ciphertext.invalid()
-    wrapped = _read_exactly(source, length)
-    if wrapped is None:
+    wrapped = _read_up_to(source, length)
+    if len(wrapped) < length:
         raise ciphertext.invalid()
     return Header(
         chunk_log2,
@@ -97,13 +106,14 @@ def read_header(source: BinaryIO) -> Header:
     )
 
 
-def _read_exactly(source: BinaryIO, n: int) -> bytes | None:
+def _read_up_to(source: BinaryIO, n: int) -> bytes:
+    """``n`` bytes, or fewer where the input ends (pipes return short reads)."""
     parts = []
     remaining = n
     while remaining:
         got = source.read(remaining)
         if not got:
-            return None
+            break
         parts.append(got)
         remaining -= len(got)
     return b"".join(parts)
