@@ -632,3 +632,55 @@ def test_memory_stays_constant_whatever_the_size(ring, tmp_path):
     peak = _peak_rss_mib(ring, ["encrypt-file", "--key-id", ring.sym, "--in", big, "--out", "-"])
     assert peak < 64, (base, peak)
     assert peak - base < 8, (base, peak)  # three 1 MiB buffers and change, not the input
+
+
+def test_a_signal_caught_by_another_thread_still_ends_a_read_of_a_quiet_pipe():
+    """The race behind a hang: the signal's C handler runs, but not in the thread blocked in
+    read(2), which is therefore never interrupted. Here it is made certain: the main thread
+    blocks SIGUSR1 and a helper thread takes it. PipeInput must still let the Python handler
+    run within about POLL_SECONDS, long before the helper's fallback write at 5 s."""
+    import signal
+    import time
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stopped()
+
+    r, w = os.pipe()
+    previous_handler = signal.signal(signal.SIGUSR1, stop)
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+
+    def helper():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})  # the only taker
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        time.sleep(5)
+        os.write(w, b"x")  # without PipeInput the read ends only here
+
+    thread = threading.Thread(target=helper, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(Stopped):
+            stream_io.PipeInput(r).readinto(memoryview(bytearray(16)))
+        assert time.monotonic() - started < 3
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        signal.signal(signal.SIGUSR1, previous_handler)
+        thread.join()
+        os.close(r)
+        os.close(w)
+
+
+def test_pipe_input_reads_as_a_buffered_file_would():
+    r, w = os.pipe()
+    os.write(w, b"abcdef")
+    os.close(w)
+    pipe = stream_io.PipeInput(r)
+    assert pipe.read(4) == b"abcd"
+    buf = bytearray(10)
+    assert pipe.readinto(memoryview(buf)) == 2 and buf[:2] == b"ef"
+    assert pipe.read(4) == b"" and pipe.readinto(memoryview(buf)) == 0
+    os.close(r)

@@ -27,6 +27,8 @@ TEMP_PREFIX = ".kmscli-"
 WRITEBACK_STEP = 32 << 20
 # How many chunks a background writer may have queued behind the one it is writing.
 BACKGROUND_QUEUE = 2
+# Signals that must reach the main thread, whose handlers end a command cleanly.
+_MAIN_THREAD_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 # The next step when --out names the input: the output is written whole, then renamed.
@@ -89,7 +91,8 @@ def claim_stdin(what: str) -> None:
 
 @contextmanager
 def open_input(path: str, what: str = "the input"):
-    """(binary stream, size in bytes or None when unknown) of ``path``; ``-`` is stdin."""
+    """(binary stream, size in bytes or None when unknown) of ``path``; ``-`` is stdin. A
+    pipe, terminal or other special file is read through PipeInput."""
     if path == "-":
         claim_stdin(what)
     try:
@@ -97,10 +100,64 @@ def open_input(path: str, what: str = "the input"):
     except OSError as e:
         raise FileAccessException(f"cannot read {path}: {e.strerror}") from None
     try:
-        yield stream, _regular_size(stream)
+        size = _regular_size(stream)
+        fd = _fileno(stream)
+        yield (PipeInput(fd) if size is None and fd is not None else stream), size
     finally:
         if path != "-":
             stream.close()
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (OSError, AttributeError, ValueError):  # an in-memory stdin (tests) has no fd
+        return None
+
+
+class PipeInput:
+    """A pipe or terminal, read so that SIGTERM cannot be lost while kmscli waits for input.
+
+    A signal that arrives after Python let go of the interpreter lock but before read(2)
+    starts to wait does not interrupt that read, and Python runs its handler only when the
+    read returns: with a writer that keeps the pipe open and quiet, `kill` would leave
+    kmscli asleep and its temp file in place. So every read first waits in poll() for at
+    most POLL_SECONDS at a time; between waits Python code runs, and a pending handler with
+    it. Reads go to the descriptor itself (no buffer that poll cannot see)."""
+
+    POLL_SECONDS = 0.25
+
+    def __init__(self, fd: int):
+        import select
+
+        self.fd = fd
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def _wait(self) -> None:
+        # Readable, at its end, or in error: the read that follows returns at once.
+        while not self.poller.poll(int(self.POLL_SECONDS * 1000)):
+            pass
+
+    def readinto(self, buffer) -> int:
+        """Up to len(buffer) bytes, as one read(2) gives them; 0 at the end."""
+        self._wait()
+        return os.readv(self.fd, [buffer])
+
+    def read(self, n: int) -> bytes:
+        """``n`` bytes, or fewer only at the end of the input (as a buffered file reads)."""
+        parts, remaining = [], n
+        while remaining > 0:
+            self._wait()
+            got = os.read(self.fd, remaining)
+            if not got:
+                break
+            parts.append(got)
+            remaining -= len(got)
+        return b"".join(parts)
 
 
 def _regular_size(stream) -> int | None:
@@ -128,7 +185,15 @@ class BackgroundWriter:
         self.error: BaseException | None = None
         self.cancelled = False
         self.thread = threading.Thread(target=self._run, name="kmscli-writer", daemon=True)
-        self.thread.start()
+        # The kernel hands a process-directed signal to any thread that does not block it.
+        # Caught by this one, SIGTERM or Ctrl-C would leave the main thread asleep in a read
+        # of standard input, where the Python handler never runs: the command would hang.
+        # The thread inherits the mask it is started with, so block them around the start.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _MAIN_THREAD_SIGNALS)
+        try:
+            self.thread.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def _run(self) -> None:
         while True:
