@@ -651,12 +651,13 @@ def test_a_signal_caught_by_another_thread_still_ends_a_read_of_a_quiet_pipe():
     r, w = os.pipe()
     previous_handler = signal.signal(signal.SIGUSR1, stop)
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    done = threading.Event()
 
     def helper():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})  # the only taker
         time.sleep(0.3)
         os.kill(os.getpid(), signal.SIGUSR1)
-        time.sleep(5)
+        done.wait(5)
         os.write(w, b"x")  # without PipeInput the read ends only here
 
     thread = threading.Thread(target=helper, daemon=True)
@@ -667,9 +668,10 @@ def test_a_signal_caught_by_another_thread_still_ends_a_read_of_a_quiet_pipe():
             stream_io.PipeInput(r).readinto(memoryview(bytearray(16)))
         assert time.monotonic() - started < 3
     finally:
+        done.set()
+        thread.join()
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         signal.signal(signal.SIGUSR1, previous_handler)
-        thread.join()
         os.close(r)
         os.close(w)
 
@@ -683,4 +685,9 @@ def test_pipe_input_reads_as_a_buffered_file_would():
     buf = bytearray(10)
     assert pipe.readinto(memoryview(buf)) == 2 and buf[:2] == b"ef"
     assert pipe.read(4) == b"" and pipe.readinto(memoryview(buf)) == 0
+    os.close(r)
+    r, w = os.pipe()
+    os.write(w, b"to the end")
+    os.close(w)
+    assert stream_io.PipeInput(r).read() == b"to the end"
     os.close(r)

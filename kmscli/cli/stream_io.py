@@ -147,16 +147,18 @@ class PipeInput:
         self._wait()
         return os.readv(self.fd, [buffer])
 
-    def read(self, n: int) -> bytes:
-        """``n`` bytes, or fewer only at the end of the input (as a buffered file reads)."""
-        parts, remaining = [], n
-        while remaining > 0:
+    def read(self, n: int = -1) -> bytes:
+        """``n`` bytes (all, when ``n`` is negative), or fewer only at the end of the input,
+        as a buffered file reads."""
+        parts, remaining = [], n if n >= 0 else None
+        while remaining is None or remaining > 0:
             self._wait()
-            got = os.read(self.fd, remaining)
+            got = os.read(self.fd, remaining or 1 << 20)
             if not got:
                 break
             parts.append(got)
-            remaining -= len(got)
+            if remaining is not None:
+                remaining -= len(got)
         return b"".join(parts)
 
 
