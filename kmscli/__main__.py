@@ -1,3 +1,10 @@
-from kmscli.cli.main import entry_point
+import sys
+
+# Ctrl-C while kmscli is still importing (click, the commands): the same quiet exit status
+# 130 as during a command (main() turns KeyboardInterrupt into it), not a traceback.
+try:
+    from kmscli.cli.main import entry_point
+except KeyboardInterrupt:
+    sys.exit(130)
 
 entry_point()

@@ -107,11 +107,15 @@ def setup(workdir: Path, rng: random.Random, sizes=None) -> Campaign:
     return c
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _temps(directory: Path) -> list:
     return sorted(n for n in os.listdir(directory) if n.startswith(".kmscli-"))
 
 
-def run_trial(c: Campaign, rng: random.Random, n: int) -> str:
+def run_trial(c: Campaign, rng: random.Random, n: int, time_scale: float = 1.0) -> str:
     """One trial; returns its outcome kind, or raises TrialFailure."""
     command = rng.choice(["encrypt-file", "decrypt-file"])
     sample = rng.choice(c.samples)
@@ -126,7 +130,7 @@ def run_trial(c: Campaign, rng: random.Random, n: int) -> str:
         "middle": rng.uniform(0.15, 1.0),
         "late": rng.uniform(1.0, 2.5),
         "after": rng.uniform(2.5, 4.0),
-    }[timing]
+    }[timing] * time_scale
     trial_dir = c.workdir / f"trial-{n}"
     trial_dir.mkdir()
     out = trial_dir / "out"
@@ -156,6 +160,10 @@ def run_trial(c: Campaign, rng: random.Random, n: int) -> str:
             stderr=stderr,
             env=c.env,
             cwd=ROOT,
+            # A shell without job control starts a background job (`campaign &`) with SIGINT
+            # ignored, and an ignored signal stays ignored across exec: kmscli would never
+            # see the SIGINT we send. Give it the disposition a terminal's command has.
+            preexec_fn=_default_sigint,
         )
         if feed != "file":
             os.close(stdin)
@@ -163,6 +171,7 @@ def run_trial(c: Campaign, rng: random.Random, n: int) -> str:
     try:
         time.sleep(delay)
         sent = p.poll() is None
+        had_temp = bool(_temps(trial_dir))
         if sent:
             p.send_signal(signum)
             sent_at = time.monotonic()
@@ -210,7 +219,7 @@ def run_trial(c: Campaign, rng: random.Random, n: int) -> str:
             fail("interrupted, but no signal was sent")
         if now != old:
             fail(f"interrupted, but --out {'was changed' if now is not None else 'was removed'}" + (" (to the complete result)" if complete else ""))
-        kind = f"interrupted (130), --out {'untouched' if existed else 'absent'}"
+        kind = f"interrupted (130), --out {'untouched' if existed else 'absent'}{', temp file removed' if had_temp else ''}"
     elif status == -signum:
         if now != old and not complete:
             fail("killed by the signal, and --out is neither its old content nor the complete result")
@@ -231,14 +240,14 @@ def _is_result(c: Campaign, command: str, sample: Sample, out: Path) -> bool:
     return r.returncode == 0 and r.stdout == sample.plaintext.read_bytes()
 
 
-def run_trials(trials: int, *, seed: int, workdir: Path | None = None, sizes=None, report=None) -> dict:
+def run_trials(trials: int, *, seed: int, workdir: Path | None = None, sizes=None, time_scale: float = 1.0, report=None) -> dict:
     """``trials`` trials; {outcome kind: count}. Raises TrialFailure at the first violation."""
     rng = random.Random(seed)
     workdir = Path(workdir or tempfile.mkdtemp(prefix="kmscli-kill-"))
     c = setup(workdir, rng, sizes)
     outcomes: dict = {}
     for n in range(trials):
-        kind = run_trial(c, rng, n)
+        kind = run_trial(c, rng, n, time_scale)
         outcomes[kind] = outcomes.get(kind, 0) + 1
         if report:
             report(n, kind)
