@@ -33,3 +33,34 @@ def test_ctrl_c_while_kmscli_imports_exits_130_without_a_traceback(tmp_path):
     )
     assert p.returncode == 130, p.stderr
     assert p.stderr == b""
+
+
+def test_sigterm_once_the_output_is_renamed_into_place_is_too_late_to_interrupt(tmp_path, monkeypatch):
+    """The commit window: SIGTERM after the rename (while the directory is synced) made the
+    command exit 130, "interrupted", with the new --out already in place of the old one.
+    Once the rename happened the command has finished; exit 130 must mean --out untouched."""
+    import os
+    import signal
+
+    from conftest import caller, make_keyring
+
+    from kmscli.cli import stream_io
+
+    kms = caller(make_keyring(tmp_path / "keyring"))
+    key = kms("create-key").json()["KeyMetadata"]["KeyId"]
+    (tmp_path / "in").write_bytes(b"new content")
+    out = tmp_path / "out"
+    out.write_bytes(b"old content")
+    real_sync = stream_io._sync_directory
+
+    def sync_then_terminated(directory):
+        os.kill(os.getpid(), signal.SIGTERM)
+        real_sync(directory)
+
+    monkeypatch.setattr(stream_io, "_sync_directory", sync_then_terminated)
+    r = kms("encrypt-file", "--key-id", key, "--in", tmp_path / "in", "--out", out)
+    monkeypatch.undo()
+    assert r.status == 0, r.stderr  # finished: the signal came too late
+    assert kms("decrypt-file", "--in", out, "--out", "-").stdout == b"new content"
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".kmscli-")]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

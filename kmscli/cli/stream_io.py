@@ -245,6 +245,7 @@ class FileOutput:
         self.background = background
         self.writer: BackgroundWriter | None = None
         self.held_views = BACKGROUND_QUEUE + 1 if background else 0
+        self.committed = False  # renamed into place: the command has done its work
 
     def _open(self) -> None:
         self.temp = os.path.join(self.directory, f"{TEMP_PREFIX}{os.urandom(6).hex()}.tmp")
@@ -303,7 +304,11 @@ class FileOutput:
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
-            os.replace(self.temp, self.path)
+            # The rename and the note that it happened, as one step for a signal handler:
+            # output() must know whether SIGTERM came before (discard) or after (done).
+            with _signals_held():
+                os.replace(self.temp, self.path)
+                self.committed = True
         except OSError as e:
             raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
         self.temp = None
@@ -421,8 +426,9 @@ def _terminal_refusal() -> ValidationException:
     )
 
 
-class _Terminated(Exception):
-    pass
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, as Ctrl-C is: main() makes either exit status 130. A BaseException, so
+    that no ``except Exception`` on the way can take it for an ordinary error."""
 
 
 @contextmanager
@@ -443,14 +449,34 @@ def output(path: str, *, binary: bool, background: bool = False):
     try:
         yield out
         out.commit()
-    except _Terminated:
-        out.discard()
-        raise KeyboardInterrupt from None
-    except BaseException:
-        out.discard()
+    except BaseException as e:
+        # Uninterrupted by a second signal (Ctrl-C twice, or SIGTERM after Ctrl-C), which
+        # would leave the temp file; one that arrives meanwhile acts once this is done.
+        with _signals_held():
+            _restore_sigterm(previous)
+            previous = None
+            if isinstance(e, KeyboardInterrupt) and getattr(out, "committed", False):
+                return  # the output was in place when the signal came: the command finished
+            out.discard()
         raise
     finally:
-        _restore_sigterm(previous)
+        if previous is not None:
+            with _signals_held():
+                _restore_sigterm(previous)
+
+
+@contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT wait (pending) until the block is done."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _MAIN_THREAD_SIGNALS)
+    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _raise_terminated(signum, frame):
