@@ -30,8 +30,8 @@ cat >"$work/bin/kmscli" <<EOF
 #!$PYTHON
 import sys
 sys.path.insert(0, "$root")
-from kmscli.cli.main import entry_point
-entry_point()
+from kmscli.__main__ import run
+run()
 EOF
 chmod +x "$work/bin/kmscli"
 export PATH="$work/bin:$PATH"

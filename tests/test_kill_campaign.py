@@ -65,3 +65,13 @@ def test_sigterm_once_the_output_is_renamed_into_place_is_too_late_to_interrupt(
     assert kms("decrypt-file", "--in", out, "--out", "-").stdout == b"new content"
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".kmscli-")]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_the_console_script_starts_through_the_same_guard():
+    """The installed `kmscli` must run kmscli.__main__.run too, not import click first."""
+    import tomllib
+
+    from conftest import ROOT
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"kmscli": "kmscli.__main__:run"}

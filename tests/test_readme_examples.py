@@ -90,8 +90,8 @@ def kmscli_wrapper(bin_dir: Path) -> None:
         f"#!{sys.executable}\n"
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from kmscli.cli.main import entry_point\n"
-        "entry_point()\n"
+        "from kmscli.__main__ import run\n"
+        "run()\n"
     )
     wrapper.chmod(0o755)
 
