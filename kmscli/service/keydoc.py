@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 from contextlib import contextmanager
 
-from ..errors import KeyringDamagedException
+from ..errors import KeyringDamagedException, ValidationException
 from ..keyring import Keyring
 from ..keyring.clock import parse_instant
 from .resolve import resolve_key_id
@@ -49,3 +49,12 @@ def parse_date(text: object, what: str) -> dt.datetime:
         return parse_instant(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise KeyringDamagedException(f"{what} is not an ISO 8601 date") from None
+
+
+def whole_days(days, default: int, bounds: tuple[int, int], field: str) -> int:
+    """A period in whole days (``default`` when not given) within AWS's ``bounds``."""
+    days = default if days is None else days
+    low, high = bounds
+    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+        raise ValidationException(f"{field} must be between {low} and {high}")
+    return days

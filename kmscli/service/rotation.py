@@ -16,10 +16,10 @@ import copy
 import datetime as dt
 
 from .. import specs
-from ..errors import InvalidMarkerException, LimitExceededException, UnsupportedOperationException, ValidationException
+from ..errors import InvalidMarkerException, LimitExceededException, UnsupportedOperationException
 from ..keyring import Keyring
 from . import paging
-from .keydoc import ENABLED, editing, iso, now, parse_date
+from .keydoc import ENABLED, editing, iso, now, parse_date, whole_days
 from .keys import check_usable_state, generate_material, new_material_entry
 from .resolve import resolve_key_id
 
@@ -73,10 +73,9 @@ def rotate(keyring: Keyring, doc: dict, rotation_type: str) -> dict:
 
 
 def enable_key_rotation(keyring: Keyring, key_id: str, *, rotation_period_in_days: int | None = None) -> dict:
-    days = specs.ROTATION_PERIOD_DEFAULT if rotation_period_in_days is None else rotation_period_in_days
-    low, high = specs.ROTATION_PERIOD_DAYS
-    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
-        raise ValidationException(f"RotationPeriodInDays must be between {low} and {high}")
+    days = whole_days(
+        rotation_period_in_days, specs.ROTATION_PERIOD_DEFAULT, specs.ROTATION_PERIOD_DAYS, "RotationPeriodInDays"
+    )
     with editing(keyring, key_id) as doc:
         check_rotatable(doc["metadata"])
         check_usable_state(keyring, doc)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import specs
-from ..errors import KMSInvalidStateException, ValidationException
+from ..errors import KMSInvalidStateException
 from ..keyring import Keyring
-from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, editing, iso, now
+from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, editing, iso, now, whole_days
 from .keys import key_state
 
 
@@ -51,10 +51,7 @@ def disable_key(keyring: Keyring, key_id: str) -> dict:
 
 
 def schedule_key_deletion(keyring: Keyring, key_id: str, *, pending_window_in_days: int | None = None) -> dict:
-    days = specs.PENDING_WINDOW_DEFAULT if pending_window_in_days is None else pending_window_in_days
-    low, high = specs.PENDING_WINDOW_DAYS
-    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
-        raise ValidationException(f"PendingWindowInDays must be between {low} and {high}")
+    days = whole_days(pending_window_in_days, specs.PENDING_WINDOW_DEFAULT, specs.PENDING_WINDOW_DAYS, "PendingWindowInDays")
     with editing(keyring, key_id) as doc:
         meta = doc["metadata"]
         if meta["KeyState"] == PENDING_DELETION:
