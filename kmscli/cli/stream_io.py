@@ -176,14 +176,15 @@ class BackgroundWriter:
     writeback as in AES-GCM; done one after the other they add up).
 
     ``put`` returns once the view is queued; the caller must leave it untouched until the
-    writer is done with it, which is at most ``held_views`` puts later (stream.encrypt and
+    writer is done with it, which is at most ``HELD_VIEWS`` puts later (stream.encrypt and
     stream.decrypt rotate that many more buffers). The first error the writer meets is
     raised by the next ``put`` or by ``finish``; later views are dropped."""
+
+    HELD_VIEWS = BACKGROUND_QUEUE + 1  # the queued ones and the one being written
 
     def __init__(self, write):
         self.write = write
         self.queue: queue.Queue = queue.Queue(maxsize=BACKGROUND_QUEUE)
-        self.held_views = BACKGROUND_QUEUE + 1  # the queued ones and the one being written
         self.error: BaseException | None = None
         self.cancelled = False
         self.thread = threading.Thread(target=self._run, name="kmscli-writer", daemon=True)
@@ -244,7 +245,7 @@ class FileOutput:
         self.handed_to_disk = 0
         self.background = background
         self.writer: BackgroundWriter | None = None
-        self.held_views = BACKGROUND_QUEUE + 1 if background else 0
+        self.held_views = BackgroundWriter.HELD_VIEWS if background else 0
         self.committed = False  # renamed into place: the command has done its work
 
     def _open(self) -> None:
