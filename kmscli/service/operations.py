@@ -1,0 +1,140 @@
+"""The one table of AWS KMS operations that kmscli carries out.
+
+Each entry names an operation as AWS does (``Encrypt``), the service function that carries it
+out, and how the members of AWS's request map onto that function's keyword arguments. Every
+door into kmscli is a thin translation over this table: ``kmscli serve`` turns a JSON 1.1
+request into a request dict and calls :func:`invoke`; the CLI and the endpoint mode build the
+same request dict. Validation, limits and exception names live in the service functions, once.
+
+Requests and responses are plain data shaped like AWS's API: blobs are ``bytes``, timestamps
+are what the service functions return, members are AWS's PascalCase names. Members that are
+absent or ``None`` are not passed, so the service function's default applies, as AWS's does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..errors import UnsupportedOperationException, ValidationException
+
+
+def snake_case(member: str) -> str:
+    """``EncryptionContext`` -> ``encryption_context``: how service arguments are named."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", member).lower()
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # AWS's name, as in X-Amz-Target: TrentService.<name>
+    target: str  # "module:function" under kmscli.service
+    members: tuple[str, ...]  # the request members the function takes
+    renamed: Mapping[str, str] = field(default_factory=dict)  # member -> argument, where not snake_case
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # arguments this operation always passes
+    uses_keyring: bool = True
+
+    def argument(self, member: str) -> str:
+        return self.renamed.get(member, snake_case(member))
+
+    def function(self):
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(f"kmscli.service.{module}"), name)
+
+    def arguments(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments for ``request``; a member this operation does not take is
+        refused by name rather than silently dropped."""
+        kwargs = dict(self.fixed)
+        for member, value in request.items():
+            if value is None:
+                continue
+            if member not in self.members:
+                raise ValidationException(f"{self.name} does not take the member {member!r} in kmscli")
+            kwargs[self.argument(member)] = value
+        return kwargs
+
+
+def _op(name: str, target: str, *members: str, renamed=None, fixed=None, uses_keyring=True) -> Operation:
+    return Operation(name, target, members, dict(renamed or {}), dict(fixed or {}), uses_keyring)
+
+
+_KEY = ("KeyId",)
+_PAGE = ("Limit", "Marker")
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        # Keys
+        _op("CreateKey", "keys:create_key", "Description", "KeyUsage", "KeySpec", "Origin", "Tags",
+            renamed={"KeySpec": "key_spec_name"}),
+        _op("DescribeKey", "keys:describe_key", *_KEY),
+        _op("ListKeys", "keys:list_keys", *_PAGE),
+        _op("UpdateKeyDescription", "metadata:update_key_description", *_KEY, "Description"),
+        # Key state
+        _op("EnableKey", "state:enable_key", *_KEY),
+        _op("DisableKey", "state:disable_key", *_KEY),
+        _op("ScheduleKeyDeletion", "state:schedule_key_deletion", *_KEY, "PendingWindowInDays"),
+        _op("CancelKeyDeletion", "state:cancel_key_deletion", *_KEY),
+        # Encryption
+        _op("Encrypt", "encryption:encrypt", *_KEY, "Plaintext", "EncryptionContext", "EncryptionAlgorithm"),
+        _op("Decrypt", "encryption:decrypt", "CiphertextBlob", *_KEY, "EncryptionContext", "EncryptionAlgorithm",
+            renamed={"CiphertextBlob": "blob"}),
+        _op("ReEncrypt", "reencrypt:re_encrypt", "CiphertextBlob", "SourceKeyId", "DestinationKeyId",
+            "SourceEncryptionContext", "DestinationEncryptionContext", "SourceEncryptionAlgorithm",
+            "DestinationEncryptionAlgorithm", renamed={"CiphertextBlob": "blob"}),
+        # Data keys and randomness
+        _op("GenerateDataKey", "datakeys:generate_data_key", *_KEY, "KeySpec", "NumberOfBytes",
+            "EncryptionContext"),
+        _op("GenerateDataKeyWithoutPlaintext", "datakeys:generate_data_key", *_KEY, "KeySpec", "NumberOfBytes",
+            "EncryptionContext", fixed={"with_plaintext": False}),
+        _op("GenerateDataKeyPair", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec", "EncryptionContext"),
+        _op("GenerateDataKeyPairWithoutPlaintext", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec",
+            "EncryptionContext", fixed={"with_plaintext": False}),
+        _op("GenerateRandom", "datakeys:generate_random", "NumberOfBytes", uses_keyring=False),
+        # Signatures, MACs, key agreement
+        _op("Sign", "signing:sign", *_KEY, "Message", "MessageType", "SigningAlgorithm"),
+        _op("Verify", "signing:verify", *_KEY, "Message", "MessageType", "Signature", "SigningAlgorithm"),
+        _op("GetPublicKey", "signing:get_public_key", *_KEY),
+        _op("GenerateMac", "mac:generate_mac", *_KEY, "Message", "MacAlgorithm"),
+        _op("VerifyMac", "mac:verify_mac", *_KEY, "Message", "Mac", "MacAlgorithm"),
+        _op("DeriveSharedSecret", "agreement:derive_shared_secret", *_KEY, "KeyAgreementAlgorithm", "PublicKey"),
+        # Aliases
+        _op("CreateAlias", "aliases:create_alias", "AliasName", "TargetKeyId"),
+        _op("UpdateAlias", "aliases:update_alias", "AliasName", "TargetKeyId"),
+        _op("DeleteAlias", "aliases:delete_alias", "AliasName"),
+        _op("ListAliases", "aliases:list_aliases", *_KEY, *_PAGE),
+        # Tags
+        _op("TagResource", "tags:tag_resource", *_KEY, "Tags"),
+        _op("UntagResource", "tags:untag_resource", *_KEY, "TagKeys"),
+        _op("ListResourceTags", "tags:list_resource_tags", *_KEY, *_PAGE),
+        # Rotation
+        _op("EnableKeyRotation", "rotation:enable_key_rotation", *_KEY, "RotationPeriodInDays"),
+        _op("DisableKeyRotation", "rotation:disable_key_rotation", *_KEY),
+        _op("GetKeyRotationStatus", "rotation:get_key_rotation_status", *_KEY),
+        _op("RotateKeyOnDemand", "rotation:rotate_key_on_demand", *_KEY),
+        _op("ListKeyRotations", "rotation:list_key_rotations", *_KEY, *_PAGE),
+        # Import of key material
+        _op("GetParametersForImport", "importing:get_parameters_for_import", *_KEY, "WrappingAlgorithm",
+            "WrappingKeySpec"),
+        _op("ImportKeyMaterial", "importing:import_key_material", *_KEY, "ImportToken", "EncryptedKeyMaterial",
+            "ExpirationModel", "ValidTo"),
+        _op("DeleteImportedKeyMaterial", "importing:delete_imported_key_material", *_KEY),
+    )
+}
+
+
+def operation(name: str) -> Operation:
+    """The operation AWS calls ``name``; one kmscli does not offer is UnsupportedOperation."""
+    try:
+        return OPERATIONS[name]
+    except KeyError:
+        raise UnsupportedOperationException(f"kmscli does not offer the KMS operation {name}") from None
+
+
+def invoke(keyring, name: str, request: Mapping[str, Any] | None = None) -> dict:
+    """Carry out the operation ``name`` with AWS's ``request`` on ``keyring``; AWS's response."""
+    op = operation(name)
+    kwargs = op.arguments(request or {})
+    function = op.function()
+    return function(keyring, **kwargs) if op.uses_keyring else function(**kwargs)
