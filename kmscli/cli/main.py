@@ -59,6 +59,7 @@ COMMANDS = {
     "unlock": "session_commands:unlock",
     "lock": "session_commands:lock",
     "change-passphrase": "session_commands:change_passphrase",
+    "rotate-master-key": "session_commands:rotate_master_key",
     "re-encrypt": "envelope_commands:re_encrypt",
     "generate-data-key": "envelope_commands:generate_data_key",
     "generate-data-key-without-plaintext": "envelope_commands:generate_data_key_without_plaintext",

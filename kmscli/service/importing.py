@@ -47,8 +47,8 @@ from .resolve import resolve_key_id
 TOKEN_VERSION = 1
 TOKEN_LABEL = b"kmscli v1 import token"
 TOKEN_AAD = b"kmscli v1 import token"
-MATERIAL_ID_LABEL = b"kmscli v1 imported key material id"
-WRAPPING_KEY_PREFIX = "import-wrapping-key/"  # keeps wrapping keys apart from key material
+from ..keyring.format import MATERIAL_ID_LABEL  # noqa: E402,F401 - tests import it from here
+from ..keyring.format import WRAPPING_KEY_PREFIX  # noqa: E402 - keeps wrapping keys apart from key material
 
 
 # --- shared checks -----------------------------------------------------------------------------
