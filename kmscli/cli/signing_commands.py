@@ -10,7 +10,7 @@ from .. import specs
 from ..errors import FileAccessException
 from ..service import file_signing, signing
 from .io import blob_in, data_in, deliver, read_public_key_file, write_output
-from .options import in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
+from .options import checked_output, in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
 from .render import emit
 from .stream_io import Prefixed, open_input
 
@@ -167,7 +167,7 @@ def message_source(message: str | None, in_path: str | None, message_type: str, 
 
 @click.command("get-public-key")
 @key_id_option()
-@click.option("--out", "out_path", metavar="FILE", help="Write the public key to FILE (- for standard output).")
+@click.option("--out", "out_path", metavar="FILE", callback=checked_output, help="Write the public key to FILE (- for standard output).")
 @click.option(
     "--format",
     "key_format",
