@@ -302,7 +302,8 @@ def test_no_option_takes_a_secret_on_the_command_line():
         for param in command.params:
             names += [o for o in param.opts if "pass" in o or "secret" in o or "master" in o]
     # Options that name a FILE holding a passphrase are fine; none may take the secret itself.
-    assert set(names) <= {"--passphrase-file", "--new-passphrase-file"}, names
+    # --rotate-master-key is a flag: it takes no value at all.
+    assert set(names) <= {"--passphrase-file", "--new-passphrase-file", "--rotate-master-key"}, names
     r = run_in_process(["--passphrase", PASSPHRASE, "list-keys"])
     assert_error(r, 2, "ValidationException")
     assert PASSPHRASE not in r.stderr

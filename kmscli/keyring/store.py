@@ -108,6 +108,10 @@ class Keyring:
         self._rotation: tuple[bytes, bytes] | None = None
         self._wrapping_key: bytes | None = None  # the passphrase's, once unlocked with it
         self._master_id: str | None = None
+        # Documents read before the unlock, trusted for display only; checked at the unlock,
+        # so a command that goes on to use key material never acts on what it resolved
+        # through a hand-edited file (an alias in aliases.toml, a key's state).
+        self._read_unverified: list[tuple[bytes, str]] = []
 
     # --- creation and opening --------------------------------------------------------------
 
@@ -326,21 +330,30 @@ class Keyring:
         return self._master
 
     def _use_master(self, master: bytes) -> None:
-        """Take ``master`` as this keyring's master key; first finish a master-key rotation
-        that a crash interrupted (its recovery: every document ends under the new key)."""
-        if "next_master_key" in self.doc:
-            if self._rotation is None:
-                raise KeyringLockedException(
-                    "a master-key rotation of this keyring is unfinished; only the passphrase can finish it",
-                    hint="run any command with the passphrase (KMSCLI_PASSPHRASE_FILE), e.g.: kmscli rotate-master-key",
-                )
-            from .master_rotation import finish
+        """Take ``master`` as this keyring's master key, check what was read before the
+        unlock, then finish a master-key rotation that a crash interrupted (its recovery:
+        every document ends under the new key)."""
+        if "next_master_key" in self.doc and self._rotation is None:
+            raise KeyringLockedException(
+                "a master-key rotation of this keyring is unfinished; only the passphrase can finish it",
+                hint="run any command with the passphrase (KMSCLI_PASSPHRASE_FILE), e.g.: kmscli rotate-master-key",
+            )
+        self._master, self._master_id = master, None
+        try:
+            for raw, what in self._read_unverified:
+                doc = fmt.parse_toml(raw, what)
+                if self._rotation and doc.get(fmt.MASTER_KEY_ID_FIELD) == master_key_id(self._rotation[1], self.keyring_id):
+                    self.verify_document(doc, what, master=self._rotation[1])  # rewrapped before a crash
+                else:
+                    self.verify_document(doc, what)
+            self._read_unverified = []
+            if "next_master_key" in self.doc:
+                from .master_rotation import finish
 
-            self._master = master
-            finish(self)
-            return
-        self._master = master
-        self._master_id = None
+                finish(self)
+        except BaseException:
+            self._master, self._master_id = None, None
+            raise
 
     def unlock_with_passphrase(self, passphrase: bytes) -> bytes:
         """Unlock with ``passphrase`` (finishing an interrupted master-key rotation)."""
@@ -465,6 +478,8 @@ class Keyring:
         fmt.check_key_document(doc, key_id, what)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, what)
+        else:
+            self._read_unverified.append((raw, what))  # the bytes: callers may change the dict
         return doc
 
     def save_key(self, doc: dict, *, new: bool = False) -> None:
@@ -492,6 +507,8 @@ class Keyring:
         fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, fmt.ALIASES_FILE)
+        else:
+            self._read_unverified.append((raw, fmt.ALIASES_FILE))
         aliases = doc.get("aliases", {})
         if not isinstance(aliases, dict):
             raise KeyringDamagedException(f"{fmt.ALIASES_FILE}: aliases is not a table")
