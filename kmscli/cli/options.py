@@ -123,6 +123,8 @@ def parse_pairs(values: tuple[str, ...], what: str, *, shorthand: bool = True) -
                 obj = json.loads(value)
             except json.JSONDecodeError:
                 raise ValidationException(f"{what} is not a valid JSON object") from None
+            except RecursionError:  # json recurses per level: a hostile nesting is bad input
+                raise ValidationException(f"{what} is nested too deeply to be a JSON object of strings") from None
             if not isinstance(obj, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in obj.items()
             ):

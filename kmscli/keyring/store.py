@@ -478,7 +478,7 @@ class Keyring:
         fmt.check_key_document(doc, key_id, what)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, what)
-        else:
+        elif verify is None:
             self._read_unverified.append((raw, what))  # the bytes: callers may change the dict
         return doc
 
@@ -507,7 +507,7 @@ class Keyring:
         fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, fmt.ALIASES_FILE)
-        else:
+        elif verify is None:
             self._read_unverified.append((raw, fmt.ALIASES_FILE))
         aliases = doc.get("aliases", {})
         if not isinstance(aliases, dict):

@@ -156,7 +156,7 @@ def verify_offline(
     check_signature_size(signature)
     # DIGEST and EXTERNAL_MU both hand in what the scheme would otherwise compute itself.
     _check(public_key, algorithm, message, signature, prehashed=message_type != "RAW")
-    return _verified(key_id, algorithm, None)
+    return _claimed(_verified(None, algorithm, None), key_id)
 
 
 def verify_offline_stream(
@@ -168,4 +168,13 @@ def verify_offline_stream(
     check_signature_size(signature)
     digest = digest_stream(algorithm.hash, source)
     _check(public_key, algorithm, digest, signature, prehashed=True)
-    return _verified(key_id, algorithm, digest)
+    return _claimed(_verified(None, algorithm, digest), key_id)
+
+
+def _claimed(result: dict, key_id: str | None) -> dict:
+    """An offline result never says "KeyId": the signature was checked against the public
+    key in the file, and the KeyId line before BEGIN is text anyone can write. Shown as what
+    it is, ClaimedKeyId (docs/offline.md)."""
+    if key_id:
+        result = {"ClaimedKeyId": key_id, **result}
+    return result
