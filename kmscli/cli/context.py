@@ -36,6 +36,9 @@ class CliContext:
 
     def unlock(self, keyring: Keyring, *, use_session: bool = True) -> bytes:
         """The master key, from the first source that has it (the contract's order)."""
+        from .hardening import no_core_dumps
+
+        no_core_dumps()  # before any secret is read or derived
         session_error: KmsError | None = None
         token = os.environ.get("KMSCLI_SESSION") if use_session else None
         if token:
