@@ -275,6 +275,7 @@ def test_locked_keyring_without_a_terminal_exits_4_with_a_hint(keyring_env, kms)
 def test_passphrase_from_the_first_line_of_a_file(keyring_env, kms, tmp_path, content):
     key = create_key(kms)
     (tmp_path / "pass").write_text(content, newline="")
+    os.chmod(tmp_path / "pass", 0o600)  # a readable one is warned about (test_small_hardening)
     for how in (["--passphrase-file", tmp_path / "pass"], []):
         env = {"KMSCLI_PASSPHRASE": None, "KMSCLI_PASSPHRASE_FILE": None if how else str(tmp_path / "pass")}
         assert ok_json(kms(*how, "encrypt", "--key-id", key, "--plaintext", "x", env=env))
@@ -283,6 +284,7 @@ def test_passphrase_from_the_first_line_of_a_file(keyring_env, kms, tmp_path, co
 def test_the_passphrase_file_comes_before_the_environment(keyring_env, kms, tmp_path):
     key = create_key(kms)
     (tmp_path / "pass").write_text(PASSPHRASE + "\n")
+    os.chmod(tmp_path / "pass", 0o600)
     env = {"KMSCLI_PASSPHRASE": "wrong"}
     assert ok_json(kms("--passphrase-file", tmp_path / "pass", "encrypt", "--key-id", key, "--plaintext", "x", env=env))
     (tmp_path / "pass").write_text("wrong\n")

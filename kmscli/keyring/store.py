@@ -163,9 +163,7 @@ class Keyring:
         return keyring
 
     @staticmethod
-    def _protect_master(
-        doc: dict, master: bytes, passphrase: bytes, params: fmt.ScryptParams, *, next_master: bytes | None = None
-    ) -> dict:
+    def _protect_master(doc: dict, master: bytes, passphrase: bytes, params: fmt.ScryptParams) -> dict:
         doc = {k: v for k, v in doc.items() if k not in ("kdf", *fmt.MASTER_KEY_FIELDS)}
         doc["kdf"] = {
             "name": "scrypt",
@@ -176,7 +174,7 @@ class Keyring:
         }
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
         doc["kdf"]["check"] = fmt.b64e(_passphrase_check(wrapping_key))
-        return Keyring._seal_masters(doc, wrapping_key, master, next_master)
+        return Keyring._seal_masters(doc, wrapping_key, master, None)
 
     @staticmethod
     def _seal_masters(doc: dict, wrapping_key: bytes, master: bytes, next_master: bytes | None) -> dict:
