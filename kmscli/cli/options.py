@@ -11,6 +11,34 @@ from .. import specs
 from ..errors import ValidationException
 
 
+FILE = "file://"
+FILEB = "fileb://"
+# A text or JSON value read from a file (a policy, a tag list, a context) is small.
+TEXT_FILE_MAX = 1 << 20
+
+
+def read_text_argument(value, option: str):
+    """aws-cli's file://PATH (and fileb://PATH) for a text or structure value: the file's
+    contents, as text. Never the literal "file://PATH" itself."""
+    if isinstance(value, tuple):
+        return tuple(read_text_argument(v, option) for v in value)
+    if not isinstance(value, str) or not value.startswith((FILE, FILEB)):
+        return value
+    from .io import read_source
+
+    path = value[len(FILEB) :] if value.startswith(FILEB) else value[len(FILE) :]
+    data = read_source(path, TEXT_FILE_MAX, f"the {option} file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationException(f"the {option} file {path} is not UTF-8 text") from None
+
+
+def text_value(ctx, param, value):
+    """click callback: file://PATH on a text option is the file's contents."""
+    return read_text_argument(value, param.opts[0])
+
+
 def key_id_option(
     required: bool = True, name: str = "--key-id", help_: str | None = None, dest: str = "key_id"
 ):
@@ -106,7 +134,7 @@ def parse_pairs(values: tuple[str, ...], what: str, *, shorthand: bool = True) -
     """KEY=VALUE pairs (aws-cli's K=V,K2=V2 shorthand too, unless ``shorthand`` is False),
     or a single JSON object of strings."""
     result: dict[str, str] = {}
-    for value in values:
+    for value in read_text_argument(tuple(values), what):
         if value.lstrip().startswith("{"):
             try:
                 obj = json.loads(value)

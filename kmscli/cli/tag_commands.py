@@ -7,14 +7,14 @@ import click
 from ..service import metadata
 from ..service import tags as tag_service
 from .key_commands import parse_tags, tag_options
-from .options import key_id_option
+from .options import key_id_option, text_value
 from .paging import fetch_pages, paging_options
 from .render import emit
 
 
 @click.command("update-key-description")
 @key_id_option()
-@click.option("--description", required=True, help="The new description, up to 8192 characters ('' clears it).")
+@click.option("--description", required=True, callback=text_value, help="The new description, up to 8192 characters ('' clears it).")
 @click.pass_obj
 def update_key_description(obj, key_id, description):
     """Replace a key's description. Prints nothing.
