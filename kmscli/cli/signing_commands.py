@@ -46,8 +46,10 @@ MESSAGE_LIMIT = specs.MESSAGE_MAX
 @message_type_option
 @signing_algorithm_option
 @out_option("signature")
+@click.option("--detail", is_flag=True, help="kmscli only: with a file signed as its digest, add MessageType, "
+              "MessageDigest and MessageDigestAlgorithm to the result (--output table always shows them).")
 @click.pass_obj
-def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_path, **aws):
+def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_path, detail, **aws):
     """Sign a message, a file of any size, or a digest with an asymmetric SIGN_VERIFY key.
 
     Signatures are what AWS KMS returns (PKCS #1 for RSA, DER for ECDSA), so openssl
@@ -70,7 +72,9 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
         keyring = obj.open_keyring()
         if stream is not None:
             _streamed(aws)
-            result = file_signing.sign_stream(keyring, key_id, stream, signing_algorithm=signing_algorithm)
+            result = file_signing.sign_stream(
+                keyring, key_id, stream, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
+            )
         else:
             result = signing.sign(
                 keyring, key_id, data, signing_algorithm=signing_algorithm, message_type=message_type, **aws
@@ -93,8 +97,11 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
 @signing_algorithm_option
 @click.option("--signature", "signature_b64", metavar="BASE64", help="The signature, base64 (or fileb://PATH).")
 @click.option("--signature-file", metavar="FILE", help="Read the raw signature from FILE.")
+@click.option("--detail", is_flag=True, help="kmscli only: with a file verified over its digest, add MessageType, "
+              "MessageDigest and MessageDigestAlgorithm to the result (--output table always shows them).")
 @click.pass_obj
-def verify(obj, key_id, public_key_path, message, in_path, message_type, signing_algorithm, signature_b64, signature_file, **aws):
+def verify(obj, key_id, public_key_path, message, in_path, message_type, signing_algorithm, signature_b64, signature_file,
+           detail, **aws):
     """Check a signature. Exit status 1 when it is not valid.
 
     With --public-key FILE the keyring is never opened: the file that get-public-key --out
@@ -127,7 +134,9 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
     with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
         if pem is not None:
             if stream is not None:
-                result = file_signing.verify_offline_stream(pem, stream, signature, signing_algorithm=signing_algorithm)
+                result = file_signing.verify_offline_stream(
+                    pem, stream, signature, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
+                )
             else:
                 result = file_signing.verify_offline(
                     pem, data, signature, signing_algorithm=signing_algorithm, message_type=message_type
@@ -135,7 +144,8 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
         elif stream is not None:
             _streamed(aws)
             result = file_signing.verify_stream(
-                obj.open_keyring(), key_id, stream, signature, signing_algorithm=signing_algorithm
+                obj.open_keyring(), key_id, stream, signature, signing_algorithm=signing_algorithm,
+                detail=detail or obj.output == "table",
             )
         else:
             result = signing.verify(
