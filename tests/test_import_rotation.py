@@ -118,3 +118,39 @@ def test_the_2025_members_are_for_symmetric_keys_only(kms, tmp_path):
     assert r.status == 2 and "ValidationException" in r.stderr
     r = kms("rotate-key-on-demand", "--key-id", key)
     assert r.status == 3 and "UnsupportedOperationException" in r.stderr
+
+
+def test_a_key_file_from_before_2025_keeps_working(kms, tmp_path, keyring_env):
+    """A key imported by an earlier kmscli: one material, the expiration on the metadata only,
+    and (after a delete) no CurrentKeyMaterialId. It decrypts, re-imports and rotates."""
+    from conftest import PASSPHRASE
+
+    from kmscli.keyring import Keyring
+
+    key = create_key(kms, "SYMMETRIC_DEFAULT", None, "--origin", "EXTERNAL")
+    material = os.urandom(32)
+    first = _ok(import_material(kms, key, tmp_path, material))["KeyMaterialId"]
+    blob = _ok(kms("encrypt", "--key-id", key, "--plaintext", "old"))["CiphertextBlob"]
+    keyring = Keyring.open(keyring_env["KMSCLI_KEYRING"], unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
+    with keyring.transaction():
+        doc = keyring.load_key(key, verify=True)
+        for entry in doc["materials"]:  # what the earlier kmscli wrote: no per-material fields
+            for field in ("ExpirationModel", "ValidTo", "Order", "KeyMaterialDescription"):
+                entry.pop(field, None)
+        keyring.save_key(doc)
+    assert _decrypts(kms, blob, "old") == first
+    every = _rotations(kms, key, "--include-key-material", "ALL_KEY_MATERIAL")
+    assert [(m["KeyMaterialId"], m["KeyMaterialState"], m["ImportState"]) for m in every] == [(first, "CURRENT", "IMPORTED")]
+    # The earlier kmscli's delete dropped CurrentKeyMaterialId; the same bytes bring it back.
+    _ok(kms("delete-imported-key-material", "--key-id", key))
+    with keyring.transaction():
+        doc = keyring.load_key(key, verify=True)
+        doc["metadata"].pop("CurrentKeyMaterialId")
+        doc.pop("deleted_materials")
+        keyring.save_key(doc)
+    _ok(import_material(kms, key, tmp_path, material))
+    assert _ok(kms("describe-key", "--key-id", key))["KeyMetadata"]["CurrentKeyMaterialId"] == first
+    _ok(import_material(kms, key, tmp_path, os.urandom(32), "RSAES_OAEP_SHA_256", "RSA_2048",
+                        "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE", "--import-type", "NEW_KEY_MATERIAL"))
+    _ok(kms("rotate-key-on-demand", "--key-id", key))
+    assert _decrypts(kms, blob, "old") == first
