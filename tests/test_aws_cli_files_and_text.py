@@ -7,10 +7,26 @@ import base64
 import io
 import json
 
+import importlib.util
+from pathlib import Path
+
 import pytest
-from awscli.text import format_text
 
 from conftest import create_key
+
+
+def _load_aws_text():
+    """aws-cli's text formatter (awscli/text.py), loaded alone: importing the awscli package
+    would point AWS_DATA_PATH at the older KMS model aws-cli bundles, and every later botocore
+    session in the test run would read that one instead of botocore's."""
+    package = importlib.util.find_spec("awscli")  # found, not imported
+    spec = importlib.util.spec_from_file_location("awscli_text", Path(package.origin).parent / "text.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.format_text
+
+
+format_text = _load_aws_text()
 
 
 def _ok(r):
@@ -131,3 +147,18 @@ def test_text_rendering_rules_match_awscli(value):
 
     expected = _aws_text(value)
     assert "".join(line + "\n" for line in text_lines(value)) == expected
+
+
+def test_list_options_take_several_values_as_aws_cli(kms):
+    """aws-cli's list options take several values after one occurrence (nargs '+')."""
+    r = kms("create-key", "--tags", "TagKey=a,TagValue=1", "TagKey=b,TagValue=2", "--description", "d")
+    key = _ok(r)["KeyMetadata"]["KeyId"]
+    assert _ok(r)["KeyMetadata"]["Description"] == "d"
+    assert [t["TagKey"] for t in _ok(kms("list-resource-tags", "--key-id", key))["Tags"]] == ["a", "b"]
+    _ok(kms("tag-resource", "--key-id", key, "--tags", "TagKey=c,TagValue=3", "TagKey=d,TagValue=4"))
+    _ok(kms("untag-resource", "--key-id", key, "--tag-keys", "a", "b", "--tag-keys", "c"))
+    assert [t["TagKey"] for t in _ok(kms("list-resource-tags", "--key-id", key))["Tags"]] == ["d"]
+    _ok(kms("encrypt", "--key-id", key, "--grant-tokens", "t1", "t2", "--plaintext", "x"))
+    assert _ok(kms("list-keys", "--resource-owners", "SELF", "OTHER_ACCOUNTS_VIA_RAM"))["Keys"]
+    r = kms("untag-resource", "--key-id", key, "--tag-keys")
+    assert r.status == 2 and r.stdout == b""

@@ -50,6 +50,10 @@ def ring(tmp_path_factory):
         "agree": create_key(kms, "ECC_NIST_P256", "KEY_AGREEMENT"),
         "ext": create_key(kms, "SYMMETRIC_DEFAULT", None, "--origin", "EXTERNAL"),
     }
+    keys["off"] = create_key(kms)
+    keys["doomed"] = create_key(kms, "ECC_NIST_P256", "SIGN_VERIFY")
+    assert kms("disable-key", "--key-id", keys["off"]).status == 0
+    assert kms("schedule-key-deletion", "--key-id", keys["doomed"]).status == 0
     assert kms("create-alias", "--alias-name", "alias/m", "--target-key-id", keys["sym"]).status == 0
     kms.keys = keys
     return kms
@@ -89,6 +93,14 @@ def test_every_commands_output_fits_its_shape(ring, tmp_path):
     run("generate-random", "--number-of-bytes", "8")
     sig = run("sign", "--key-id", k["sig"], "--message", "m", "--signing-algorithm", "ECDSA_SHA_256")["Signature"]
     run("verify", "--key-id", k["sig"], "--message", "m", "--signing-algorithm", "ECDSA_SHA_256", "--signature", sig)
+    # kmscli's own ways in to AWS-named commands keep AWS's shape: a file larger than AWS's
+    # limit (signed as its digest), and an offline check with an exported public key.
+    (tmp_path / "big").write_bytes(b"b" * 10000)
+    big_sig = run("sign", "--key-id", k["sig"], "--in", tmp_path / "big", "--signing-algorithm", "ECDSA_SHA_256")["Signature"]
+    run("verify", "--key-id", k["sig"], "--in", tmp_path / "big", "--signing-algorithm", "ECDSA_SHA_256", "--signature", big_sig)
+    assert kms("get-public-key", "--key-id", k["sig"], "--out", tmp_path / "sig.pem").status == 0
+    run("verify", "--public-key", tmp_path / "sig.pem", "--in", tmp_path / "big", "--signature", big_sig)
+    run("get-public-key", "--key-id", k["sig"], "--out", tmp_path / "again.pem")
     for key in ("sig", "rsa", "agree"):
         run("get-public-key", "--key-id", k[key])
     mac = run("generate-mac", "--key-id", k["hmac"], "--message", "m", "--mac-algorithm", "HMAC_SHA_256")["Mac"]
@@ -281,6 +293,21 @@ FAILURES = [
     ("delete-imported-key-material", "--key-id", "{sym}"),
     ("delete-imported-key-material", "--key-id", "{ext}", "--key-material-id", "a" * 64),
     ("generate-random", "--number-of-bytes", "0"),
+    ("encrypt", "--key-id", "{off}", "--plaintext", "x"),
+    ("generate-data-key", "--key-id", "{off}", "--number-of-bytes", "8"),
+    ("re-encrypt", "--ciphertext-blob", "{blob}", "--destination-key-id", "{off}"),
+    ("sign", "--key-id", "{doomed}", "--message", "m", "--signing-algorithm", "ECDSA_SHA_256"),
+    ("get-public-key", "--key-id", "{doomed}"),
+    ("enable-key-rotation", "--key-id", "{off}"),
+    ("rotate-key-on-demand", "--key-id", "{off}"),
+    ("tag-resource", "--key-id", "{doomed}", "--tag", "a=1"),
+    ("create-alias", "--alias-name", "alias/z", "--target-key-id", "{doomed}"),
+    ("list-aliases", "--key-id", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("create-key", "--tag", "aws:x=1"),
+    ("create-key", "--key-spec", "SM2"),
+    ("encrypt", "--key-id", "{sym}", "--plaintext", "x", "--dry-run"),
+    ("decrypt", "--ciphertext-blob", "{blob}", "--dry-run"),
+    ("verify", "--key-id", "{sig}", "--message", "m", "--signing-algorithm", "ECDSA_SHA_256", "--signature", "AAAA", "--dry-run"),
 ]
 
 

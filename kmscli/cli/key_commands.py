@@ -10,7 +10,7 @@ from .. import specs
 from ..errors import ValidationException
 from ..service import keys
 from .members import aws_members
-from .options import choice, key_id_option, parse_pairs, read_text_argument, text_value
+from .options import ListOption, choice, key_id_option, parse_pairs, read_text_argument, text_value
 from .paging import fetch_pages, paging_options
 from .render import emit
 
@@ -48,7 +48,9 @@ def _json_tags(item: str) -> list[dict]:
 
 
 def tag_options(f):
-    f = click.option("--tags", "tags", multiple=True, metavar="TagKey=K,TagValue=V", help="A tag, as aws-cli writes it (repeat --tags for each tag), or a JSON list of them.")(f)
+    f = click.option("--tags", "tags", cls=ListOption, metavar="TagKey=K,TagValue=V ...",
+                     help="Tags as aws-cli writes them (several after one --tags, or --tags repeated), "
+                     "a JSON list of them, or file://PATH holding that JSON.")(f)
     return click.option("--tag", "tag", multiple=True, metavar="KEY=VALUE", help="A tag (repeatable).")(f)
 
 
@@ -129,7 +131,7 @@ def describe_key(obj, key_id, detail, **aws):
 @paging_options("keys", "ListKeys")
 @click.option(
     "--resource-owners",
-    multiple=True,
+    cls=ListOption,
     type=choice(keys.RESOURCE_OWNERS),
     help="As AWS: SELF (the default) lists the keyring's keys; no other account shares keys with a keyring.",
 )

@@ -10,12 +10,12 @@ import functools
 import click
 
 from ..service.operations import OPERATIONS, snake_case
-from .options import choice, text_value
+from .options import ListOption, choice, text_value
 
 _MEMBER_OPTIONS = {
     "GrantTokens": lambda: click.option(
-        "--grant-tokens", "grant_tokens", multiple=True, metavar="TOKEN",
-        help="Grant tokens (repeatable): checked and ignored, as a keyring has no grants; see README.",
+        "--grant-tokens", "grant_tokens", cls=ListOption, metavar="TOKEN ...",
+        help="Grant tokens, as aws-cli takes them: checked and ignored, as a keyring has no grants; see README.",
     ),
     "DryRun": lambda: click.option(
         "--dry-run/--no-dry-run", "dry_run", default=None,
@@ -23,7 +23,7 @@ _MEMBER_OPTIONS = {
         "when it would succeed, else the error it would fail with.",
     ),
     "DryRunModifiers": lambda: click.option(
-        "--dry-run-modifiers", "dry_run_modifiers", multiple=True, type=choice(["IGNORE_CIPHERTEXT"]),
+        "--dry-run-modifiers", "dry_run_modifiers", cls=ListOption, type=choice(["IGNORE_CIPHERTEXT"]),
         help="With --dry-run: IGNORE_CIPHERTEXT checks only that the key may be used.",
     ),
     "Recipient": lambda: click.option(

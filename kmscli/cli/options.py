@@ -39,6 +39,37 @@ def text_value(ctx, param, value):
     return read_text_argument(value, param.opts[0])
 
 
+class ListOption(click.Option):
+    """An option that takes a list as aws-cli does: several values after one occurrence
+    (`--grant-tokens a b`, `--tags TagKey=a,TagValue=1 TagKey=b,TagValue=2`, aws-cli's
+    nargs '+'), and also one value per occurrence, repeated. The values after the option run
+    to the next word that starts with '-'; kmscli's commands take no positional arguments, so
+    no word is taken from anything else."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
+
+    def add_to_parser(self, parser, ctx) -> None:
+        super().add_to_parser(parser, ctx)
+        # click's parser has no nargs '+': each occurrence's handler is extended to take the
+        # words that follow it too. Should a click release rename the handler table, the
+        # option still works, one value per occurrence.
+        handlers = getattr(parser, "_long_opt", {})
+        for opt in self.opts:
+            handler = handlers.get(opt)
+            if handler is None or not callable(getattr(handler, "process", None)):
+                continue
+            one = handler.process
+
+            def process(value, state, one=one):
+                one(value, state)
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    one(state.rargs.pop(0), state)
+
+            handler.process = process
+
+
 def key_id_option(
     required: bool = True, name: str = "--key-id", help_: str | None = None, dest: str = "key_id"
 ):
