@@ -32,7 +32,6 @@ from ..errors import (
     CustomKeyStoreNotFoundException,
     DryRunOperationException,
     KmsError,
-    UnsupportedOperationException,
     ValidationException,
 )
 
@@ -94,7 +93,8 @@ def refuse(member: str, refusal: type[KmsError]) -> None:
 
 def dry_run_succeeded(operation: str) -> DryRunOperationException:
     return DryRunOperationException(
-        f"the {operation} request would have succeeded; it was not carried out (DryRun)",
+        "the request would have succeeded; it was not carried out (DryRun)",
+        hint="run it again without --dry-run to carry it out",
     )
 
 
@@ -156,5 +156,3 @@ def takes(
 
     return decorate
 
-
-__all__ = ["takes", "check_grant_tokens", "UnsupportedOperationException"]
