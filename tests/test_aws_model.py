@@ -320,3 +320,73 @@ def test_every_error_is_one_the_model_lists_for_the_operation(ring, args):
     name = r.stderr.split("kmscli: error: ", 1)[1].split(":", 1)[0]
     allowed = {e.name for e in operation_of(args[0]).error_shapes} | COMMON_ERRORS
     assert name in allowed, (name, args[0])
+
+
+def test_the_operations_table_answers_in_awss_shapes(tmp_path):
+    """What `kmscli serve` returns: the service's responses through kmscli.service.operations,
+    each checked against its operation's output shape (blobs as bytes, printed base64)."""
+    from conftest import PASSPHRASE
+
+    from kmscli.cli.render import printable
+    from kmscli.keyring import Keyring
+    from kmscli.service import operations
+
+    Keyring.create(tmp_path / "ring", PASSPHRASE.encode(), scrypt_log2_n=10)
+    keyring = Keyring.open(tmp_path / "ring", unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
+    seen = set()
+
+    def call(name, request=None):
+        answer = operations.invoke(keyring if operations.OPERATIONS[name].uses_keyring else None, name, request or {})
+        shape = MODEL.operation_model(name).output_shape
+        if shape is None:
+            assert answer == {}, (name, answer)
+        else:
+            from aws_model import check_shape
+
+            check_shape(shape, printable(answer))
+        seen.add(name)
+        return answer
+
+    sym = call("CreateKey", {"Tags": [{"TagKey": "a", "TagValue": "b"}]})["KeyMetadata"]["KeyId"]
+    sig = call("CreateKey", {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"})["KeyMetadata"]["KeyId"]
+    mac = call("CreateKey", {"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"})["KeyMetadata"]["KeyId"]
+    agree = call("CreateKey", {"KeySpec": "ECC_NIST_P384", "KeyUsage": "KEY_AGREEMENT"})["KeyMetadata"]["KeyId"]
+    ext = call("CreateKey", {"Origin": "EXTERNAL"})["KeyMetadata"]["KeyId"]
+    call("DescribeKey", {"KeyId": sym, "GrantTokens": ["t"]})
+    call("ListKeys", {"Limit": 2})
+    call("UpdateKeyDescription", {"KeyId": sym, "Description": "x"})
+    blob = call("Encrypt", {"KeyId": sym, "Plaintext": b"p", "EncryptionContext": {"a": "b"}})["CiphertextBlob"]
+    call("Decrypt", {"CiphertextBlob": blob, "EncryptionContext": {"a": "b"}})
+    call("ReEncrypt", {"CiphertextBlob": blob, "SourceEncryptionContext": {"a": "b"}, "DestinationKeyId": sym})
+    call("GenerateDataKey", {"KeyId": sym, "NumberOfBytes": 32})
+    call("GenerateDataKeyWithoutPlaintext", {"KeyId": sym, "KeySpec": "AES_128"})
+    call("GenerateDataKeyPair", {"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256"})
+    call("GenerateDataKeyPairWithoutPlaintext", {"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256"})
+    call("GenerateRandom", {"NumberOfBytes": 4})
+    signature = call("Sign", {"KeyId": sig, "Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256"})["Signature"]
+    call("Verify", {"KeyId": sig, "Message": b"m", "Signature": signature, "SigningAlgorithm": "ECDSA_SHA_256"})
+    call("GetPublicKey", {"KeyId": sig})
+    tag = call("GenerateMac", {"KeyId": mac, "Message": b"m", "MacAlgorithm": "HMAC_SHA_256"})["Mac"]
+    call("VerifyMac", {"KeyId": mac, "Message": b"m", "Mac": tag, "MacAlgorithm": "HMAC_SHA_256"})
+    peer = call("GetPublicKey", {"KeyId": agree})["PublicKey"]
+    call("DeriveSharedSecret", {"KeyId": agree, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer})
+    call("CreateAlias", {"AliasName": "alias/x", "TargetKeyId": sym})
+    call("UpdateAlias", {"AliasName": "alias/x", "TargetKeyId": sym})
+    call("ListAliases", {"KeyId": sym})
+    call("DeleteAlias", {"AliasName": "alias/x"})
+    call("TagResource", {"KeyId": sym, "Tags": [{"TagKey": "c", "TagValue": "d"}]})
+    call("ListResourceTags", {"KeyId": sym, "Limit": 1})
+    call("UntagResource", {"KeyId": sym, "TagKeys": ["c"]})
+    call("EnableKeyRotation", {"KeyId": sym, "RotationPeriodInDays": 90})
+    call("GetKeyRotationStatus", {"KeyId": sym})
+    call("RotateKeyOnDemand", {"KeyId": sym})
+    call("ListKeyRotations", {"KeyId": sym, "IncludeKeyMaterial": "ALL_KEY_MATERIAL"})
+    call("DisableKeyRotation", {"KeyId": sym})
+    call("DisableKey", {"KeyId": mac})
+    call("EnableKey", {"KeyId": mac})
+    call("ScheduleKeyDeletion", {"KeyId": mac, "PendingWindowInDays": 7})
+    call("CancelKeyDeletion", {"KeyId": mac})
+    call("GetParametersForImport", {"KeyId": ext, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
+    call("DeleteImportedKeyMaterial", {"KeyId": ext})
+    # ImportKeyMaterial needs material wrapped by openssl: tests/test_import_rotation.py checks its shape.
+    assert set(operations.OPERATIONS) - seen == {"ImportKeyMaterial"}
