@@ -15,7 +15,7 @@ from .options import choice, encryption_context_option, in_option, key_id_option
 @click.command()
 @aws_members("Encrypt")
 @key_id_option()
-@click.option("--plaintext", metavar="TEXT", help="The plaintext: the UTF-8 bytes of TEXT (or fileb://PATH).")
+@click.option("--plaintext", metavar="TEXT", help="The plaintext: the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH.")
 @in_option("Read the plaintext from FILE (- for standard input).")
 @encryption_context_option()
 @click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)

@@ -12,7 +12,7 @@ from .options import choice, in_option, key_id_option, out_option
 from .render import emit
 
 mac_algorithm_option = click.option("--mac-algorithm", type=choice(specs.MAC_ALGORITHMS), required=True)
-message_option = click.option("--message", metavar="TEXT", help="The message: the UTF-8 bytes of TEXT (or fileb://PATH).")
+message_option = click.option("--message", metavar="TEXT", help="The message: the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH.")
 
 
 @click.command("generate-mac")

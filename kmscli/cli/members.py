@@ -71,6 +71,11 @@ def aws_members(operation: str):
 
         for member in reversed(members):
             command = _MEMBER_OPTIONS[member]()(command)
+        # click lists options in the reverse order of their decorators: these, added last,
+        # would head --help; moved to the front of the list they follow the command's own.
+        params = getattr(command, "__click_params__", [])
+        if members:
+            params[:] = params[-len(members) :] + params[: -len(members)]
         return command
 
     return decorate

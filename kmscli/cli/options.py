@@ -146,7 +146,7 @@ def encryption_context_option(name: str = "--encryption-context", dest: str = "e
         dest,
         multiple=True,
         metavar="KEY=VALUE",
-        help="Encryption context pair (repeatable; K=V,K2=V2 as aws-cli writes it), or one JSON object.",
+        help="Encryption context pair (repeatable; K=V,K2=V2 as aws-cli writes it), or one JSON object, or file://PATH holding it.",
     )
 
 

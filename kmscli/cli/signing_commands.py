@@ -16,7 +16,7 @@ from .render import emit
 from .stream_io import Prefixed, open_input
 
 message_option = click.option(
-    "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (or fileb://PATH)."
+    "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH."
 )
 message_type_option = click.option(
     "--message-type",
