@@ -164,3 +164,18 @@ def test_an_interrupted_rotation_is_finished_by_the_next_unlock(kms, keyring_env
     assert r.status == 0, r.stderr
     assert "next_master_key" not in (ring / "keyring.toml").read_text()
     all_sealed_open(open_with(ring))
+
+
+def test_a_wrapped_secret_the_rotation_does_not_know_stops_it_before_anything_changes(kms, keyring_env):
+    """A future kind of wrapped field that nobody added to SEALED_KINDS would be left under
+    the old key and lost with it: the rotation refuses instead."""
+    ring = Path(keyring_env["KMSCLI_KEYRING"])
+    key = create_key(kms)
+    keyring = open_with(ring)
+    doc = keyring.load_key(key)
+    doc["some_new_field"] = {"nonce": "AAAAAAAAAAAAAAAA", "wrapped": "AAAA"}
+    keyring.save_key(doc)
+    before = (ring / "keyring.toml").read_bytes()
+    r = kms("rotate-master-key")
+    assert r.status == 5 and "does not know how to rewrap" in r.stderr
+    assert (ring / "keyring.toml").read_bytes() == before

@@ -190,7 +190,9 @@ def _rewrap_file(keyring, kind: SealedKind, path: Path, old: bytes, new: bytes, 
     if doc.get(fmt.MASTER_KEY_ID_FIELD) == new_id:
         return 1  # rewrapped before the crash
     keyring.verify_document(doc, what, master=old)
-    for entry, aad, secret_what in kind.secrets(doc):
+    secrets = list(kind.secrets(doc))
+    _check_no_unknown_secrets(doc, secrets, what)
+    for entry, aad, secret_what in secrets:
         secret = keyring.open_secret(entry, aad, secret_what, master=old)
         entry.update(keyring.seal_secret(secret, aad, master=new))
         if keyring.open_secret(entry, aad, secret_what, master=new) != secret:  # the Tink habit
@@ -210,8 +212,29 @@ def _verify_all(keyring, master: bytes) -> None:
             what = f"{kind.name} {path.name}"
             doc = fmt.parse_toml(raw, what)
             keyring.verify_document(doc, what, master=master)
-            for entry, aad, secret_what in kind.secrets(doc):
+            secrets = list(kind.secrets(doc))
+            for entry, aad, secret_what in secrets:
                 keyring.open_secret(entry, aad, secret_what, master=master)
+            _check_no_unknown_secrets(doc, secrets, what)
+
+
+def _check_no_unknown_secrets(doc, secrets: list, what: str) -> None:
+    """Refuse a document holding a sealed entry ("wrapped") that its SealedKind does not
+    list: left under the old key, it would be lost with it. A new kind of wrapped field must
+    be added to its SealedKind's ``secrets`` first (and this stops the rotation until it is)."""
+    known = {id(entry) for entry, _, _ in secrets}
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "wrapped" in value and id(value) not in known:
+                raise KeyringDamagedException(
+                    f"{what} holds a wrapped secret that master-key rotation does not know how to rewrap",
+                    hint="this kmscli cannot rotate this keyring's master key; nothing was changed",
+                )
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def _read_keyring_doc(keyring) -> dict:
