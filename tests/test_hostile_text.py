@@ -63,7 +63,7 @@ def test_file_names_in_error_lines_are_escaped(kms, tmp_path):
     assert clean(r.stderr) and "\\x1b]0;pwned" in r.stderr
 
 
-def test_text_before_begin_in_a_public_key_file_is_escaped_and_its_key_id_only_claimed(kms, tmp_path):
+def test_text_before_begin_in_a_public_key_file_is_escaped_and_its_key_id_not_reported(kms, tmp_path):
     key = create_key(kms, "ECC_NIST_P256", "SIGN_VERIFY")
     pem = tmp_path / "k.pem"
     assert kms("get-public-key", "--key-id", key, "--out", pem).status == 0
@@ -77,7 +77,7 @@ def test_text_before_begin_in_a_public_key_file_is_escaped_and_its_key_id_only_c
         assert r.status == 0, r.stderr
         assert clean(r.out)
     result = run_in_process(args, env={"KMSCLI_KEYRING": "/nonexistent/k"}).json()
-    assert "KeyId" not in result and result["ClaimedKeyId"].startswith("ok\x1b")
+    assert "KeyId" not in result and "ok" not in str(result)  # the planted claim is not presented
     # A planted configuration that is refused says so in an escaped error line.
     pem.write_text(text.replace("KeyUsage: SIGN_VERIFY", f"KeyUsage: {HOSTILE}"))
     r = run_in_process(args, env={"KMSCLI_KEYRING": "/nonexistent/k"})
