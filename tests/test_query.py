@@ -115,3 +115,18 @@ def test_a_query_that_fails_on_the_result_says_the_command_was_carried_out(kms):
     assert "not a valid JMESPath expression" not in r.stderr
     assert "the command itself was carried out" in r.stderr
     assert kms("list-keys", "--query", "length(Keys)").json() == 1
+
+
+@pytest.mark.parametrize("query", ["a||" * 500 + "b", "a&&" * 500 + "b", "a|" * 500 + "b"])
+def test_a_query_too_deep_to_apply_is_refused_before_the_command_runs(kms, query):
+    """`a||a||...` parses without recursion but is applied recursively: the depth is checked
+    before the command, or create-key made a key, exited 2 and never printed its id."""
+    r = kms("create-key", "--query", query)
+    assert r.status == 2 and r.stdout == b"", r.stderr
+    assert "nested too deeply" in r.stderr and "carried out" not in r.stderr
+    assert kms("list-keys", "--query", "length(Keys)").json() == 0
+
+
+def test_ordinary_queries_are_far_from_the_depth_bound():
+    render.check_query("Keys[?KeyId=='x'] | [0].{Id: KeyId, Arn: KeyArn} || `null`")
+    render.check_query("(" * 90 + "Keys" + ")" * 90)

@@ -51,7 +51,28 @@ def check_query(query: str | None) -> None:
     """Refuse a --query that does not parse, before the command runs: found only when the
     result is printed, it would fail a command that had already changed the keyring."""
     if query and not re.fullmatch(_SIMPLE_QUERY, query):
-        _jmespath_call("compile", query)
+        compiled = _jmespath_call("compile", query)
+        # The parser builds some deep trees without recursing (`a||a||...`, 10,000 deep),
+        # which the interpreter then walks recursively: refused only after the command ran,
+        # it left a key made whose id was never printed. No real query nears this depth.
+        depth = _ast_depth(compiled.parsed)
+        if depth > QUERY_MAX_DEPTH:
+            raise ValidationException(f"--query is nested too deeply ({depth} levels; at most {QUERY_MAX_DEPTH})")
+
+
+QUERY_MAX_DEPTH = 100
+
+
+def _ast_depth(node) -> int:
+    """The depth of a jmespath syntax tree, counted without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in current.get("children", ()) if isinstance(current, dict) else ():
+            if isinstance(child, dict):
+                stack.append((child, depth + 1))
+    return deepest
 
 
 def _jmespath_search(value, query: str):
