@@ -179,3 +179,37 @@ def test_a_wrapped_secret_the_rotation_does_not_know_stops_it_before_anything_ch
     r = kms("rotate-master-key")
     assert r.status == 5 and "does not know how to rewrap" in r.stderr
     assert (ring / "keyring.toml").read_bytes() == before
+
+
+def test_an_interrupted_passphrase_change_tells_the_old_passphrase_to_try_the_new_one(kms, keyring_env, monkeypatch, tmp_path):
+    """change-passphrase --rotate-master-key killed mid-rewrap leaves keyring.toml under the
+    new passphrase: the user retrying with the old one was told only that it is wrong."""
+    ring = Path(keyring_env["KMSCLI_KEYRING"])
+    key = create_key(kms)
+    create_key(kms)
+    from kmscli.keyring import master_rotation
+
+    real = master_rotation._rewrap_file
+    calls = []
+
+    def crash_after_one(*args):
+        if calls:
+            raise SystemExit("crash")
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(master_rotation, "_rewrap_file", crash_after_one)
+    with pytest.raises(SystemExit):
+        master_rotation.rotate(open_with(ring), new_passphrase=b"the new passphrase")
+    monkeypatch.setattr(master_rotation, "_rewrap_file", real)
+
+    r = kms("encrypt", "--key-id", key, "--plaintext", "x")  # the old passphrase
+    assert r.status == 4 and "IncorrectPassphraseException" in r.stderr
+    assert "give the NEW passphrase" in r.stderr
+    new = tmp_path / "new-passphrase"
+    new.write_text("the new passphrase\n")
+    new.chmod(0o600)
+    r = kms("--passphrase-file", str(new), "encrypt", "--key-id", key, "--plaintext", "x")
+    assert r.status == 0, r.stderr
+    assert "next_master_key" not in (ring / "keyring.toml").read_text()
+    all_sealed_open(open_with(ring, "the new passphrase"))

@@ -284,9 +284,15 @@ class Keyring:
                     f"{fmt.KEYRING_FILE} was altered or damaged: the passphrase is right but the "
                     "master key does not unwrap"
                 ) from None
+            hint = "check KMSCLI_PASSPHRASE, the passphrase file, or the session"
+            if pending is not None:
+                # `change-passphrase --rotate-master-key` was interrupted after keyring.toml
+                # went under the new passphrase: the old one, which the user still tries,
+                # no longer opens it, and nothing else would tell them to try the new one.
+                hint = ("a master-key rotation was interrupted here: if it was a passphrase change, "
+                        "give the NEW passphrase; the next command finishes the change")
             raise IncorrectPassphraseException(
-                "the passphrase is wrong (or keyring.toml was altered)",
-                hint="check KMSCLI_PASSPHRASE, the passphrase file, or the session",
+                "the passphrase is wrong (or keyring.toml was altered)", hint=hint
             ) from None
         self._check_master(master, wrapped, "master key")
         self._wrapping_key = wrapping_key
