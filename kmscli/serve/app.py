@@ -61,6 +61,7 @@ class KmsApp:
         self.log = log
         self.now = now
         self.region = keyring.region
+        self.secret_for = access_keys.SecretLookup(keyring)
         wire.service_model()  # loaded before the first request, not during it
 
     def __call__(self, environ, start_response):
@@ -111,7 +112,7 @@ class KmsApp:
         record["accessKeyId"] = sigv4.verify(
             request,
             region=self.region,
-            secret_for=lambda akid: access_keys.secret_for(self.keyring, akid),
+            secret_for=self.secret_for,
             now=self.now(),
         )
         if request.method != "POST":

@@ -3,18 +3,20 @@
 An access key is an id (``AKIA`` and 16 characters of base32, as AWS spells them, so that
 tools which check the form accept it) and a 40-character secret. The secret is printed once,
 by ``create_access_key``; the keyring keeps it wrapped under the master key in
-access-keys.toml (its integrity checked as every document's), and ``secret_for`` unwraps it
-for the server's SigV4 check. A deleted access key is gone from the file: the server reads
-the file again at the next request and refuses the key.
+access-keys.toml (its integrity checked as every document's), and ``SecretLookup`` unwraps
+it for the server's SigV4 check. A deleted access key is gone from the file: the server sees
+the file change at the next request and refuses the key.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import threading
 
 from ..errors import LimitExceededException, NotFoundException, ValidationException
 from ..keyring import Keyring
+from ..keyring import format as fmt
 from .keydoc import iso, now
 
 ID_PREFIX = "AKIA"
@@ -87,13 +89,38 @@ def delete_access_key(keyring: Keyring, access_key_id: str) -> dict:
     return {}
 
 
-def secret_for(keyring: Keyring, access_key_id: str) -> bytes | None:
-    """The secret of an active access key, or None when there is no such key (the server
-    then answers UnrecognizedClientException). Read from disk every time: a key deleted by
-    the CLI stops working at the next request."""
-    if not is_access_key_id(access_key_id):
-        return None
-    entry = keyring.load_access_keys(verify=True).get(access_key_id)
-    if entry is None or entry.get("Status") != ACTIVE:
-        return None
-    return keyring.unwrap_access_key_secret(access_key_id, entry)
+class SecretLookup:
+    """``secret_for`` for a long-running server: the unwrapped secrets are kept while
+    access-keys.toml is the same file, and read again as soon as it is not. Every write
+    replaces the file (a new inode, a new mtime), so a key created or deleted by the CLI is
+    seen at the next request without reading and verifying the file on every request."""
+
+    def __init__(self, keyring: Keyring):
+        self.keyring = keyring
+        self._lock = threading.Lock()
+        self._signature: tuple | None = None
+        self._secrets: dict[str, bytes] = {}
+
+    def _file_signature(self) -> tuple | None:
+        try:
+            st = os.stat(self.keyring.path / fmt.ACCESS_KEYS_FILE)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def __call__(self, access_key_id: str) -> bytes | None:
+        if not is_access_key_id(access_key_id):
+            return None
+        with self._lock:
+            signature = self._file_signature()
+            if signature is None:
+                self._signature, self._secrets = None, {}
+            elif signature != self._signature:
+                keys = self.keyring.load_access_keys(verify=True)
+                self._secrets = {
+                    akid: self.keyring.unwrap_access_key_secret(akid, entry)
+                    for akid, entry in keys.items()
+                    if entry.get("Status") == ACTIVE
+                }
+                self._signature = signature
+            return self._secrets.get(access_key_id)
