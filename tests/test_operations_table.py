@@ -57,3 +57,33 @@ def test_invoke_carries_out_a_round_trip_through_the_table(tmp_path):
     assert len(operations.invoke(None, "GenerateRandom", {"NumberOfBytes": 7})["Plaintext"]) == 7
     pair = operations.invoke(keyring, "GenerateDataKeyWithoutPlaintext", {"KeyId": key, "KeySpec": "AES_256"})
     assert "Plaintext" not in pair
+
+
+@pytest.mark.parametrize("name", sorted(operations.OPERATIONS))
+def test_every_aws_member_is_taken_or_named_as_unoffered(name):
+    """A member AWS defines is either carried out or refused by name when it asks for
+    something (never silently dropped): the table says which, for every operation."""
+    allowed = set(MODEL.operation_model(name).input_shape.members)
+    assert allowed <= set(operations.OPERATIONS[name].members) | operations.UNOFFERED_MEMBERS
+
+
+def test_an_unoffered_member_that_asks_for_nothing_is_accepted_and_one_that_asks_is_refused():
+    from kmscli.errors import InvalidGrantTokenException, UnsupportedOperationException
+
+    encrypt = operations.OPERATIONS["Encrypt"]
+    assert encrypt.arguments({"KeyId": "k", "GrantTokens": [], "DryRun": False}) == {"key_id": "k"}
+    with pytest.raises(InvalidGrantTokenException):
+        encrypt.arguments({"KeyId": "k", "GrantTokens": ["token"]})
+    with pytest.raises(UnsupportedOperationException, match="DryRun"):
+        encrypt.arguments({"KeyId": "k", "DryRun": True})
+    with pytest.raises(UnsupportedOperationException, match="Policy"):
+        operations.OPERATIONS["CreateKey"].arguments({"Policy": "{}"})
+
+
+def test_the_deprecated_customer_master_key_spec_is_key_spec_and_not_both():
+    from kmscli.errors import ValidationException
+
+    create = operations.OPERATIONS["CreateKey"]
+    assert create.arguments({"CustomerMasterKeySpec": "RSA_2048"}) == {"key_spec_name": "RSA_2048"}
+    with pytest.raises(ValidationException, match="not both"):
+        create.arguments({"CustomerMasterKeySpec": "RSA_2048", "KeySpec": "RSA_2048"})

@@ -385,6 +385,49 @@ class Keyring:
         doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "aliases": aliases}
         atomic_write(self.path / fmt.ALIASES_FILE, self._sealed_bytes(doc))
 
+    # --- the access keys document (credentials for `kmscli serve`) -------------------------
+
+    def load_access_keys(self, *, verify: bool | None = None) -> dict:
+        """{"AKID...": {"Status", "CreateDate", "nonce", "wrapped"}}; {} when none was made."""
+        path = self.path / fmt.ACCESS_KEYS_FILE
+        try:
+            raw = read_file(path)
+        except FileNotFoundError:
+            return {}
+        doc = fmt.parse_toml(raw, fmt.ACCESS_KEYS_FILE)
+        fmt.check_kind(doc, fmt.ACCESS_KEYS_KIND, fmt.ACCESS_KEYS_FILE)
+        if verify or (verify is None and self.unlocked):
+            self.verify_document(doc, fmt.ACCESS_KEYS_FILE)
+        keys = doc.get("access_keys", {})
+        if not isinstance(keys, dict) or not all(isinstance(v, dict) for v in keys.values()):
+            raise KeyringDamagedException(f"{fmt.ACCESS_KEYS_FILE}: access_keys is not a table of tables")
+        return keys
+
+    def save_access_keys(self, keys: dict) -> None:
+        doc = {"format": fmt.ACCESS_KEYS_KIND, "version": fmt.FORMAT_VERSION, "access_keys": keys}
+        atomic_write(self.path / fmt.ACCESS_KEYS_FILE, self._sealed_bytes(doc))
+
+    def wrap_access_key_secret(self, access_key_id: str, secret: bytes) -> dict:
+        """The secret sealed under the master key, as key material is (AES-256-GCM, bound to
+        its id), so that rotating the master key rewraps it with everything else."""
+        nonce, sealed = aead.seal(self.master_key, secret, fmt.access_key_secret_aad(access_key_id))
+        entry = {"nonce": fmt.b64e(nonce), "wrapped": fmt.b64e(sealed)}
+        if self.unwrap_access_key_secret(access_key_id, entry) != secret:
+            raise KeyringDamagedException("an access key secret did not survive wrapping")
+        return entry
+
+    def unwrap_access_key_secret(self, access_key_id: str, entry: dict) -> bytes:
+        what = f"the secret of access key {access_key_id}"
+        try:
+            return aead.open_(
+                self.master_key,
+                fmt.b64d(entry.get("nonce"), what),
+                fmt.b64d(entry.get("wrapped"), what),
+                fmt.access_key_secret_aad(access_key_id),
+            )
+        except crypto.CryptoFailure:
+            raise KeyringDamagedException(f"{what} does not unwrap: the file was altered or damaged") from None
+
     # --- wrapping key material ----------------------------------------------------------------
 
     def wrap_material(self, meta: dict, material_id: str, material: bytes) -> dict:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..errors import UnsupportedOperationException, ValidationException
+from ..errors import InvalidGrantTokenException, UnsupportedOperationException, ValidationException
 
 
 def snake_case(member: str) -> str:
@@ -46,13 +46,54 @@ class Operation:
         """The keyword arguments for ``request``; a member this operation does not take is
         refused by name rather than silently dropped."""
         kwargs = dict(self.fixed)
+        given: dict[str, str] = {}
         for member, value in request.items():
             if value is None:
                 continue
             if member not in self.members:
+                if member in UNOFFERED_MEMBERS:
+                    _refuse_unless_without_effect(self.name, member, value)
+                    continue
                 raise ValidationException(f"{self.name} does not take the member {member!r} in kmscli")
-            kwargs[self.argument(member)] = value
+            argument = self.argument(member)
+            if argument in given:  # CustomerMasterKeySpec and KeySpec: AWS takes one or the other
+                raise ValidationException(f"{self.name} takes {given[argument]} or {member}, not both")
+            given[argument] = member
+            kwargs[argument] = value
         return kwargs
+
+
+# Members of AWS's requests for what kmscli does not have: grants, key policies, custom key
+# stores, multi-Region keys, dry runs, Nitro enclave recipients, several materials per
+# imported key. SDKs and tools send some of them with values that ask for nothing (the AWS
+# Encryption SDK passes its GrantTokens list, often empty); those are accepted, as they
+# change nothing. Any other value is refused by name, never silently ignored.
+UNOFFERED_MEMBERS = frozenset(
+    {
+        "BypassPolicyLockoutSafetyCheck",
+        "CustomKeyStoreId",
+        "DryRun",
+        "DryRunModifiers",
+        "GrantTokens",
+        "ImportType",
+        "IncludeKeyMaterial",
+        "KeyMaterialDescription",
+        "KeyMaterialId",
+        "MultiRegion",
+        "Policy",
+        "Recipient",
+        "ResourceOwners",
+        "XksKeyId",
+    }
+)
+
+
+def _refuse_unless_without_effect(operation_name: str, member: str, value: Any) -> None:
+    if value is False or (isinstance(value, (list, dict)) and not value):
+        return
+    if member == "GrantTokens":
+        raise InvalidGrantTokenException("kmscli has no grants: no grant token is valid")
+    raise UnsupportedOperationException(f"kmscli does not offer {member} (in {operation_name})")
 
 
 def _op(name: str, target: str, *members: str, renamed=None, fixed=None, uses_keyring=True) -> Operation:
@@ -66,8 +107,8 @@ OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         # Keys
-        _op("CreateKey", "keys:create_key", "Description", "KeyUsage", "KeySpec", "Origin", "Tags",
-            renamed={"KeySpec": "key_spec_name"}),
+        _op("CreateKey", "keys:create_key", "Description", "KeyUsage", "KeySpec", "CustomerMasterKeySpec",
+            "Origin", "Tags", renamed={"KeySpec": "key_spec_name", "CustomerMasterKeySpec": "key_spec_name"}),
         _op("DescribeKey", "keys:describe_key", *_KEY),
         _op("ListKeys", "keys:list_keys", *_PAGE),
         _op("UpdateKeyDescription", "metadata:update_key_description", *_KEY, "Description"),
