@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import select
 import signal
 import socket
 import threading
@@ -62,6 +63,18 @@ def endpoint_url(host: str, port: int, tls: bool) -> str:
     return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
+def _has_input(conn) -> bool:
+    """Whether ``conn`` has bytes to read now: buffered by cheroot, pending in TLS, or on the
+    socket (a client that closed counts: a worker then sees the end and closes it)."""
+    try:
+        if conn.rfile.has_data() or getattr(conn.socket, "pending", lambda: 0)():
+            return True
+        readable, _, _ = select.select([conn.socket], [], [], 0)
+        return bool(readable)
+    except (OSError, ValueError):
+        return True  # let a worker meet the error and close the connection
+
+
 def build_server(app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog):
     from cheroot import wsgi
 
@@ -71,6 +84,17 @@ def build_server(app, host: str, port: int, *, tls_cert: str | None, tls_key: st
             # never a traceback.
             if level >= logging.WARNING:
                 log.event("connection error", detail=" ".join(str(msg).split())[:200])
+
+        def process_conn(self, conn):
+            # cheroot hands a newly accepted connection straight to a worker, which then
+            # waits up to SOCKET_TIMEOUT for its first byte: THREADS connections that send
+            # nothing would hold every worker, and lock everyone else out. A connection with
+            # nothing to read yet waits in the selector instead, as idle keep-alive ones do
+            # (and is closed after SOCKET_TIMEOUT there), and reaches a worker once it speaks.
+            if not _has_input(conn):
+                self.put_conn(conn)
+                return
+            super().process_conn(conn)
 
     server = Server(
         (host, port),
