@@ -216,3 +216,97 @@ def test_json_log_and_sigterm_with_requests_in_flight(tmp_path):
     records = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
     assert len([r for r in records if "CreateKey" in json.dumps(r)]) == 4, records
     assert server.secret_access_key not in server.log()
+
+
+BAD_MEMBERS = [
+    {},
+    {"KeyId": 1},
+    {"KeyId": None},
+    {"KeyId": ["alias/x"]},
+    {"KeyId": "x" * 20000},
+    {"KeyId": "alias/\u0000\u202e"},
+    {"KeyId": "alias/x", "Plaintext": "not base64!"},
+    {"KeyId": "alias/x", "Plaintext": ""},
+    {"CiphertextBlob": ""},
+    {"CiphertextBlob": "AAAA", "EncryptionContext": {"a": 1}},
+    {"CiphertextBlob": "AAAA", "EncryptionContext": "a=b"},
+    {"Limit": -1},
+    {"Limit": 10**30},
+    {"Limit": 1.5},
+    {"Marker": "\udcff"},
+    {"KeyId": "alias/x", "Tags": "x"},
+    {"KeyId": "alias/x", "Tags": [{"TagKey": 1}]},
+    {"KeyId": "alias/x", "NumberOfBytes": True},
+    {"NumberOfBytes": -5},
+    {"KeyId": "alias/x", "PendingWindowInDays": "7"},
+    {"KeyId": "alias/x", "ValidTo": "tomorrow"},
+    {"KeyId": "alias/x", "ValidTo": 1e300},
+    {"Unknown": "member"},
+]
+
+
+def test_no_malformed_request_is_an_internal_error(served):
+    """Every operation kmscli offers, with members of wrong types, sizes and values: AWS's JSON
+    error with 400 (or, where the request happens to be valid, such as CreateKey {}, an answer),
+    never a 500 or a traceback, and the server goes on."""
+    from kmscli.service.operations import OPERATIONS
+
+    seen, wrong = set(), []
+    for name in OPERATIONS:
+        for members in BAD_MEMBERS:
+            body = json.dumps(members).encode()
+            reply = raw(served, f"TrentService.{name}", body)
+            if reply.status not in (200, 400) or (reply.status == 400 and not reply.error):
+                wrong.append((name, members, reply.status, reply.body[:200]))
+            if reply.status == 400:
+                seen.add(reply.error)
+    assert wrong == [], wrong
+    assert "Traceback" not in served.log()
+    assert {"SerializationException", "ValidationException", "NotFoundException"} <= seen, seen
+    assert call(served, "ListKeys").status == 200
+
+
+def test_many_idle_connections_do_not_lock_others_out(served):
+    """300 connections that send nothing (more than the server keeps or queues) do not stop a
+    normal client from being served in bounded time."""
+    idle = []
+    try:
+        for _ in range(300):
+            try:
+                idle.append(socket.create_connection((served.host, served.port), timeout=5))
+            except OSError:
+                break  # the server (or the kernel's backlog) refused more: that is fine too
+        kms = served.client(read_timeout=15, connect_timeout=15)
+        started = time.monotonic()
+        for _ in range(5):
+            kms.list_keys(Limit=1)
+        assert time.monotonic() - started < 30
+    finally:
+        for s in idle:
+            s.close()
+    assert served.alive()
+
+
+def test_serving_reads_writes_nothing(tmp_path):
+    """Start, unlock, answer reads and cryptographic requests, stop: the keyring's files are
+    byte for byte what they were (the master key stays in the process)."""
+    env = make_keyring(tmp_path / "keyring")
+    key = cli_json(env, "create-key")["KeyMetadata"]["KeyId"]
+    signer = cli_json(env, "create-key", "--key-spec", "ECC_NIST_P256")["KeyMetadata"]["KeyId"]
+    access = new_access_key(env)
+    before = snapshot(tmp_path / "keyring")
+    server = start_server(env, tmp_path / "serve.log", access_key=access)
+    try:
+        kms = server.client()
+        blob = kms.encrypt(KeyId=key, Plaintext=b"read only")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"read only"
+        kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+        kms.sign(KeyId=signer, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+        kms.get_public_key(KeyId=signer)
+        kms.describe_key(KeyId=key)
+        kms.list_keys()
+        kms.list_aliases()
+        kms.generate_random(NumberOfBytes=16)
+    finally:
+        assert server.stop() == 0
+    assert snapshot(tmp_path / "keyring") == before
