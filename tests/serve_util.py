@@ -55,7 +55,7 @@ def new_access_key(path: Path) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def serve_in_thread(keyring_path: Path, *, now=None, log_stream=None):
+def serve_in_thread(keyring_path: Path, *, now=None, log_stream=None, **limits):
     """The server in this process, on a free loopback port; ``now`` is the clock signatures
     are checked against (the Python API's hook for tests)."""
     import io
@@ -68,7 +68,7 @@ def serve_in_thread(keyring_path: Path, *, now=None, log_stream=None):
     keyring.master_key
     log = RequestLog("json", stream=log_stream if log_stream is not None else io.StringIO())
     app = KmsApp(keyring, log=log, **({"now": now} if now else {}))
-    server = srv.build_server(app, "127.0.0.1", 0, tls_cert=None, tls_key=None, log=log)
+    server = srv.build_server(app, "127.0.0.1", 0, tls_cert=None, tls_key=None, log=log, **limits)
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()

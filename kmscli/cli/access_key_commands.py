@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..service import access_keys
+from .options import complete_access_key_ids
 from .render import emit
 
 
@@ -38,7 +39,10 @@ def list_access_keys(obj):
 
 
 @click.command("delete-access-key")
-@click.option("--access-key-id", required=True, help="The access key to delete (AKIA...).")
+@click.option(
+    "--access-key-id", required=True, metavar="AKID", help="The access key to delete (AKIA...).",
+    shell_complete=complete_access_key_ids,
+)
 @click.pass_obj
 def delete_access_key(obj, access_key_id):
     """Delete an access key. A running `kmscli serve` refuses it from its next request on

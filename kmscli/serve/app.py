@@ -138,6 +138,15 @@ def _public(error: KmsError) -> tuple[str, str]:
 
 
 def _read_body(environ) -> bytes:
+    try:
+        return _read_bounded(environ)
+    except KmsError:
+        raise
+    except Exception:  # noqa: BLE001 - a malformed chunk, a client gone mid-body, a stall
+        raise SerializationException("the request body could not be read") from None
+
+
+def _read_bounded(environ) -> bytes:
     length_text = environ.get("CONTENT_LENGTH") or ""
     stream = environ["wsgi.input"]
     if length_text:

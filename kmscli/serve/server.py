@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import select
 import signal
 import socket
 import threading
@@ -24,7 +23,7 @@ from .app import MAX_BODY
 from .log import RequestLog
 
 DEFAULT_PORT = 9567
-THREADS = 16
+THREADS = 32
 SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request before it is dropped
 MAX_HEADER = 64 << 10
 LISTEN_BACKLOG = 128
@@ -63,54 +62,49 @@ def endpoint_url(host: str, port: int, tls: bool) -> str:
     return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
-def _has_input(conn) -> bool:
-    """Whether ``conn`` has bytes to read now: buffered by cheroot, pending in TLS, or on the
-    socket (a client that closed counts: a worker then sees the end and closes it)."""
-    try:
-        if conn.rfile.has_data() or getattr(conn.socket, "pending", lambda: 0)():
-            return True
-        readable, _, _ = select.select([conn.socket], [], [], 0)
-        return bool(readable)
-    except (OSError, ValueError):
-        return True  # let a worker meet the error and close the connection
-
-
-def build_server(app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog):
+def build_server(
+    app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog,
+    socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS,
+):
+    """The server, not yet listening (``prepare()`` binds it). The limits are parameters
+    of the Python API so that tests can shorten them; the command line has none."""
     from cheroot import wsgi
 
     class Server(wsgi.Server):
+        def process_conn(self, conn):
+            # cheroot hands a new connection to a worker at once, so connections that
+            # never send a byte would each hold a worker thread for the socket timeout.
+            # Here a new connection first waits in the selector, as an idle keep-alive one
+            # does (expired after the same timeout), and takes a worker only once its first
+            # bytes arrive.
+            if not getattr(conn, "kmscli_spoke", False):
+                conn.kmscli_spoke = True
+                if self.ready and not conn.rfile.has_data():
+                    self._connections.put(conn)
+                    return
+            super().process_conn(conn)
+
         def error_log(self, msg="", level=logging.INFO, traceback=False):
             # cheroot's own notes (a client that went away, a bad TLS handshake): one line,
             # never a traceback.
             if level >= logging.WARNING:
                 log.event("connection error", detail=" ".join(str(msg).split())[:200])
 
-        def process_conn(self, conn):
-            # cheroot hands a newly accepted connection straight to a worker, which then
-            # waits up to SOCKET_TIMEOUT for its first byte: THREADS connections that send
-            # nothing would hold every worker, and lock everyone else out. A connection with
-            # nothing to read yet waits in the selector instead, as idle keep-alive ones do
-            # (and is closed after SOCKET_TIMEOUT there), and reaches a worker once it speaks.
-            if not _has_input(conn):
-                self.put_conn(conn)
-                return
-            super().process_conn(conn)
-
     server = Server(
         (host, port),
         app,
-        numthreads=THREADS,
-        max=THREADS,
+        numthreads=threads,
+        max=threads,
         request_queue_size=LISTEN_BACKLOG,
-        timeout=SOCKET_TIMEOUT,
+        timeout=socket_timeout,
         shutdown_timeout=SHUTDOWN_GRACE,
         accepted_queue_size=ACCEPTED_QUEUE,
-        accepted_queue_timeout=SOCKET_TIMEOUT,
+        accepted_queue_timeout=socket_timeout,
+        server_name="kmscli",
     )
     server.max_request_body_size = MAX_BODY
     server.max_request_header_size = MAX_HEADER
     server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
-    server.software = "kmscli"
     if tls_cert is not None:
         from cheroot.ssl.builtin import BuiltinSSLAdapter
 
