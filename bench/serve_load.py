@@ -15,7 +15,7 @@ GIL, and would measure the client), doing in turn Encrypt, Decrypt, Sign (ECDSA 
 GenerateDataKey (AES_256) with a symmetric key and a signing key made for the run. Clients
 and server share the machine's cores: the figures are of the whole system, the same for both
 servers; the server's own CPU time per request (from /proc) separates its cost from the
-clients'. Memory is the server process's resident set (VmRSS) after a warm-up, its peak
+clients' (whose CPU per request is printed too). Memory is the server process's resident set (VmRSS) after a warm-up, its peak
 (VmHWM), and at the end. The machine's load average is printed before and after.
 """
 
@@ -130,6 +130,7 @@ def client(endpoint, region, credentials):
 
 def worker(endpoint, region, credentials, keys, count, offset, out):
     kms = client(endpoint, region, credentials)
+    cpu_start = time.process_time()
     sym, ecc, blob = keys
     latencies = {op: [] for op in OPERATIONS}
     errors = 0
@@ -149,7 +150,7 @@ def worker(endpoint, region, credentials, keys, count, offset, out):
             errors += 1
             continue
         latencies[op].append(time.perf_counter() - start)
-    out.put((latencies, errors))
+    out.put((latencies, errors, time.process_time() - cpu_start))
 
 
 def run_load(endpoint, region, credentials, keys, clients: int, total: int) -> dict:
@@ -165,11 +166,12 @@ def run_load(endpoint, region, credentials, keys, clients: int, total: int) -> d
     elapsed = time.perf_counter() - start
     for p in procs:
         p.join()
-    every = sorted(x for latencies, _ in results for op in OPERATIONS for x in latencies[op])
-    by_op = {op: sorted(x for latencies, _ in results for x in latencies[op]) for op in OPERATIONS}
+    every = sorted(x for latencies, _, _ in results for op in OPERATIONS for x in latencies[op])
+    by_op = {op: sorted(x for latencies, _, _ in results for x in latencies[op]) for op in OPERATIONS}
     return {
         "requests": len(every),
-        "errors": sum(e for _, e in results),
+        "errors": sum(e for _, e, _ in results),
+        "client_cpu_ms_per_request": sum(c for _, _, c in results) * 1000 / max(1, len(every)),
         "seconds": elapsed,
         "rps": len(every) / elapsed,
         "p50_ms": percentile(every, 50) * 1000,
@@ -278,11 +280,11 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    print(f"| server | clients | requests | errors | requests/s | p50 ms | p99 ms | server CPU ms/request | RSS warm MiB | RSS peak MiB | RSS end MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(f"| server | clients | requests | errors | requests/s | p50 ms | p99 ms | server CPU ms/request | client CPU ms/request | RSS warm MiB | RSS peak MiB | RSS end MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         print(f"| {r['name']} | {args.clients} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | {r['p50_ms']:.1f} "
-              f"| {r['p99_ms']:.1f} | {r['server_cpu_ms_per_request']:.2f} | {r['rss_warm_mib']:.1f} | {r['rss_peak_mib']:.1f} | {r['rss_end_mib']:.1f} |")
+              f"| {r['p99_ms']:.1f} | {r['server_cpu_ms_per_request']:.2f} | {r['client_cpu_ms_per_request']:.2f} | {r['rss_warm_mib']:.1f} | {r['rss_peak_mib']:.1f} | {r['rss_end_mib']:.1f} |")
     for r in results:
         print(f"{r['name']} p50 by operation (ms): "
               + ", ".join(f"{op} {v:.1f}" for op, v in r["by_op_p50_ms"].items()))
