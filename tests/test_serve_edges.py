@@ -198,7 +198,8 @@ def test_json_log_and_sigterm_with_requests_in_flight(tmp_path):
         s = socket.create_connection((server.host, server.port), timeout=60)
         s.sendall(arriving[:-10])
         sockets.append(s)
-        time.sleep(0.3)
+        # A request on a new connection answered: the server has accepted the earlier ones.
+        assert call(server, "ListKeys").status == 200
         server.proc.send_signal(signal.SIGTERM)
         time.sleep(0.2)
         s.sendall(arriving[-10:])
