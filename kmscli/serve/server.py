@@ -108,8 +108,19 @@ def build_server(
     if tls_cert is not None:
         from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+        class LazyHandshake(BuiltinSSLAdapter):
+            # cheroot's adapter completes the TLS handshake on the thread that accepts
+            # connections, so one client stalling its handshake would hold up every new
+            # connection for the socket timeout. Here OpenSSL does the handshake at the first
+            # read, on the worker that reads the request (after the connection showed data).
+            def wrap(self, sock):
+                return self.context.wrap_socket(sock, do_handshake_on_connect=False, server_side=True), {
+                    "wsgi.url_scheme": "https",
+                    "HTTPS": "on",
+                }
+
         try:
-            server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key)
+            server.ssl_adapter = LazyHandshake(tls_cert, tls_key)
         except OSError as e:  # ssl.SSLError is one: a file missing, unreadable or not PEM
             raise FileAccessException(
                 f"cannot use --tls-cert/--tls-key: {getattr(e, 'strerror', None) or e.__class__.__name__}"
