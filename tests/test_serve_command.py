@@ -162,5 +162,21 @@ def test_serve_over_tls(tmp_path, keyring_env, access_key):
             aws_access_key_id=access_key[0], aws_secret_access_key=access_key[1], verify=str(tmp_path / "cert.pem"),
         )
         assert client.list_keys()["Keys"] == []
+        # Clients that stall their TLS handshake (silent, or half a ClientHello) hold up no one.
+        port = int(ready["Endpoint"].rsplit(":", 1)[1])
+        stalled = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(4)]
+        for s in stalled[:2]:
+            s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        plain = socket.create_connection(("127.0.0.1", port), timeout=5)
+        plain.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP to the TLS port
+        try:
+            time.sleep(0.3)
+            started = time.monotonic()
+            assert client.describe_key(KeyId=client.create_key()["KeyMetadata"]["KeyId"])["KeyMetadata"]["Enabled"]
+            assert time.monotonic() - started < 5  # the socket timeout is 10 s
+        finally:
+            for s in stalled + [plain]:
+                s.close()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
+        assert "Traceback" not in proc.stderr.read().decode()

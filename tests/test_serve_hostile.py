@@ -94,3 +94,27 @@ def test_a_client_that_goes_away_mid_request_changes_nothing(endpoint):
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.CreateKey\r\nContent-Length: 1000\r\n\r\n{\"Desc")
     time.sleep(0.2)
     assert endpoint.client().list_keys()["Keys"] == []
+
+
+def test_beyond_the_cap_silent_connections_are_closed_at_once_and_service_resumes(tmp_path):
+    """A flood of connections that send nothing is capped (the process must keep file
+    descriptors for the keyring's files); once they go, everyone is served again."""
+    make_keyring(tmp_path / "keyring")
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=10, max_waiting=5) as ep:
+        flood = [socket.create_connection(address(ep), timeout=5) for _ in range(9)]
+        try:
+            closed_at_once = 0
+            for s in flood:
+                s.settimeout(0.3)
+                try:
+                    closed_at_once += s.recv(10) == b""
+                except TimeoutError:
+                    pass  # waiting in the selector, as the first five should
+                except ConnectionResetError:
+                    closed_at_once += 1
+            assert closed_at_once >= 3
+        finally:
+            for s in flood:
+                s.close()
+        time.sleep(0.6)  # the selector notices the closed ones
+        assert ep.client().list_keys()["Keys"] == []

@@ -28,7 +28,7 @@ def serve(obj, host, port, tls_cert, tls_key, log_format):
     \b
     Example:
       kmscli serve --port 9567 &
-      AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9567 aws kms list-keys
+      AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9567 AWS_REGION=local aws kms list-keys
     """
     from ..serve import server
 

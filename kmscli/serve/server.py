@@ -28,7 +28,8 @@ SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request before it is dropp
 MAX_HEADER = 64 << 10
 LISTEN_BACKLOG = 128
 ACCEPTED_QUEUE = 256  # connections waiting for a worker; beyond it, 503
-KEEP_ALIVE_LIMIT = 256  # idle keep-alive connections held open at once
+KEEP_ALIVE_LIMIT = 256  # idle keep-alive connections kept open after a response
+MAX_WAITING = 512  # connections waiting for their first bytes; beyond it a new one is closed
 SHUTDOWN_GRACE = 20  # seconds the requests in flight have to finish after SIGTERM
 
 
@@ -64,7 +65,7 @@ def endpoint_url(host: str, port: int, tls: bool) -> str:
 
 def build_server(
     app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog,
-    socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS,
+    socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS, max_waiting: int = MAX_WAITING,
 ):
     """The server, not yet listening (``prepare()`` binds it). The limits are parameters
     of the Python API so that tests can shorten them; the command line has none."""
@@ -80,6 +81,9 @@ def build_server(
             if not getattr(conn, "kmscli_spoke", False):
                 conn.kmscli_spoke = True
                 if self.ready and not conn.rfile.has_data():
+                    if len(self._connections._selector) >= max_waiting:
+                        conn.close()  # a flood of silent connections: refuse rather than run out of files
+                        return
                     self._connections.put(conn)
                     return
             super().process_conn(conn)
@@ -108,8 +112,19 @@ def build_server(
     if tls_cert is not None:
         from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+        class LazyHandshake(BuiltinSSLAdapter):
+            # cheroot's adapter completes the TLS handshake on the thread that accepts
+            # connections, so one client stalling its handshake would hold up every new
+            # connection for the socket timeout. Here OpenSSL does the handshake at the first
+            # read, on the worker that reads the request (after the connection showed data).
+            def wrap(self, sock):
+                return self.context.wrap_socket(sock, do_handshake_on_connect=False, server_side=True), {
+                    "wsgi.url_scheme": "https",
+                    "HTTPS": "on",
+                }
+
         try:
-            server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key)
+            server.ssl_adapter = LazyHandshake(tls_cert, tls_key)
         except OSError as e:  # ssl.SSLError is one: a file missing, unreadable or not PEM
             raise FileAccessException(
                 f"cannot use --tls-cert/--tls-key: {getattr(e, 'strerror', None) or e.__class__.__name__}"
