@@ -75,6 +75,11 @@ class KmsApp:
             record["error"] = None
         except KmsError as e:
             name, message = _public(e)
+            if e.name in _AS_INTERNAL and _rotated_since(self.keyring):
+                message = (
+                    "the keyring's master key was rotated after kmscli serve started, and this "
+                    "server holds the old one: restart kmscli serve"
+                )
             status = 500 if name in _SERVER_FAULTS else _STATUS.get(name, 400)
             body = wire.error_body(name, message)
             record["error"] = name
@@ -130,6 +135,21 @@ class KmsApp:
         result = operations.invoke(self.keyring, operation.name, decoded)
         record["keyId"] = _logged_key(result) or record["keyId"]
         return wire.encode_response(name, result)
+
+
+def _rotated_since(keyring) -> bool:
+    """Whether keyring.toml now names a master key other than the one ``keyring`` holds
+    (rotate-master-key ran, or is running, in another process)."""
+    from ..keyring import format as fmt
+    from ..keyring.fsutil import read_file
+
+    try:
+        doc = fmt.parse_toml(read_file(keyring.path / fmt.KEYRING_FILE, limit=64 << 10), fmt.KEYRING_FILE)
+    except (KmsError, OSError):
+        return False
+    table = doc.get("master_key")
+    stated = table.get("id") if isinstance(table, dict) else None
+    return "next_master_key" in doc or (stated is not None and stated != keyring.master_id)
 
 
 def _public(error: KmsError) -> tuple[str, str]:
