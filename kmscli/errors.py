@@ -68,6 +68,18 @@ class TagException(KmsError):
     status = ExitStatus.USAGE
 
 
+class SerializationException(KmsError):
+    """A request body that is not JSON, or a member of the wrong JSON type (`kmscli serve`)."""
+
+    status = ExitStatus.USAGE
+
+
+class UnknownOperationException(KmsError):
+    """An X-Amz-Target that names no KMS operation (`kmscli serve`)."""
+
+    status = ExitStatus.USAGE
+
+
 # --- 3: refused ------------------------------------------------------------------------
 
 
@@ -135,6 +147,25 @@ class DryRunOperationException(KmsError):
 
 class DependencyTimeoutException(KmsError):
     """The keyring lock could not be taken in time (another process holds it)."""
+
+
+# The endpoint's refusals of a request's authentication (`kmscli serve`), by AWS's names.
+
+
+class MissingAuthenticationTokenException(KmsError):
+    pass
+
+
+class IncompleteSignatureException(KmsError):
+    pass
+
+
+class InvalidSignatureException(KmsError):
+    pass
+
+
+class UnrecognizedClientException(KmsError):
+    pass
 
 
 # --- 4: locked -------------------------------------------------------------------------

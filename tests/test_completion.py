@@ -16,7 +16,7 @@ import pytest
 from conftest import PASSPHRASE, ROOT, create_key, make_keyring, run_in_process, run_process
 
 from kmscli.cli.main import cli
-from kmscli.cli.options import complete_key_ids
+from kmscli.cli.options import complete_access_key_ids, complete_key_ids
 from kmscli.keyring import Keyring
 
 
@@ -161,8 +161,21 @@ def test_every_key_id_option_in_the_tree_completes_key_ids():
             # --xks-key-id names a key in an external key manager, not a KMS key.
             if isinstance(param, click.Option) and any(o.endswith("key-id") and o != "--xks-key-id" for o in param.opts):
                 checked.append(f"{name} {param.opts[0]}")
-                assert param._custom_shell_complete is complete_key_ids, f"{name} {param.opts[0]}"
-    assert "encrypt --key-id" in checked
+                expected = complete_access_key_ids if param.opts[0] == "--access-key-id" else complete_key_ids
+                assert param._custom_shell_complete is expected, f"{name} {param.opts[0]}"
+    assert "encrypt --key-id" in checked and "delete-access-key --access-key-id" in checked
+
+
+def test_access_key_ids_complete_without_a_passphrase(tmp_path):
+    from conftest import make_keyring, run_in_process
+
+    env = make_keyring(tmp_path / "ring")
+    akid = run_in_process(["create-access-key"], env=env).json()["AccessKey"]["AccessKeyId"]
+    ctx = click.Context(cli, info_name="kmscli")
+    ctx.params["keyring_path"] = env["KMSCLI_KEYRING"]
+    param = next(p for p in cli.get_command(ctx, "delete-access-key").params if p.name == "access_key_id")
+    assert [item.value for item in complete_access_key_ids(ctx, param, "AKIA")] == [akid]
+    assert complete_access_key_ids(ctx, param, "nope") == []
 
 
 def test_the_bash_script_completes_in_a_real_bash(ring, tmp_path):

@@ -71,6 +71,10 @@ COMMANDS = {
     "completion": "shell_commands:completion",
     "encrypt-file": "file_commands:encrypt_file",
     "decrypt-file": "file_commands:decrypt_file",
+    "create-access-key": "access_key_commands:create_access_key",
+    "list-access-keys": "access_key_commands:list_access_keys",
+    "delete-access-key": "access_key_commands:delete_access_key",
+    "serve": "serve_commands:serve",
 }
 
 

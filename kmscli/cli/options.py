@@ -107,6 +107,24 @@ def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str
         return []
 
 
+def complete_access_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Tab completion of the keyring's access key ids (never a secret: the ids and creation
+    dates are in the clear). Like complete_key_ids: no passphrase, no output, no error."""
+    from click.shell_completion import CompletionItem
+
+    try:
+        from ..keyring import Keyring
+
+        keyring = Keyring.open(_completion_keyring_path(ctx))
+        return [
+            CompletionItem(akid, help=f"created {entry.get('CreateDate')}")
+            for akid, entry in sorted(keyring.load_access_keys().items())
+            if akid.startswith(incomplete)
+        ]
+    except Exception:  # noqa: BLE001 - completion shows nothing rather than an error
+        return []
+
+
 def _completion_keyring_path(ctx: click.Context):
     """--keyring as typed so far (before or after the command name), else KMSCLI_KEYRING,
     else the default: the same keyring the completed command will use."""

@@ -157,6 +157,13 @@ def _complete_listing(value):
     return value
 
 
+def emit_line(value) -> None:
+    """A result as exactly one compact JSON line, flushed at once: what a script waiting on
+    a long-running command (serve) reads to learn that it is ready."""
+    click.echo(json.dumps(value, ensure_ascii=False))
+    sys.stdout.flush()
+
+
 def emit_shell_export(name: str, value: str) -> None:
     """A line for `eval`: `export NAME=VALUE` (VALUE must be shell-safe; callers ensure it)."""
     click.echo(f"export {name}={value}")

@@ -17,11 +17,13 @@ FORMAT_VERSION = 1
 KEYRING_FILE = "keyring.toml"
 KEYS_DIR = "keys"
 ALIASES_FILE = "aliases.toml"
+ACCESS_KEYS_FILE = "access-keys.toml"
 KEY_FILE_SUFFIX = ".toml"
 
 KEYRING_KIND = "kmscli-keyring"
 KEY_KIND = "kmscli-key"
 ALIASES_KIND = "kmscli-aliases"
+ACCESS_KEYS_KIND = "kmscli-access-keys"
 
 # scrypt: the default cost of the issue (N = 2**17, r = 8, p = 1: 128 MiB, ~0.3 s), and
 # the bounds a file must satisfy before we derive anything from it, so that a hostile
@@ -223,3 +225,9 @@ WRAPPING_KEY_PREFIX = "import-wrapping-key/"
 # The sub-key that names imported key material (service/importing.py). Those names are in
 # ciphertexts, so they must outlive a master-key rotation: master_rotation keeps its value.
 MATERIAL_ID_LABEL = b"kmscli v1 imported key material id"
+
+
+def access_key_secret_aad(access_key_id: str) -> bytes:
+    """An access key's wrapped secret is bound to its id: a secret pasted under another id
+    fails to unwrap instead of authenticating as it."""
+    return b"kmscli v1 access key secret\x00" + canonical({"AccessKeyId": access_key_id})

@@ -72,11 +72,19 @@ def _alias_files(keyring) -> list[Path]:
     return [keyring.path / fmt.ALIASES_FILE]
 
 
-# Every kind of document sealed under the master key. A new kind (say, the access keys of
-# `kmscli serve`) joins the rotation with one line here.
+def _access_key_secrets(doc: dict) -> list[Secret]:
+    keys = doc.get("access_keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, dict) for v in keys.values()):
+        raise KeyringDamagedException(f"{fmt.ACCESS_KEYS_FILE}: access_keys is not a table of tables")
+    return [(entry, fmt.access_key_secret_aad(akid), f"the secret of access key {akid}") for akid, entry in keys.items()]
+
+
+# Every kind of document sealed under the master key. A new kind joins the rotation with one
+# line here.
 SEALED_KINDS: list[SealedKind] = [
     SealedKind("key file", _key_files, _key_secrets),
     SealedKind("aliases", _alias_files, lambda doc: ()),
+    SealedKind("access keys", lambda keyring: [keyring.path / fmt.ACCESS_KEYS_FILE], _access_key_secrets),
 ]
 
 # keyring.toml's own secrets, sealed under the master key in its [secrets] table (name ->

@@ -522,6 +522,43 @@ class Keyring:
         doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "aliases": aliases}
         atomic_write(self.path / fmt.ALIASES_FILE, self._sealed_bytes(doc))
 
+    # --- the access keys document (credentials for `kmscli serve`) -------------------------
+
+    def load_access_keys(self, *, verify: bool | None = None) -> dict:
+        """{"AKID...": {"Status", "CreateDate", "nonce", "wrapped"}}; {} when none was made."""
+        path = self.path / fmt.ACCESS_KEYS_FILE
+        try:
+            raw = read_file(path)
+        except FileNotFoundError:
+            return {}
+        doc = fmt.parse_toml(raw, fmt.ACCESS_KEYS_FILE)
+        fmt.check_kind(doc, fmt.ACCESS_KEYS_KIND, fmt.ACCESS_KEYS_FILE)
+        if verify or (verify is None and self.unlocked):
+            self.verify_document(doc, fmt.ACCESS_KEYS_FILE)
+        elif verify is None:
+            self._read_unverified.append((raw, fmt.ACCESS_KEYS_FILE))
+        keys = doc.get("access_keys", {})
+        if not isinstance(keys, dict) or not all(isinstance(v, dict) for v in keys.values()):
+            raise KeyringDamagedException(f"{fmt.ACCESS_KEYS_FILE}: access_keys is not a table of tables")
+        return keys
+
+    def save_access_keys(self, keys: dict) -> None:
+        doc = {"format": fmt.ACCESS_KEYS_KIND, "version": fmt.FORMAT_VERSION, "access_keys": keys}
+        atomic_write(self.path / fmt.ACCESS_KEYS_FILE, self._sealed_bytes(doc))
+
+    def wrap_access_key_secret(self, access_key_id: str, secret: bytes) -> dict:
+        """The secret sealed under the master key as every stored secret is (seal_secret,
+        bound to its id); access-keys.toml is in master_rotation.SEALED_KINDS."""
+        entry = self.seal_secret(secret, fmt.access_key_secret_aad(access_key_id))
+        if self.unwrap_access_key_secret(access_key_id, entry) != secret:  # the Tink habit
+            raise KeyringDamagedException("an access key secret did not survive wrapping")
+        return entry
+
+    def unwrap_access_key_secret(self, access_key_id: str, entry: dict) -> bytes:
+        return self.open_secret(
+            entry, fmt.access_key_secret_aad(access_key_id), f"the secret of access key {access_key_id}"
+        )
+
     # --- wrapping key material ----------------------------------------------------------------
 
     def wrap_material(self, meta: dict, material_id: str, material: bytes) -> dict:

@@ -146,4 +146,37 @@ def invoke(keyring, name: str, request: Mapping[str, Any] | None = None) -> dict
     op = operation(name)
     kwargs = op.arguments(request or {})
     function = op.function()
+    missing = [member for member in _needed_members(op, function) if op.argument(member) not in kwargs]
+    if missing:
+        raise _null_members(missing)
     return function(keyring, **kwargs) if op.uses_keyring else function(**kwargs)
+
+
+_NEEDED: dict[str, tuple[str, ...]] = {}
+
+
+def _needed_members(op: Operation, function) -> tuple[str, ...]:
+    """The request members without which the service function cannot be called. AWS's model
+    marks some of them optional (Decrypt's CiphertextBlob, GenerateRandom's NumberOfBytes)
+    where the service refuses their absence; the CLI always passes them, a request may not."""
+    if op.name not in _NEEDED:
+        import inspect
+
+        by_argument = {op.argument(member): member for member in op.members}
+        _NEEDED[op.name] = tuple(
+            by_argument[p.name]
+            for p in inspect.signature(function).parameters.values()
+            if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            and p.name in by_argument
+            and p.name not in op.fixed
+        )
+    return _NEEDED[op.name]
+
+
+def _null_members(members: list[str]) -> ValidationException:
+    """AWS's own wording for required members that are absent."""
+    details = "; ".join(
+        f"Value null at '{m[0].lower() + m[1:]}' failed to satisfy constraint: Member must not be null" for m in members
+    )
+    return ValidationException(f"{len(members)} validation error{'s' if len(members) > 1 else ''} detected: {details}")

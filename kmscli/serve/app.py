@@ -1,0 +1,222 @@
+"""The WSGI application of `kmscli serve`: one request in, one KMS operation, one answer out.
+
+Each request is: read the body (bounded), check its SigV4 signature against the keyring's
+access keys, find the operation named by X-Amz-Target in the operations table, decode the
+body along botocore's input shape, carry it out through ``operations.invoke`` (the CLI's own
+service functions: same validation, limits and errors), encode the result along the output
+shape. Every failure, expected or not, becomes AWS's JSON error; nothing a client sends can
+raise out of here, and no traceback is ever sent or logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from typing import Callable
+
+from ..errors import (
+    KmsError,
+    KMSInternalException,
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+)
+from ..service import access_keys, operations
+from . import sigv4, wire
+from .log import RequestLog
+
+TARGET_PREFIX = "TrentService."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+# AWS's largest legal KMS request is well under 100 KiB (ImportKeyMaterial of an RSA-4096
+# private key, base64, with its import token). 1 MiB is far above it and far below harm.
+MAX_BODY = 1 << 20
+
+# AWS answers these with 500 (the server's fault; SDKs retry them), a dry run that would have
+# succeeded with 412; every other KMS error is 400.
+_SERVER_FAULTS = frozenset({"KMSInternalException", "DependencyTimeoutException", "KeyUnavailableException"})
+_STATUS = {"DryRunOperationException": 412}
+# kmscli's own refusals that have no AWS name: the keyring's trouble is the server's, not the client's.
+_AS_INTERNAL = frozenset(
+    {
+        "KeyringDamagedException",
+        "KeyringNotFoundException",
+        "FileAccessException",
+        "KeyringLockedException",
+        "IncorrectPassphraseException",
+        "SessionExpiredException",
+    }
+)
+_LOGGED_KEY_MEMBERS = ("KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class KmsApp:
+    """``keyring`` is opened and unlocked once by the caller; ``now`` is the clock signatures
+    are checked against (tests pass their own through the Python API)."""
+
+    def __init__(self, keyring, *, log: RequestLog, now: Callable[[], dt.datetime] = utc_now):
+        self.keyring = keyring
+        self.log = log
+        self.now = now
+        self.region = keyring.region
+        self.secret_for = access_keys.SecretLookup(keyring)
+        wire.service_model()  # loaded before the first request, not during it
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        record = {"operation": "-", "keyId": None, "accessKeyId": None}
+        try:
+            status, body = 200, self._handle(environ, record)
+            record["error"] = None
+        except KmsError as e:
+            name, message = _public(e)
+            if e.name in _AS_INTERNAL and _rotated_since(self.keyring):
+                message = (
+                    "the keyring's master key was rotated after kmscli serve started, and this "
+                    "server holds the old one: restart kmscli serve"
+                )
+            status = 500 if name in _SERVER_FAULTS else _STATUS.get(name, 400)
+            body = wire.error_body(name, message)
+            record["error"] = name
+        except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
+            status = 500
+            body = wire.error_body("KMSInternalException", "internal error in kmscli serve")
+            record["error"] = f"KMSInternalException ({type(e).__name__})"
+        headers = [
+            ("Content-Type", CONTENT_TYPE),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", request_id),
+        ]
+        start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
+        self.log.request(
+            operation=record["operation"],
+            key_id=record["keyId"],
+            access_key_id=record["accessKeyId"],
+            status=status,
+            error=record["error"],
+            latency_ms=(time.perf_counter() - started) * 1000,
+            request_id=request_id,
+            remote=environ.get("REMOTE_ADDR"),
+        )
+        return [body]
+
+    def _handle(self, environ, record: dict) -> bytes:
+        body = _read_body(environ)
+        request = sigv4.Request(
+            method=environ.get("REQUEST_METHOD", ""),
+            raw_path=_raw_path(environ),
+            query=environ.get("QUERY_STRING", ""),
+            headers=_headers(environ),
+            body=body,
+        )
+        name = _target_name(request.headers.get("x-amz-target", ""))
+        record["operation"] = name or "-"
+        record["accessKeyId"] = sigv4.verify(
+            request,
+            region=self.region,
+            secret_for=self.secret_for,
+            now=self.now(),
+        )
+        if request.method != "POST":
+            raise UnknownOperationException(f"kmscli serve answers POST / only, not {request.method[:10]}")
+        if name is None or name not in wire.operation_names():
+            raise UnknownOperationException(
+                f"X-Amz-Target must be {TARGET_PREFIX}<Operation>, one of AWS KMS's operations"
+            )
+        operation = operations.operation(name)  # UnsupportedOperationException for one kmscli does not offer
+        document = wire.parse_body(body)
+        decoded = wire.decode_request(name, document)
+        record["keyId"] = _logged_key(decoded)
+        result = operations.invoke(self.keyring, operation.name, decoded)
+        record["keyId"] = _logged_key(result) or record["keyId"]
+        return wire.encode_response(name, result)
+
+
+def _rotated_since(keyring) -> bool:
+    """Whether keyring.toml now names a master key other than the one ``keyring`` holds
+    (rotate-master-key ran, or is running, in another process)."""
+    from ..keyring import format as fmt
+    from ..keyring.fsutil import read_file
+
+    try:
+        doc = fmt.parse_toml(read_file(keyring.path / fmt.KEYRING_FILE, limit=64 << 10), fmt.KEYRING_FILE)
+    except (KmsError, OSError):
+        return False
+    table = doc.get("master_key")
+    stated = table.get("id") if isinstance(table, dict) else None
+    return "next_master_key" in doc or (stated is not None and stated != keyring.master_id)
+
+
+def _public(error: KmsError) -> tuple[str, str]:
+    """The exception name and message a client sees."""
+    if error.name in _AS_INTERNAL:
+        return "KMSInternalException", f"the keyring could not be used: {error.message}"
+    return error.name, error.message
+
+
+def _read_body(environ) -> bytes:
+    try:
+        return _read_bounded(environ)
+    except KmsError:
+        raise
+    except Exception:  # noqa: BLE001 - a malformed chunk, a client gone mid-body, a stall
+        raise SerializationException("the request body could not be read") from None
+
+
+def _read_bounded(environ) -> bytes:
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if length_text:
+        try:
+            length = int(length_text)
+        except ValueError:
+            raise SerializationException("Content-Length is not a number") from None
+        if length > MAX_BODY:
+            raise ValidationException(f"the request body is larger than {MAX_BODY} bytes")
+        return stream.read(length) if length > 0 else b""
+    # No length (chunked): read at most one byte past the cap to tell "too large".
+    data = stream.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise ValidationException(f"the request body is larger than {MAX_BODY} bytes")
+    return data
+
+
+def _raw_path(environ) -> str:
+    # The path as sent (signatures cover its percent-encoding); WSGI's PATH_INFO is decoded.
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if raw:
+        return raw.split("?", 1)[0]
+    return (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
+
+
+def _headers(environ) -> dict[str, str]:
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
+def _target_name(target: str) -> str | None:
+    if not target.startswith(TARGET_PREFIX):
+        return None
+    name = target[len(TARGET_PREFIX):]
+    return name if name.isalnum() and len(name) <= 64 else None
+
+
+def _logged_key(data: dict) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("KeyMetadata"), dict):
+        data = data["KeyMetadata"]  # CreateKey, DescribeKey
+    for member in _LOGGED_KEY_MEMBERS:
+        value = data.get(member) if isinstance(data, dict) else None
+        if isinstance(value, str):
+            return value[:300]
+    return None

@@ -1,0 +1,120 @@
+"""`kmscli serve` against hostile or broken clients: stalls, floods, garbage, a stopped
+peer. The server must keep answering everyone else, never crash, never leak a traceback."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import make_keyring
+from serve_util import serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "keyring"
+    make_keyring(path)
+    with serve_in_thread(path, socket_timeout=1, threads=4) as ep:
+        yield ep
+
+
+def address(endpoint):
+    url = urllib.parse.urlsplit(endpoint.url)
+    return url.hostname, url.port
+
+
+def test_stalled_clients_are_dropped_and_do_not_stop_others(endpoint):
+    client = endpoint.client()
+    stalled = []
+    for _ in range(6):  # more than the worker threads
+        s = socket.create_connection(address(endpoint), timeout=5)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")  # and then nothing
+        stalled.append(s)
+    try:
+        started = time.monotonic()
+        assert client.list_keys()["Keys"] == []  # answered while they stall (or once they are dropped)
+        assert time.monotonic() - started < 10
+        for s in stalled:  # each is dropped within a few socket timeouts
+            s.settimeout(5)
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            assert data == b"" or data.startswith(b"HTTP/1.1 4"), data[:60]
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_idle_connections_hold_no_worker_and_are_closed_after_the_timeout(endpoint):
+    """40 connections that never send a byte, against 4 workers with a 1 s timeout: were
+    each to hold a worker until it timed out, the next request would wait 10 s."""
+    idle = [socket.create_connection(address(endpoint), timeout=5) for _ in range(40)]
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert endpoint.client().generate_random(NumberOfBytes=8)["Plaintext"]
+        assert time.monotonic() - started < 2.5
+        for s in idle[:3]:
+            assert s.recv(10) == b""  # closed by the server once the timeout passed
+    finally:
+        for s in idle:
+            s.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,  # a TLS hello to a plain port
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST / HTTP/1.1\r\n" + b"X-Long: " + b"a" * (80 << 10) + b"\r\n\r\n",
+        b"NONSENSE\r\n\r\n",
+    ],
+    ids=["tls-hello", "get", "negative-length", "bad-chunk", "huge-header", "nonsense"],
+)
+def test_garbage_gets_an_error_or_a_close_and_the_server_lives_on(endpoint, raw):
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        try:
+            s.sendall(raw)
+            data = s.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+    assert b"Traceback" not in data
+    assert data == b"" or data.startswith(b"HTTP/1.1 4") or data.startswith(b"HTTP/1.0 4"), data[:80]
+    assert endpoint.client().list_keys()["Keys"] == []
+
+
+def test_a_client_that_goes_away_mid_request_changes_nothing(endpoint):
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.CreateKey\r\nContent-Length: 1000\r\n\r\n{\"Desc")
+    time.sleep(0.2)
+    assert endpoint.client().list_keys()["Keys"] == []
+
+
+def test_beyond_the_cap_silent_connections_are_closed_at_once_and_service_resumes(tmp_path):
+    """A flood of connections that send nothing is capped (the process must keep file
+    descriptors for the keyring's files); once they go, everyone is served again."""
+    make_keyring(tmp_path / "keyring")
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=10, max_waiting=5) as ep:
+        flood = [socket.create_connection(address(ep), timeout=5) for _ in range(9)]
+        try:
+            closed_at_once = 0
+            for s in flood:
+                s.settimeout(0.3)
+                try:
+                    closed_at_once += s.recv(10) == b""
+                except TimeoutError:
+                    pass  # waiting in the selector, as the first five should
+                except ConnectionResetError:
+                    closed_at_once += 1
+            assert closed_at_once >= 3
+        finally:
+            for s in flood:
+                s.close()
+        time.sleep(0.6)  # the selector notices the closed ones
+        assert ep.client().list_keys()["Keys"] == []
