@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..errors import InvalidGrantTokenException, UnsupportedOperationException, ValidationException
+from ..errors import UnsupportedOperationException, ValidationException
 
 
 def snake_case(member: str) -> str:
@@ -46,54 +46,13 @@ class Operation:
         """The keyword arguments for ``request``; a member this operation does not take is
         refused by name rather than silently dropped."""
         kwargs = dict(self.fixed)
-        given: dict[str, str] = {}
         for member, value in request.items():
             if value is None:
                 continue
             if member not in self.members:
-                if member in UNOFFERED_MEMBERS:
-                    _refuse_unless_without_effect(self.name, member, value)
-                    continue
                 raise ValidationException(f"{self.name} does not take the member {member!r} in kmscli")
-            argument = self.argument(member)
-            if argument in given:  # CustomerMasterKeySpec and KeySpec: AWS takes one or the other
-                raise ValidationException(f"{self.name} takes {given[argument]} or {member}, not both")
-            given[argument] = member
-            kwargs[argument] = value
+            kwargs[self.argument(member)] = value
         return kwargs
-
-
-# Members of AWS's requests for what kmscli does not have: grants, key policies, custom key
-# stores, multi-Region keys, dry runs, Nitro enclave recipients, several materials per
-# imported key. SDKs and tools send some of them with values that ask for nothing (the AWS
-# Encryption SDK passes its GrantTokens list, often empty); those are accepted, as they
-# change nothing. Any other value is refused by name, never silently ignored.
-UNOFFERED_MEMBERS = frozenset(
-    {
-        "BypassPolicyLockoutSafetyCheck",
-        "CustomKeyStoreId",
-        "DryRun",
-        "DryRunModifiers",
-        "GrantTokens",
-        "ImportType",
-        "IncludeKeyMaterial",
-        "KeyMaterialDescription",
-        "KeyMaterialId",
-        "MultiRegion",
-        "Policy",
-        "Recipient",
-        "ResourceOwners",
-        "XksKeyId",
-    }
-)
-
-
-def _refuse_unless_without_effect(operation_name: str, member: str, value: Any) -> None:
-    if value is False or (isinstance(value, (list, dict)) and not value):
-        return
-    if member == "GrantTokens":
-        raise InvalidGrantTokenException("kmscli has no grants: no grant token is valid")
-    raise UnsupportedOperationException(f"kmscli does not offer {member} (in {operation_name})")
 
 
 def _op(name: str, target: str, *members: str, renamed=None, fixed=None, uses_keyring=True) -> Operation:
@@ -102,15 +61,21 @@ def _op(name: str, target: str, *members: str, renamed=None, fixed=None, uses_ke
 
 _KEY = ("KeyId",)
 _PAGE = ("Limit", "Marker")
+# Members that cut across operations (kmscli/service/request.py says how each is honoured).
+_GRANTS = ("GrantTokens",)
+_DRY = ("GrantTokens", "DryRun")
 
+# Every member of each operation's input shape in AWS's model is taken (tests check it
+# against botocore's model): a request AWS accepts never fails here for a member unknown.
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         # Keys
-        _op("CreateKey", "keys:create_key", "Description", "KeyUsage", "KeySpec", "CustomerMasterKeySpec",
-            "Origin", "Tags", renamed={"KeySpec": "key_spec_name", "CustomerMasterKeySpec": "key_spec_name"}),
-        _op("DescribeKey", "keys:describe_key", *_KEY),
-        _op("ListKeys", "keys:list_keys", *_PAGE),
+        _op("CreateKey", "keys:create_key", "Policy", "Description", "KeyUsage", "CustomerMasterKeySpec",
+            "KeySpec", "Origin", "CustomKeyStoreId", "BypassPolicyLockoutSafetyCheck", "Tags", "MultiRegion",
+            "XksKeyId", renamed={"KeySpec": "key_spec_name"}),
+        _op("DescribeKey", "keys:describe_key", *_KEY, *_GRANTS),
+        _op("ListKeys", "keys:list_keys", *_PAGE, "ResourceOwners"),
         _op("UpdateKeyDescription", "metadata:update_key_description", *_KEY, "Description"),
         # Key state
         _op("EnableKey", "state:enable_key", *_KEY),
@@ -118,28 +83,31 @@ OPERATIONS: dict[str, Operation] = {
         _op("ScheduleKeyDeletion", "state:schedule_key_deletion", *_KEY, "PendingWindowInDays"),
         _op("CancelKeyDeletion", "state:cancel_key_deletion", *_KEY),
         # Encryption
-        _op("Encrypt", "encryption:encrypt", *_KEY, "Plaintext", "EncryptionContext", "EncryptionAlgorithm"),
+        _op("Encrypt", "encryption:encrypt", *_KEY, "Plaintext", "EncryptionContext", "EncryptionAlgorithm", *_DRY),
         _op("Decrypt", "encryption:decrypt", "CiphertextBlob", *_KEY, "EncryptionContext", "EncryptionAlgorithm",
-            renamed={"CiphertextBlob": "blob"}),
+            *_DRY, "DryRunModifiers", "Recipient", renamed={"CiphertextBlob": "blob"}),
         _op("ReEncrypt", "reencrypt:re_encrypt", "CiphertextBlob", "SourceKeyId", "DestinationKeyId",
             "SourceEncryptionContext", "DestinationEncryptionContext", "SourceEncryptionAlgorithm",
-            "DestinationEncryptionAlgorithm", renamed={"CiphertextBlob": "blob"}),
+            "DestinationEncryptionAlgorithm", *_DRY, "DryRunModifiers", renamed={"CiphertextBlob": "blob"}),
         # Data keys and randomness
         _op("GenerateDataKey", "datakeys:generate_data_key", *_KEY, "KeySpec", "NumberOfBytes",
-            "EncryptionContext"),
+            "EncryptionContext", *_DRY, "Recipient"),
         _op("GenerateDataKeyWithoutPlaintext", "datakeys:generate_data_key", *_KEY, "KeySpec", "NumberOfBytes",
-            "EncryptionContext", fixed={"with_plaintext": False}),
-        _op("GenerateDataKeyPair", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec", "EncryptionContext"),
+            "EncryptionContext", *_DRY, fixed={"with_plaintext": False}),
+        _op("GenerateDataKeyPair", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec", "EncryptionContext",
+            *_DRY, "Recipient"),
         _op("GenerateDataKeyPairWithoutPlaintext", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec",
-            "EncryptionContext", fixed={"with_plaintext": False}),
-        _op("GenerateRandom", "datakeys:generate_random", "NumberOfBytes", uses_keyring=False),
+            "EncryptionContext", *_DRY, fixed={"with_plaintext": False}),
+        _op("GenerateRandom", "datakeys:generate_random", "NumberOfBytes", "CustomKeyStoreId", "Recipient",
+            uses_keyring=False),
         # Signatures, MACs, key agreement
-        _op("Sign", "signing:sign", *_KEY, "Message", "MessageType", "SigningAlgorithm"),
-        _op("Verify", "signing:verify", *_KEY, "Message", "MessageType", "Signature", "SigningAlgorithm"),
-        _op("GetPublicKey", "signing:get_public_key", *_KEY),
-        _op("GenerateMac", "mac:generate_mac", *_KEY, "Message", "MacAlgorithm"),
-        _op("VerifyMac", "mac:verify_mac", *_KEY, "Message", "Mac", "MacAlgorithm"),
-        _op("DeriveSharedSecret", "agreement:derive_shared_secret", *_KEY, "KeyAgreementAlgorithm", "PublicKey"),
+        _op("Sign", "signing:sign", *_KEY, "Message", "MessageType", "SigningAlgorithm", *_DRY),
+        _op("Verify", "signing:verify", *_KEY, "Message", "MessageType", "Signature", "SigningAlgorithm", *_DRY),
+        _op("GetPublicKey", "signing:get_public_key", *_KEY, *_GRANTS),
+        _op("GenerateMac", "mac:generate_mac", *_KEY, "Message", "MacAlgorithm", *_DRY),
+        _op("VerifyMac", "mac:verify_mac", *_KEY, "Message", "Mac", "MacAlgorithm", *_DRY),
+        _op("DeriveSharedSecret", "agreement:derive_shared_secret", *_KEY, "KeyAgreementAlgorithm", "PublicKey",
+            *_DRY, "Recipient"),
         # Aliases
         _op("CreateAlias", "aliases:create_alias", "AliasName", "TargetKeyId"),
         _op("UpdateAlias", "aliases:update_alias", "AliasName", "TargetKeyId"),
@@ -154,13 +122,13 @@ OPERATIONS: dict[str, Operation] = {
         _op("DisableKeyRotation", "rotation:disable_key_rotation", *_KEY),
         _op("GetKeyRotationStatus", "rotation:get_key_rotation_status", *_KEY),
         _op("RotateKeyOnDemand", "rotation:rotate_key_on_demand", *_KEY),
-        _op("ListKeyRotations", "rotation:list_key_rotations", *_KEY, *_PAGE),
+        _op("ListKeyRotations", "rotation:list_key_rotations", *_KEY, "IncludeKeyMaterial", *_PAGE),
         # Import of key material
         _op("GetParametersForImport", "importing:get_parameters_for_import", *_KEY, "WrappingAlgorithm",
             "WrappingKeySpec"),
         _op("ImportKeyMaterial", "importing:import_key_material", *_KEY, "ImportToken", "EncryptedKeyMaterial",
-            "ExpirationModel", "ValidTo"),
-        _op("DeleteImportedKeyMaterial", "importing:delete_imported_key_material", *_KEY),
+            "ValidTo", "ExpirationModel", "ImportType", "KeyMaterialDescription", "KeyMaterialId"),
+        _op("DeleteImportedKeyMaterial", "importing:delete_imported_key_material", *_KEY, "KeyMaterialId"),
     )
 }
 
