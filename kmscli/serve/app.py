@@ -32,8 +32,10 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 # private key, base64, with its import token). 1 MiB is far above it and far below harm.
 MAX_BODY = 1 << 20
 
-# AWS answers these with 500 (the server's fault; SDKs retry them); every other KMS error is 400.
+# AWS answers these with 500 (the server's fault; SDKs retry them), a dry run that would have
+# succeeded with 412; every other KMS error is 400.
 _SERVER_FAULTS = frozenset({"KMSInternalException", "DependencyTimeoutException", "KeyUnavailableException"})
+_STATUS = {"DryRunOperationException": 412}
 # kmscli's own refusals that have no AWS name: the keyring's trouble is the server's, not the client's.
 _AS_INTERNAL = frozenset(
     {
@@ -73,7 +75,7 @@ class KmsApp:
             record["error"] = None
         except KmsError as e:
             name, message = _public(e)
-            status = 500 if name in _SERVER_FAULTS else 400
+            status = 500 if name in _SERVER_FAULTS else _STATUS.get(name, 400)
             body = wire.error_body(name, message)
             record["error"] = name
         except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
