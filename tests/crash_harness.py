@@ -200,9 +200,14 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Only temp files may be left by the kill; every other name is a committed file.
     names = {p.relative_to(path).as_posix() for p in path.rglob("*") if not p.name.startswith(".tmp-")}
-    expected_names = {"keyring.toml", "keys", ".lock", "aliases.toml"}
+    expected_names = {"keyring.toml", "keys", ".lock", "aliases.toml", "index", "index/format", "index/keys", "index/due"}
     _check(
-        all(n in expected_names or (n.startswith("keys/") and n.endswith(".toml")) for n in names),
+        all(
+            n in expected_names
+            or (n.startswith("keys/") and n.endswith(".toml"))
+            or n.startswith(("index/keys/", "index/due/"))
+            for n in names
+        ),
         f"unexpected files after the crash: {sorted(names)}",
     )
     left = len(_temps(path))
@@ -223,6 +228,10 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Everything verifies and unwraps.
     ids = keyring.key_ids()
+    # The index, read as list-keys reads it, names exactly the key files (its unsure
+    # entries settled by their files): a crash between index and key file loses nothing.
+    _check(keyring.index.present(), "the keyring index is gone after the crash")
+    _check(keyring.index.ids_from("", len(ids) + 10) == ids, "the index and the key files disagree after the crash")
     for key_id in ids:
         doc = keyring.load_key(key_id, verify=True)
         for entry in doc["materials"]:

@@ -35,6 +35,7 @@ from .fsutil import (
     read_file,
     remove_stale_temps,
 )
+from .index import Index, IndexDamaged
 from .lock import exclusive_lock
 
 _HEX = frozenset("0123456789abcdef")
@@ -90,6 +91,12 @@ class Keyring:
     # store itself knows nothing of key states.
     write_hooks: list[Callable[["Keyring"], None]] = []
 
+    # When a key document has something scheduled (a deletion, an automatic rotation): an
+    # ISO 8601 UTC instant, or None. Also the service layer's (the store knows no key
+    # states); the index keeps these dates so that the sweep need not read every key file.
+    # While it is unset, no index is built or kept (readers then list keys/ as before).
+    due_date_of: Callable[[dict], str | None] | None = None
+
     def __init__(self, path: Path, doc: dict, *, unlocker: Unlocker | None = None, clock=utc_now):
         self.path = path
         self.doc = doc
@@ -97,6 +104,7 @@ class Keyring:
         self._unlocker = unlocker
         self._master: bytes | None = None
         self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
+        self._index: Index | None = None
 
     # --- creation and opening --------------------------------------------------------------
 
@@ -145,6 +153,8 @@ class Keyring:
             raise _keyring_exists(path) from None
         keyring = cls(path, doc, clock=clock)
         keyring._master = master
+        if cls.due_date_of is not None:
+            keyring.index.rebuild([], [])
         return keyring
 
     @staticmethod
@@ -328,12 +338,92 @@ class Keyring:
         return self.path / fmt.KEYS_DIR / (key_id + fmt.KEY_FILE_SUFFIX)
 
     def key_ids(self) -> list[str]:
+        """Every key id, from a listing of keys/: the truth the index is rebuilt from, and
+        what readers fall back on while there is no index. O(keys): not for every command."""
         names = os.listdir(self.path / fmt.KEYS_DIR)
         return sorted(
             n[: -len(fmt.KEY_FILE_SUFFIX)]
             for n in names
             if n.endswith(fmt.KEY_FILE_SUFFIX) and is_key_id(n[: -len(fmt.KEY_FILE_SUFFIX)])
         )
+
+    def key_ids_from(self, start: str, count: int) -> list[str]:
+        """Up to ``count`` key ids at or after ``start`` (a key id, or the start of one), in
+        order: a page of list-keys, or the candidates of a completion, read from the index
+        (a file or two whatever the number of keys); from keys/ when there is no index."""
+        index = self.index
+        if index.present():
+            try:
+                return index.ids_from(start, count)
+            except IndexDamaged:
+                pass  # rebuilt by the next writer; meanwhile the listing is the truth
+        import bisect
+
+        ids = self.key_ids()
+        first = bisect.bisect_left(ids, start)
+        return ids[first : first + count]
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = Index(self.path, lambda key_id: os.path.lexists(self.key_path(key_id)))
+        return self._index
+
+    def _kept_index(self) -> Index | None:
+        """The index, when this keyring keeps one (a writer must then keep it true)."""
+        if self.due_date_of is None or not self.index.present():
+            return None
+        return self.index
+
+    def rebuild_index(self) -> None:
+        """Build the index again from the key files (under the writer lock): when it is
+        missing (a keyring from before it, or a rebuild cut short) or damaged. Reads every
+        key file once; dates come from the clear metadata, since a due entry is only ever
+        a hint that the sweep checks against the verified file."""
+        from ..errors import KmsError
+
+        remove_stale_temps(self.path / fmt.KEYS_DIR)  # what crashes left there before the index
+        ids = self.key_ids()
+        due = []
+        for key_id in ids:
+            try:
+                when = self.due_date_of(self.load_key(key_id, verify=False))
+            except KmsError:
+                continue  # damaged: never acted on by the sweep, and refused when used
+            if when is not None:
+                due.append((when, key_id))
+        self.index.rebuild(ids, due)
+
+    def _index_before_writing(self, doc: dict, *, new: bool = False, deleting: bool = False) -> list:
+        """Tell the index what is about to change, before the key file changes: a crash in
+        between then leaves a hint too many (checked against the file, and dropped), never
+        a key file the index does not know. Returns how to undo it if the change fails."""
+        index = self._kept_index()
+        if index is None:
+            return []
+        key_id = doc["metadata"]["KeyId"]
+        for attempt in (1, 2):
+            undo = []
+            try:
+                if new or deleting:
+                    undo.append(index.note_key_change(key_id))
+                when = None if deleting else self.due_date_of(doc)
+                if when is not None:
+                    undo.append(index.add_due(key_id, when))
+                return [u for u in undo if u is not None]
+            except IndexDamaged:
+                if attempt == 2:
+                    raise KeyringDamagedException("the keyring index cannot be rebuilt") from None
+                self.rebuild_index()
+        return []
+
+    @staticmethod
+    def _undo_index(undo: list) -> None:
+        for step in reversed(undo):
+            try:
+                step()
+            except OSError:
+                pass  # what stays is a hint too many, which the index tolerates
 
     def load_key(self, key_id: str, *, verify: bool | None = None) -> dict:
         """The key's document. Verified against its integrity tag when the keyring is
@@ -354,13 +444,25 @@ class Keyring:
     def save_key(self, doc: dict, *, new: bool = False) -> None:
         key_id = doc["metadata"]["KeyId"]
         path = self.key_path(key_id)
+        data = self._sealed_bytes(doc)
+        undo = self._index_before_writing(doc, new=new)
         try:
-            atomic_write(path, self._sealed_bytes(doc), exclusive=new)
+            atomic_write(path, data, exclusive=new, temp_dir=self.path)
         except FileExistsError:
+            self._undo_index(undo)
             raise KeyringDamagedException(f"key file {key_id} exists already") from None
+        except BaseException:
+            self._undo_index(undo)
+            raise
 
     def delete_key_file(self, key_id: str) -> None:
-        os.unlink(self.key_path(key_id))
+        path = self.key_path(key_id)
+        undo = self._index_before_writing({"metadata": {"KeyId": key_id}}, deleting=True)
+        try:
+            os.unlink(path)
+        except BaseException:
+            self._undo_index(undo)
+            raise
         fsync_dir(self.path / fmt.KEYS_DIR)
 
     # --- the aliases document ---------------------------------------------------------------
@@ -420,8 +522,11 @@ class Keyring:
         processes never lose an update."""
         self.master_key  # unlock before taking the lock: a prompt must not hold it
         with exclusive_lock(self.path):
+            # Every temp file of keys/ and index/ is made here (atomic_write's temp_dir):
+            # listing keys/ would cost every write time in proportion to the keys.
             remove_stale_temps(self.path)
-            remove_stale_temps(self.path / fmt.KEYS_DIR)
+            if self.due_date_of is not None and not self.index.present():
+                self.rebuild_index()
             for hook in list(self.write_hooks):
                 hook(self)
             yield self

@@ -21,5 +21,13 @@ def _sweep_before_writing(keyring) -> None:
     sweep(keyring)
 
 
+def _due_date_of(doc: dict) -> str | None:
+    from .sweep import due_date
+
+    return due_date(doc)
+
+
 if _sweep_before_writing not in _Keyring.write_hooks:
     _Keyring.write_hooks.append(_sweep_before_writing)
+# What the keyring's index records of each key, so that the sweep reads only what is due.
+_Keyring.due_date_of = staticmethod(_due_date_of)
