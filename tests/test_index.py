@@ -207,3 +207,18 @@ def test_a_keyring_from_before_the_index_opens_lists_and_gets_one_at_the_next_wr
     assert not old.index.present()
     new_keys(old, 1)
     assert old.index.present() and len(old.index.ids_from("", 100)) == 5
+
+
+def test_a_key_file_restored_by_hand_is_listed_and_its_schedule_kept(ring, tmp_path):
+    keyring, clock = ring
+    kept, restored = new_keys(keyring, 2)
+    state.schedule_key_deletion(keyring, restored, pending_window_in_days=7)
+    backup = tmp_path / "backup.toml"
+    shutil.copy2(keyring.path / "keys" / f"{restored}.toml", backup)
+    (keyring.path / "keys" / f"{restored}.toml").unlink()  # lost by hand...
+    assert all_ids(reopen(keyring.path, clock)) == [kept]
+    shutil.copy2(backup, keyring.path / "keys" / f"{restored}.toml")  # ...and restored
+    assert sorted(all_ids(reopen(keyring.path, clock))) == sorted([kept, restored])
+    clock.days(8)
+    new_keys(keyring, 1)  # the index is rebuilt, with the restored key's deletion date
+    assert restored not in all_ids(keyring)

@@ -40,6 +40,7 @@ from pathlib import Path
 from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file
 
 INDEX_DIR = "index"
+KEYS_DIR = "keys"  # the keyring's, whose modification time the index records
 FORMAT_FILE = "format"
 KEYS_SUBDIR = "keys"
 DUE_SUBDIR = "due"
@@ -105,10 +106,23 @@ class Index:
     # --- the whole index ---------------------------------------------------------------------
 
     def present(self) -> bool:
+        """Whether the index is there and speaks for keys/ as it is now: ``format`` names
+        the version and the modification time keys/ had after the last change kmscli made.
+        Any other change to keys/ (a key file copied in or removed by hand, a writer of
+        a kmscli from before the index, a crash between a key file and this stamp) moves
+        that time, and the index is then rebuilt by the next writer; readers meanwhile
+        list keys/."""
         try:
-            return read_file(self.dir / FORMAT_FILE, limit=64) == FORMAT_LINE
+            raw = read_file(self.dir / FORMAT_FILE, limit=128)
+            mtime = os.stat(self.root / KEYS_DIR).st_mtime_ns
         except (FileNotFoundError, NotADirectoryError):
             return False
+        return raw == FORMAT_LINE + b"keys-mtime %d\n" % mtime
+
+    def stamp(self) -> None:
+        """After kmscli changed keys/: record its modification time (see ``present``)."""
+        mtime = os.stat(self.root / KEYS_DIR).st_mtime_ns
+        self._write(self.dir / FORMAT_FILE, FORMAT_LINE + b"keys-mtime %d\n" % mtime)
 
     def rebuild(self, key_ids: list[str], due: Iterable[tuple[str, str]]) -> None:
         """Write the whole index from ``key_ids`` (every key file) and ``due`` ((when, key
@@ -138,7 +152,7 @@ class Index:
             self._write(self.dir / DUE_SUBDIR / day / digit, _seal(DUE_HEADER, sorted(entries)))
         fsync_dir(self.dir / DUE_SUBDIR)
         self._buckets.clear()
-        self._write(self.dir / FORMAT_FILE, FORMAT_LINE)
+        self.stamp()
 
     # --- key ids -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from ..errors import (
     KeyringDamagedException,
     KeyringLockedException,
     KeyringNotFoundException,
+    KmsError,
     NotFoundException,
     ValidationException,
 )
@@ -105,6 +106,7 @@ class Keyring:
         self._master: bytes | None = None
         self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
         self._index: Index | None = None
+        self._kept_index_stamp_due = False
 
     # --- creation and opening --------------------------------------------------------------
 
@@ -371,17 +373,14 @@ class Keyring:
 
     def _kept_index(self) -> Index | None:
         """The index, when this keyring keeps one (a writer must then keep it true)."""
-        if self.due_date_of is None or not self.index.present():
-            return None
-        return self.index
+        self._kept_index_stamp_due = self.due_date_of is not None and self.index.present()
+        return self.index if self._kept_index_stamp_due else None
 
     def rebuild_index(self) -> None:
         """Build the index again from the key files (under the writer lock): when it is
         missing (a keyring from before it, or a rebuild cut short) or damaged. Reads every
         key file once; dates come from the clear metadata, since a due entry is only ever
         a hint that the sweep checks against the verified file."""
-        from ..errors import KmsError
-
         remove_stale_temps(self.path / fmt.KEYS_DIR)  # what crashes left there before the index
         ids = self.key_ids()
         due = []
@@ -454,6 +453,7 @@ class Keyring:
         except BaseException:
             self._undo_index(undo)
             raise
+        self._stamp_index()
 
     def delete_key_file(self, key_id: str) -> None:
         path = self.key_path(key_id)
@@ -464,6 +464,16 @@ class Keyring:
             self._undo_index(undo)
             raise
         fsync_dir(self.path / fmt.KEYS_DIR)
+        self._stamp_index()
+
+    def _stamp_index(self) -> None:
+        """The index speaks for keys/ as kmscli just left it. Not writing it is no failure
+        of the command (the key file is written): the next writer then rebuilds the index."""
+        if self._kept_index_stamp_due:
+            try:
+                self.index.stamp()
+            except (OSError, KmsError):
+                pass
 
     # --- the aliases document ---------------------------------------------------------------
 
