@@ -107,6 +107,7 @@ class Keyring:
         self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
         self._index: Index | None = None
         self._kept_index_stamp_due = False
+        self._aliases_cache: tuple | None = None  # (file stamp, parsed document, verified)
 
     # --- creation and opening --------------------------------------------------------------
 
@@ -478,20 +479,35 @@ class Keyring:
     # --- the aliases document ---------------------------------------------------------------
 
     def load_aliases(self, *, verify: bool | None = None) -> dict:
-        """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}."""
+        """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}.
+
+        The parsed document is kept while the file is unchanged (same inode, size and
+        modification time): following NextMarker through thousands of aliases parses it
+        once, not once a page. Callers get their own dict to change."""
         path = self.path / fmt.ALIASES_FILE
         try:
-            raw = read_file(path)
+            st = os.stat(path)
         except FileNotFoundError:
             return {}
-        doc = fmt.parse_toml(raw, fmt.ALIASES_FILE)
-        fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
-        if verify or (verify is None and self.unlocked):
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = self._aliases_cache
+        if cached is not None and cached[0] == stamp:
+            doc = cached[1]
+        else:
+            try:
+                raw = read_file(path, limit=fmt.ALIASES_FILE_LIMIT)
+            except FileNotFoundError:
+                return {}
+            doc = fmt.parse_toml(raw, fmt.ALIASES_FILE)
+            fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
+            self._aliases_cache = (stamp, doc, False)
+        if (verify or (verify is None and self.unlocked)) and not self._aliases_cache[2]:
             self.verify_document(doc, fmt.ALIASES_FILE)
+            self._aliases_cache = (stamp, doc, True)
         aliases = doc.get("aliases", {})
         if not isinstance(aliases, dict):
             raise KeyringDamagedException(f"{fmt.ALIASES_FILE}: aliases is not a table")
-        return aliases
+        return dict(aliases)
 
     def save_aliases(self, aliases: dict) -> None:
         doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "aliases": aliases}
