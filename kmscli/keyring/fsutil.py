@@ -158,6 +158,23 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False, temp_dir: 
         raise
 
 
+def replace_unsynced(path: Path, data: bytes, *, temp_dir: Path) -> None:
+    """Replace ``path`` by rename, without fsync: only for a file whose loss or staleness
+    after a power cut is harmless by design (the index's stamp: an old or missing one makes
+    the index be rebuilt), where two fsyncs would double the cost of every key write."""
+    temp = temp_dir / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.rename(temp, path)
+    except OSError as e:
+        _remove_quietly(temp)
+        raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
+
+
 def _commit(directory: Path, *, undo) -> None:
     """fsync the directory; if that fails, ``undo`` the rename before reporting it, since
     the caller will say the write failed and the old state must then be what is on disk."""

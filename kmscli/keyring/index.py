@@ -37,7 +37,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file
+from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced
 
 INDEX_DIR = "index"
 KEYS_DIR = "keys"  # the keyring's, whose modification time the index records
@@ -119,10 +119,16 @@ class Index:
             return False
         return raw == FORMAT_LINE + b"keys-mtime %d\n" % mtime
 
-    def stamp(self) -> None:
-        """After kmscli changed keys/: record its modification time (see ``present``)."""
+    def stamp(self, *, durable: bool = False) -> None:
+        """After kmscli changed keys/: record its modification time (see ``present``).
+        Not synced after each key write: lost in a power cut, the old stamp no longer
+        matches keys/ (whose change was synced first) and the index is rebuilt."""
         mtime = os.stat(self.root / KEYS_DIR).st_mtime_ns
-        self._write(self.dir / FORMAT_FILE, FORMAT_LINE + b"keys-mtime %d\n" % mtime)
+        data = FORMAT_LINE + b"keys-mtime %d\n" % mtime
+        if durable:
+            self._write(self.dir / FORMAT_FILE, data)
+        else:
+            replace_unsynced(self.dir / FORMAT_FILE, data, temp_dir=self.root)
 
     def rebuild(self, key_ids: list[str], due: Iterable[tuple[str, str]]) -> None:
         """Write the whole index from ``key_ids`` (every key file) and ``due`` ((when, key
@@ -152,7 +158,7 @@ class Index:
             self._write(self.dir / DUE_SUBDIR / day / digit, _seal(DUE_HEADER, sorted(entries)))
         fsync_dir(self.dir / DUE_SUBDIR)
         self._buckets.clear()
-        self.stamp()
+        self.stamp(durable=True)
 
     # --- key ids -------------------------------------------------------------------------------
 
