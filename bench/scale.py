@@ -87,13 +87,33 @@ def fill(keyring, target: int, batch: int, batches: list) -> None:
         print(f"  filled {have:>7} keys: {batches[-1][1]:.2f} ms per key", file=sys.stderr, flush=True)
 
 
+def add_aliases(keyring, count: int) -> None:
+    """Bring the keyring to ``count`` aliases (beyond the bench's own), spread over its keys."""
+    ids = keyring.key_ids()
+    if count > 50 * len(ids):
+        sys.exit(f"{count} aliases need at least {count // 50} keys (AWS allows 50 aliases per key)")
+    aliases = keyring.load_aliases(verify=True)
+    stamp = "2026-01-01T00:00:00+00:00"
+    for n in range(count):
+        aliases.setdefault(f"alias/tenant-{n:06d}", {"TargetKeyId": ids[n % len(ids)], "CreationDate": stamp, "LastUpdatedDate": stamp})
+    keyring.save_aliases(aliases)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,1000,10000,100000", help="keyring sizes, ascending (default %(default)s)")
     parser.add_argument("--runs", type=int, default=5, help="runs per command and size; the median is kept")
     parser.add_argument("--batch", type=int, default=1000, help="keys per timed fill batch")
+    parser.add_argument(
+        "--aliases",
+        help="aliases the keyring holds at each size, one count per size (e.g. 1,10000 with --sizes 1,1000); "
+        "written in one go through the store, at most 50 per key as AWS allows",
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    alias_counts = [int(a) for a in args.aliases.split(",")] if args.aliases else [0] * len(sizes)
+    if len(alias_counts) != len(sizes):
+        parser.error("--aliases takes one count per size")
 
     from kmscli import service  # noqa: F401 - the sweep and the index, as every writer has them
     from kmscli.keyring import Keyring
@@ -118,14 +138,16 @@ def main() -> None:
         table: dict[str, dict[int, float]] = {}
         memory: dict[int, int] = {}
         batches: list = []
-        for size in sizes:
+        for size, alias_count in zip(sizes, alias_counts):
             # The fixed keys count towards the size; so do the keys the commands create.
             fill(keyring, size, args.batch, batches)
+            if alias_count:
+                add_aliases(keyring, alias_count)
             fixed["size"] = size
             fixed["rotating"] = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
             fixed["doomed"] = [keys.create_key(keyring)["KeyMetadata"]["KeyId"] for _ in range(args.runs)]
             total = len(keyring.key_ids())
-            print(f"size {size} ({total} keys on disk): timing commands", file=sys.stderr, flush=True)
+            print(f"size {size} ({total} keys on disk, {len(keyring.load_aliases())} aliases): timing commands", file=sys.stderr, flush=True)
             for n in range(args.runs):
                 for name, argv in commands(fixed, n).items():
                     ms, rss, _ = run(argv, env)

@@ -222,3 +222,21 @@ def test_a_key_file_restored_by_hand_is_listed_and_its_schedule_kept(ring, tmp_p
     clock.days(8)
     new_keys(keyring, 1)  # the index is rebuilt, with the restored key's deletion date
     assert restored not in all_ids(keyring)
+
+
+def test_completion_offers_longer_prefixes_instead_of_too_many_ids(ring):
+    from kmscli.cli.options import key_id_candidates
+
+    keyring, clock = ring
+    ids = sorted(new_keys(keyring, 40))
+    got, more = key_id_candidates(keyring, "", limit=100)
+    assert (got, more) == (ids, False)
+    got, more = key_id_candidates(keyring, "", limit=5)
+    assert more and len(got) >= 2
+    # every key is under exactly one offered prefix, and each prefix leads somewhere
+    assert all(sum(k.startswith(p) for p in got) == 1 for k in ids)
+    assert all(any(k.startswith(p) for k in ids) for p in got)
+    one = ids[17]
+    assert key_id_candidates(keyring, one[:12], limit=5) == ([k for k in ids if k.startswith(one[:12])], False)
+    assert key_id_candidates(keyring, one, limit=5) == ([one], False)
+    assert key_id_candidates(keyring, "alias/x", limit=5) == ([], False)
