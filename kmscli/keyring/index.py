@@ -37,6 +37,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..errors import KeyringDamagedException
 from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced
 
 INDEX_DIR = "index"
@@ -100,6 +101,15 @@ class Index:
         self.exists = exists
         self._buckets: dict[str, tuple[tuple, list[str], list[str]]] = {}
 
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            return read_file(path)
+        except FileNotFoundError:
+            return None
+        except KeyringDamagedException:
+            raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
+
     def _write(self, path: Path, data: bytes) -> None:
         atomic_write(path, data, temp_dir=self.root)
 
@@ -115,8 +125,8 @@ class Index:
         try:
             raw = read_file(self.dir / FORMAT_FILE, limit=128)
             mtime = os.stat(self.root / KEYS_DIR).st_mtime_ns
-        except (FileNotFoundError, NotADirectoryError):
-            return False
+        except (OSError, KeyringDamagedException):
+            return False  # missing, a link, too large...: no index, rebuilt by the next writer
         return raw == FORMAT_LINE + b"keys-mtime %d\n" % mtime
 
     def stamp(self, *, durable: bool = False) -> None:
@@ -175,9 +185,8 @@ class Index:
         cached = self._buckets.get(bucket)
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
-        try:
-            raw = read_file(path)
-        except FileNotFoundError:
+        raw = self._read(path)
+        if raw is None:
             return [], []
         sure, unsure = [], []
         for line in _unseal(raw, KEYS_HEADER):
@@ -255,9 +264,8 @@ class Index:
         return self.dir / DUE_SUBDIR / day / digit
 
     def _read_due(self, path: Path) -> list[str]:
-        try:
-            raw = read_file(path)
-        except FileNotFoundError:
+        raw = self._read(path)
+        if raw is None:
             return []
         entries = _unseal(raw, DUE_HEADER)
         for entry in entries:
