@@ -22,9 +22,13 @@ def _sweep_before_writing(keyring) -> None:
 
 
 def _due_date_of(doc: dict) -> str | None:
+    from ..errors import KmsError
     from .sweep import due_date
 
-    return due_date(doc)
+    try:
+        return due_date(doc)
+    except KmsError:
+        return None  # a date that does not parse: the sweep would never act on it either
 
 
 if _sweep_before_writing not in _Keyring.write_hooks:
