@@ -166,6 +166,7 @@ def replace_unsynced(path: Path, data: bytes, *, temp_dir: Path) -> None:
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
         try:
+            os.fchmod(fd, FILE_MODE)  # whatever the umask, as atomic_write
             os.write(fd, data)
         finally:
             os.close(fd)
