@@ -10,6 +10,8 @@ and the peak memory (max RSS) of any command at that size.
 
     python3 bench/scale.py                          # 1, 1k, 10k, 100k keys (the fill takes minutes)
     python3 bench/scale.py --sizes 1,1000 --runs 5  # a quick look
+    python3 bench/scale.py --sizes 100000 --keyring DIR --keep   # fill DIR (made by an earlier
+                                                    # run with --keep) up to 100,000 and time there
 
 The keyring is throwaway, so its scrypt cost is the tests' (log2 N = 10, 1 MiB) rather than
 the default (17): each command derives the master key once, and at the default cost that
@@ -60,11 +62,11 @@ def commands(fixed: dict, n: int) -> dict:
         "describe-key": ["describe-key", "--key-id", sym],
         "encrypt": ["encrypt", "--key-id", sym, "--plaintext", "hello"],
         "decrypt": ["decrypt", "--ciphertext-blob", blob],
-        "encrypt (alias)": ["encrypt", "--key-id", "alias/bench", "--plaintext", "hello"],
+        "encrypt (alias)": ["encrypt", "--key-id", fixed["alias"], "--plaintext", "hello"],
         "sign": ["sign", "--key-id", ecc, "--message", "hello", "--signing-algorithm", "ECDSA_SHA_256"],
         "generate-mac": ["generate-mac", "--key-id", hmac, "--message", "hello", "--mac-algorithm", "HMAC_SHA_256"],
         "tag-resource": ["tag-resource", "--key-id", sym, "--tag", f"run={n}"],
-        "create-alias": ["create-alias", "--alias-name", f"alias/run-{fixed['size']}-{n}", "--target-key-id", sym],
+        "create-alias": ["create-alias", "--alias-name", f"alias/run-{fixed['tag']}-{fixed['size']}-{n}", "--target-key-id", sym],
         "schedule-key-deletion": ["schedule-key-deletion", "--key-id", fixed["doomed"][n], "--pending-window-in-days", "7"],
         "rotate-key-on-demand": ["rotate-key-on-demand", "--key-id", fixed["rotating"]],
         "list-keys --limit 100": ["list-keys", "--limit", "100"],
@@ -116,6 +118,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,1000,10000,100000", help="keyring sizes, ascending (default %(default)s)")
     parser.add_argument("--runs", type=int, default=5, help="runs per command and size; the median is kept")
     parser.add_argument("--batch", type=int, default=1000, help="keys per timed fill batch")
+    parser.add_argument("--keyring", help="use this keyring (made by an earlier run with --keep) instead of a new one")
+    parser.add_argument("--keep", action="store_true", help="keep the keyring (its path is printed)")
     parser.add_argument(
         "--aliases",
         help="aliases the keyring holds at each size, one count per size (e.g. 1,10000 with --sizes 1,1000); "
@@ -134,8 +138,13 @@ def main() -> None:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="kmscli-scale-"))
     try:
-        path = work / "keyring"
-        keyring = Keyring.create(path, PASSPHRASE.encode(), scrypt_log2_n=10)
+        if args.keyring:
+            path = Path(args.keyring)
+            keyring = Keyring.open(path, unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
+        else:
+            path = work / "keyring"
+            keyring = Keyring.create(path, PASSPHRASE.encode(), scrypt_log2_n=10)
+        run_tag = os.urandom(3).hex()  # names this run creates, unique in a kept keyring
         # The keys every command works on, made first: the same ones at every size.
         sym = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
         fixed = {
@@ -144,7 +153,8 @@ def main() -> None:
             "ecc": keys.create_key(keyring, key_spec_name="ECC_NIST_P256", key_usage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
             "blob": __import__("base64").b64encode(encryption.encrypt(keyring, sym, b"hello")["CiphertextBlob"]).decode(),
         }
-        aliases.create_alias(keyring, "alias/bench", sym)
+        fixed["alias"] = f"alias/bench-{run_tag}"
+        aliases.create_alias(keyring, fixed["alias"], sym)
         env = dict(os.environ, PYTHONPATH=str(ROOT), KMSCLI_KEYRING=str(path), KMSCLI_PASSPHRASE=PASSPHRASE)
         env.pop("KMSCLI_SESSION", None)
         table: dict[str, dict[int, float]] = {}
@@ -155,7 +165,7 @@ def main() -> None:
             fill(keyring, size, args.batch, batches)
             if alias_count:
                 add_aliases(keyring, alias_count)
-            fixed["size"] = size
+            fixed["size"], fixed["tag"] = size, run_tag
             fixed["rotating"] = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
             fixed["doomed"] = [keys.create_key(keyring)["KeyMetadata"]["KeyId"] for _ in range(args.runs)]
             total = len(keyring.key_ids())
@@ -165,15 +175,14 @@ def main() -> None:
                     ms, rss, _ = run(argv, env)
                     table.setdefault(name, {}).setdefault(size, []).append(ms)
                     memory[size] = max(memory.get(size, 0), rss)
-                # AWS's ListKeys shape (KeyId, KeyArn) through the Python API, every page of
-                # 100 as the CLI follows NextMarker: what list-keys costs without kmscli's
-                # extra per-key detail (which reads each key file).
+                # The same listing through the Python API, every page of 100 as the CLI
+                # follows NextMarker: what list-keys costs without Python's start-up.
                 start = time.perf_counter()
                 fresh = Keyring.open(path)
-                page = keys.list_keys(fresh, details=False)
+                page = keys.list_keys(fresh)
                 count = len(page["Keys"])
                 while page["Truncated"]:
-                    page = keys.list_keys(fresh, marker=page["NextMarker"], details=False)
+                    page = keys.list_keys(fresh, marker=page["NextMarker"])
                     count += len(page["Keys"])
                 assert count == len(keyring.key_ids())
                 ms = (time.perf_counter() - start) * 1000
@@ -199,6 +208,10 @@ def main() -> None:
                     f"median {statistics.median(per_key):.2f}, last {per_key[-1]:.2f}, max {max(per_key):.2f}"
                 )
     finally:
+        if args.keep and not args.keyring:
+            kept = Path(tempfile.gettempdir()) / f"kmscli-scale-keyring-{run_tag}"
+            os.rename(work / "keyring", kept)
+            print(f"keyring kept at {kept} (passphrase {PASSPHRASE!r})", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
 
 

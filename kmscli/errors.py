@@ -123,6 +123,16 @@ class InvalidGrantTokenException(KmsError):
     pass
 
 
+class CustomKeyStoreNotFoundException(KmsError):
+    """A keyring has no custom key stores: any CustomKeyStoreId names none."""
+
+
+class DryRunOperationException(KmsError):
+    """DryRun: the request would have succeeded (AWS answers a dry run with this error), and
+    was not carried out. Exit status 3, as for any operation not carried out; scripts tell it
+    by its name, as they do with aws-cli."""
+
+
 class DependencyTimeoutException(KmsError):
     """The keyring lock could not be taken in time (another process holds it)."""
 

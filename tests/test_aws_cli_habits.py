@@ -21,7 +21,7 @@ def test_query_projection_lists_a_field_of_every_item(kms):
 def test_query_projection_leaves_out_items_without_the_field(kms):
     first, second = create_key(kms), create_key(kms)
     assert kms("create-alias", "--alias-name", "alias/only", "--target-key-id", second).status == 0
-    r = kms("list-keys", "--query", "Keys[*].Aliases[0]")
+    r = kms("list-keys", "--detail", "--query", "Keys[*].Aliases[0]")
     assert r.status == 0, r.stderr
     assert r.json() == ["alias/only"]
 

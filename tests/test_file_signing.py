@@ -58,6 +58,9 @@ def test_openssl_verifies_a_streamed_file_signature(ring, big_file, tmp_path, al
     sig = tmp_path / "sig"
     r = ring("sign", "--key-id", key_id, "--in", big_file, "--signing-algorithm", algorithm, "--out", sig)
     assert r.status == 0, r.stderr
+    assert set(r.json()) == {"KeyId", "SigningAlgorithm"}  # AWS's shape; the signature went to --out
+    r = ring("sign", "--key-id", key_id, "--in", big_file, "--signing-algorithm", algorithm, "--out", sig, "--detail")
+    assert r.status == 0, r.stderr
     result = r.json()
     assert "Signature" not in result  # it went to --out
     assert result["MessageType"] == "DIGEST"  # says the file was signed as its digest
@@ -133,7 +136,7 @@ def test_ed25519ph_signs_a_file_of_any_size_as_its_sha512_digest(ring, tmp_path,
     data = tmp_path / "release.tar"
     data.write_bytes(os.urandom(size))
     sig, digest = tmp_path / "sig", _sha512_file(data, tmp_path)
-    r = ring("sign", "--key-id", key_id, "--in", data, "--signing-algorithm", "ED25519_PH_SHA_512", "--out", sig)
+    r = ring("sign", "--key-id", key_id, "--in", data, "--signing-algorithm", "ED25519_PH_SHA_512", "--out", sig, "--detail")
     assert r.status == 0, r.stderr
     assert r.json()["MessageType"] == "DIGEST" and r.json()["MessageDigestAlgorithm"] == "SHA_512"
     common = ["--signing-algorithm", "ED25519_PH_SHA_512", "--signature-file", sig]
@@ -251,7 +254,10 @@ def test_offline_verify_accepts_openssl_signatures(openssl_keys, tmp_path, key, 
     r = run_in_process(["verify", "--public-key", pem, "--in", message, "--signature-file", sig, *extra], env=NO_KEYRING)
     assert r.status == 0, r.stderr
     assert r.json()["SignatureValid"] is True
-    assert ("MessageType" in r.json()) == (size > 4096)
+    assert "MessageType" not in r.json()  # AWS's Verify shape, whatever the size
+    r = run_in_process(["verify", "--public-key", pem, "--in", message, "--signature-file", sig, *extra, "--detail"],
+                       env=NO_KEYRING)
+    assert ("MessageType" in r.json()) == (size > 4096)  # --detail says how a large file was verified
     message.write_bytes(message.read_bytes()[:-1] + b"\x00" if message.read_bytes()[-1:] != b"\x00" else b"\x01")
     r = run_in_process(["verify", "--public-key", pem, "--in", message, "--signature-file", sig, *extra], env=NO_KEYRING)
     assert r.status == 1 and r.stdout == b""

@@ -217,14 +217,19 @@ def test_different_material_is_refused_even_after_delete(kms, tmp_path):
     assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["KeyState"] == "PendingImport"
 
 
-def test_import_into_a_key_that_has_material_is_refused(kms, tmp_path):
+def test_reimport_into_a_key_that_has_the_material_changes_its_expiration(kms, tmp_path):
+    """AWS (2025): ImportKeyMaterial into an Enabled key re-imports the same material, "to
+    change the expiration model or expiration date"; no delete is needed first."""
     key = external_key(kms)
     material = os.urandom(32)
     assert import_material(kms, key, tmp_path, material).status == 0
-    r = import_material(kms, key, tmp_path, material)
-    assert r.status == 3
-    assert "KMSInvalidStateException" in r.stderr
-    assert "delete-imported-key-material" in r.stderr
+    valid_to = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).replace(microsecond=0)
+    r = import_material(kms, key, tmp_path, material, "RSAES_OAEP_SHA_256", "RSA_2048",
+                        "--valid-to", valid_to.isoformat())
+    assert r.status == 0, r.stderr
+    meta = kms("describe-key", "--key-id", key).json()["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    assert dt.datetime.fromisoformat(meta["ValidTo"]) == valid_to
 
 
 # --- HMAC material ------------------------------------------------------------------------------------

@@ -301,6 +301,8 @@ def test_no_option_takes_a_secret_on_the_command_line():
     for command in [cli] + [group.get_command(None, name) for name in COMMANDS]:
         for param in command.params:
             names += [o for o in param.opts if "pass" in o or "secret" in o or "master" in o]
+    # AWS's own option names that hold those words and no secret: a flag, and a key spec.
+    names = [n for n in names if n not in ("--bypass-policy-lockout-safety-check", "--customer-master-key-spec")]
     # Options that name a FILE holding a passphrase are fine; none may take the secret itself.
     assert set(names) <= {"--passphrase-file", "--new-passphrase-file"}, names
     r = run_in_process(["--passphrase", PASSPHRASE, "list-keys"])

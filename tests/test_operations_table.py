@@ -19,6 +19,14 @@ def test_every_operation_is_awss_and_takes_only_awss_members(name):
 
 
 @pytest.mark.parametrize("name", sorted(operations.OPERATIONS))
+def test_every_operation_takes_every_member_of_awss_input_shape(name):
+    """A request AWS accepts is never refused for a member kmscli does not know: each member
+    reaches the service function, which honours it or refuses it with a reason."""
+    model_members = set(MODEL.operation_model(name).input_shape.members)
+    assert set(operations.OPERATIONS[name].members) == model_members, model_members ^ set(operations.OPERATIONS[name].members)
+
+
+@pytest.mark.parametrize("name", sorted(operations.OPERATIONS))
 def test_every_member_names_an_argument_of_the_service_function(name):
     op = operations.OPERATIONS[name]
     parameters = inspect.signature(op.function()).parameters
@@ -57,3 +65,24 @@ def test_invoke_carries_out_a_round_trip_through_the_table(tmp_path):
     assert len(operations.invoke(None, "GenerateRandom", {"NumberOfBytes": 7})["Plaintext"]) == 7
     pair = operations.invoke(keyring, "GenerateDataKeyWithoutPlaintext", {"KeyId": key, "KeySpec": "AES_256"})
     assert "Plaintext" not in pair
+
+
+def test_the_cross_cutting_members_through_the_table(tmp_path):
+    """What serve and the endpoint mode get: the same honouring and refusals as the CLI."""
+    from kmscli.errors import CustomKeyStoreNotFoundException, DryRunOperationException, UnsupportedOperationException
+    from kmscli.keyring import Keyring
+    from tests.conftest import PASSPHRASE
+
+    Keyring.create(tmp_path / "ring", PASSPHRASE.encode(), scrypt_log2_n=10)
+    keyring = Keyring.open(tmp_path / "ring", unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
+    meta = operations.invoke(keyring, "CreateKey", {"CustomerMasterKeySpec": "HMAC_256", "MultiRegion": False})["KeyMetadata"]
+    assert meta["KeySpec"] == "HMAC_256"
+    key = operations.invoke(keyring, "CreateKey", {})["KeyMetadata"]["KeyId"]
+    request = {"KeyId": key, "Plaintext": b"x", "GrantTokens": ["t"], "DryRun": True}
+    with pytest.raises(DryRunOperationException):
+        operations.invoke(keyring, "Encrypt", request)
+    with pytest.raises(UnsupportedOperationException, match="key policies"):
+        operations.invoke(keyring, "CreateKey", {"Policy": "{}"})
+    with pytest.raises(CustomKeyStoreNotFoundException):
+        operations.invoke(None, "GenerateRandom", {"NumberOfBytes": 1, "CustomKeyStoreId": "cks-1"})
+    assert set(operations.invoke(keyring, "ListKeys", {"ResourceOwners": ["SELF"]})["Keys"][0]) == {"KeyId", "KeyArn"}

@@ -31,9 +31,13 @@ def test_an_empty_known_list_still_shows_its_header(kms):
     assert r.status == 0 and "TagKey" in r.out and "TagValue" in r.out
 
 
-def test_list_keys_json_carries_each_keys_aliases(kms):
+def test_list_keys_detail_carries_each_keys_aliases(kms):
     key = create_key(kms)
     assert kms("create-alias", "--alias-name", "alias/b", "--target-key-id", key).status == 0
     assert kms("create-alias", "--alias-name", "alias/a", "--target-key-id", key).status == 0
-    entry = kms("list-keys").json()["Keys"][0]
+    # AWS's ListKeys entry is KeyId and KeyArn only; --detail (kmscli's own) adds the rest.
+    assert set(kms("list-keys").json()["Keys"][0]) == {"KeyId", "KeyArn"}
+    entry = kms("list-keys", "--detail").json()["Keys"][0]
     assert entry["Aliases"] == ["alias/a", "alias/b"] and entry["KeyId"] == key
+    assert "Aliases" not in kms("describe-key", "--key-id", key).json()["KeyMetadata"]
+    assert kms("describe-key", "--key-id", key, "--detail").json()["KeyMetadata"]["Aliases"] == ["alias/a", "alias/b"]

@@ -92,9 +92,20 @@ def test_list_resource_tags_pagination(kms):
     silent_ok(kms("tag-resource", "--key-id", key, "--tag", "a=1", "--tag", "b=2", "--tag", "c=3"))
     page = kms("list-resource-tags", "--key-id", key, "--limit", "2").json()
     assert [t["TagKey"] for t in page["Tags"]] == ["a", "b"]
-    assert page["Truncated"] is True and page["NextMarker"] == "c"
-    rest = kms("list-resource-tags", "--key-id", key, "--limit", "2", "--marker", "c").json()
+    # Opaque, and within the model's marker pattern [\u0020-\u00FF]*, whatever the tag key.
+    assert page["Truncated"] is True and page["NextMarker"] != "c"
+    assert all(" " <= ch <= "\u00ff" for ch in page["NextMarker"])
+    rest = kms("list-resource-tags", "--key-id", key, "--limit", "2", "--marker", page["NextMarker"]).json()
     assert rest == {"Tags": [{"TagKey": "c", "TagValue": "3"}], "Truncated": False}
+    # A raw tag key, or anything else list-resource-tags did not return, is no marker.
+    for marker in ("c", page["NextMarker"] + "!", "tags1.%%%"):
+        refused(kms("list-resource-tags", "--key-id", key, "--marker", marker), "InvalidMarkerException", 2)
+    # Any tag key has a marker inside the model's pattern, and it pages on from there.
+    silent_ok(kms("tag-resource", "--key-id", key, "--tag", "\u00e9t\u00e9=4", "--tag", "\u65e5=5"))
+    page = kms("list-resource-tags", "--key-id", key, "--limit", "4").json()
+    assert all(" " <= ch <= "\u00ff" for ch in page["NextMarker"])
+    rest = kms("list-resource-tags", "--key-id", key, "--marker", page["NextMarker"]).json()
+    assert [t["TagKey"] for t in rest["Tags"]] == ["\u65e5"]
     refused(kms("list-resource-tags", "--key-id", key, "--limit", "51"), "ValidationException", 2)
     refused(kms("list-resource-tags", "--key-id", key, "--limit", "0"), "ValidationException", 2)
 
@@ -118,7 +129,7 @@ def test_update_key_description(kms, keyring_env):
     assert snapshot(Path(keyring_env["KMSCLI_KEYRING"])) == before
     silent_ok(kms("update-key-description", "--key-id", key, "--description", ""))
     assert kms("describe-key", "--key-id", key).json()["KeyMetadata"]["Description"] == ""
-    assert kms("list-keys").json()["Keys"][0]["Description"] == ""
+    assert kms("list-keys", "--detail").json()["Keys"][0]["Description"] == ""
 
 
 def test_edited_metadata_is_still_integrity_protected(kms, keyring_env):

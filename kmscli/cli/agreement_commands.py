@@ -6,11 +6,13 @@ import click
 
 from .. import specs
 from ..service import agreement
-from .io import FILEB, deliver, read_source
+from .members import aws_members
+from .io import FILE, FILEB, deliver, read_source
 from .options import choice, key_id_option, out_option
 
 
 @click.command("derive-shared-secret")
+@aws_members("DeriveSharedSecret")
 @key_id_option(help_="A KEY_AGREEMENT key (ECC_NIST_P256, _P384 or _P521).")
 @click.option(
     "--key-agreement-algorithm",
@@ -28,7 +30,7 @@ from .options import choice, key_id_option, out_option
 )
 @out_option("shared secret")
 @click.pass_obj
-def derive_shared_secret(obj, key_id, key_agreement_algorithm, public_key_path, out_path):
+def derive_shared_secret(obj, key_id, key_agreement_algorithm, public_key_path, out_path, **aws):
     """Derive the ECDH shared secret of a KEY_AGREEMENT key and a peer's public key.
 
     The result is the raw shared secret (the x-coordinate of the shared point), as AWS KMS
@@ -40,9 +42,13 @@ def derive_shared_secret(obj, key_id, key_agreement_algorithm, public_key_path, 
       kmscli derive-shared-secret --key-id alias/agree --key-agreement-algorithm ECDH \\
           --public-key peer.pem --out shared.bin
     """
-    path = public_key_path[len(FILEB) :] if public_key_path.startswith(FILEB) else public_key_path
+    path = public_key_path
+    for prefix in (FILEB, FILE):  # aws-cli's forms; a bare path is kmscli's own
+        if path.startswith(prefix):
+            path = path[len(prefix) :]
+            break
     peer = read_source(path, specs.PEER_PUBLIC_KEY_MAX, "the peer's public key")
     result = agreement.derive_shared_secret(
-        obj.open_keyring(), key_id, peer, key_agreement_algorithm=key_agreement_algorithm
+        obj.open_keyring(), key_id, peer, key_agreement_algorithm=key_agreement_algorithm, **aws
     )
     deliver(obj, result, "SharedSecret", out_path)

@@ -16,6 +16,8 @@ class CliContext:
         self.passphrase_file = passphrase_file
         self.output = output
         self.query = query
+        # aws-cli v2's setting: how literal blob inputs are read (kmscli/cli/io.py).
+        self.cli_binary_format = "raw-in-base64-out"
 
     def open_keyring(self, *, use_session: bool = True) -> Keyring:
         """The keyring, still locked: it asks ``unlock`` only if the command needs a secret.

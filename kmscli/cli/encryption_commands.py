@@ -7,19 +7,21 @@ import click
 from .. import specs
 from ..service import encryption
 from ..errors import InvalidCiphertextException
+from .members import aws_members
 from .io import ciphertext_in, data_in, deliver, streamed_file_hint
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
 
 
 @click.command()
+@aws_members("Encrypt")
 @key_id_option()
-@click.option("--plaintext", metavar="TEXT", help="The plaintext: the UTF-8 bytes of TEXT (or fileb://PATH).")
+@click.option("--plaintext", metavar="TEXT", help="The plaintext: the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH.")
 @in_option("Read the plaintext from FILE (- for standard input).")
 @encryption_context_option()
 @click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
 @out_option("ciphertext")
 @click.pass_obj
-def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algorithm, out_path):
+def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algorithm, out_path, **aws):
     """Encrypt up to 4096 bytes under a symmetric key, or RSA-OAEP under an RSA key.
 
     The symmetric ciphertext names its key and key material, so decrypt needs no --key-id.
@@ -40,12 +42,13 @@ def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algo
     context = parse_pairs(encryption_context, "--encryption-context")
     keyring = obj.open_keyring()
     result = encryption.encrypt(
-        keyring, key_id, data, encryption_context=context, encryption_algorithm=encryption_algorithm
+        keyring, key_id, data, encryption_context=context, encryption_algorithm=encryption_algorithm, **aws
     )
     deliver(obj, result, "CiphertextBlob", out_path, source=in_path)
 
 
 @click.command()
+@aws_members("Decrypt")
 @click.option("--ciphertext-blob", metavar="BASE64", help="The ciphertext, base64 (or fileb://PATH).")
 @in_option("Read the raw ciphertext from FILE (- for standard input).")
 @key_id_option(required=False, help_="The key (optional for symmetric ciphertexts, which name their key).")
@@ -53,7 +56,7 @@ def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algo
 @click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
 @out_option("plaintext")
 @click.pass_obj
-def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryption_algorithm, out_path):
+def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryption_algorithm, out_path, **aws):
     """Decrypt a ciphertext that encrypt produced (or that openssl made with the public key).
 
     \b
@@ -65,7 +68,7 @@ def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryptio
     keyring = obj.open_keyring()
     try:
         result = encryption.decrypt(
-            keyring, blob, key_id=key_id, encryption_context=context, encryption_algorithm=encryption_algorithm
+            keyring, blob, key_id=key_id, encryption_context=context, encryption_algorithm=encryption_algorithm, **aws
         )
     except InvalidCiphertextException as e:
         e.hint = streamed_file_hint(blob) or e.hint

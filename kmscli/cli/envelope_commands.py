@@ -7,6 +7,7 @@ import click
 
 from .. import specs
 from ..service import datakeys
+from .members import aws_members
 from .io import ciphertext_in, deliver
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
 
@@ -14,6 +15,7 @@ _algorithm = choice(specs.ENCRYPTION_ALGORITHMS)
 
 
 @click.command("re-encrypt")
+@aws_members("ReEncrypt")
 @click.option("--ciphertext-blob", metavar="BASE64", help="The ciphertext, base64 (or fileb://PATH).")
 @in_option("Read the raw ciphertext from FILE (- for standard input).")
 @key_id_option(
@@ -44,6 +46,7 @@ def re_encrypt(
     source_encryption_algorithm,
     destination_encryption_algorithm,
     out_path,
+    **aws,
 ):
     """Decrypt a ciphertext and encrypt it again under another key, in one step.
 
@@ -70,6 +73,7 @@ def re_encrypt(
         destination_encryption_context=destination,
         source_encryption_algorithm=source_encryption_algorithm,
         destination_encryption_algorithm=destination_encryption_algorithm,
+        **aws,
     )
     deliver(obj, result, "CiphertextBlob", out_path, source=in_path)
 
@@ -86,7 +90,7 @@ def _size_options(f):
     )(f)
 
 
-def _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, *, with_plaintext):
+def _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, *, with_plaintext, **aws):
     context = parse_pairs(encryption_context, "--encryption-context")
     result = datakeys.generate_data_key(
         obj.open_keyring(),
@@ -95,17 +99,19 @@ def _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_pa
         number_of_bytes=number_of_bytes,
         encryption_context=context,
         with_plaintext=with_plaintext,
+        **aws,
     )
     deliver(obj, result, "Plaintext" if with_plaintext else "CiphertextBlob", out_path)
 
 
 @click.command("generate-data-key")
+@aws_members("GenerateDataKey")
 @key_id_option(help_="The symmetric encryption key that protects the data key.")
 @_size_options
 @encryption_context_option()
 @out_option("plaintext data key (the rest of the result is still printed)")
 @click.pass_obj
-def generate_data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path):
+def generate_data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, **aws):
     """Make a data key for envelope encryption: the key in plaintext, and encrypted.
 
     Use the Plaintext to encrypt your data, forget it, and keep the CiphertextBlob beside the
@@ -117,16 +123,17 @@ def generate_data_key(obj, key_id, key_spec, number_of_bytes, encryption_context
       kmscli generate-data-key --key-id alias/backups --key-spec AES_256 \\
           --encryption-context purpose=backup --out data.key --query CiphertextBlob
     """
-    _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, with_plaintext=True)
+    _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, with_plaintext=True, **aws)
 
 
 @click.command("generate-data-key-without-plaintext")
+@aws_members("GenerateDataKeyWithoutPlaintext")
 @key_id_option(help_="The symmetric encryption key that protects the data key.")
 @_size_options
 @encryption_context_option()
 @out_option("encrypted data key")
 @click.pass_obj
-def generate_data_key_without_plaintext(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path):
+def generate_data_key_without_plaintext(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, **aws):
     """Make a data key and return it only encrypted, for later use (via `kmscli decrypt`).
 
     \b
@@ -134,7 +141,7 @@ def generate_data_key_without_plaintext(obj, key_id, key_spec, number_of_bytes, 
       kmscli generate-data-key-without-plaintext --key-id alias/backups \\
           --key-spec AES_256 --out data.key.enc
     """
-    _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, with_plaintext=False)
+    _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, with_plaintext=False, **aws)
 
 
 def _pair_spec_option(f):
@@ -146,7 +153,7 @@ def _pair_spec_option(f):
     )(f)
 
 
-def _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, *, with_plaintext):
+def _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, *, with_plaintext, **aws):
     context = parse_pairs(encryption_context, "--encryption-context")
     result = datakeys.generate_data_key_pair(
         obj.open_keyring(),
@@ -154,18 +161,20 @@ def _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, *, 
         key_pair_spec=key_pair_spec,
         encryption_context=context,
         with_plaintext=with_plaintext,
+        **aws,
     )
     field = "PrivateKeyPlaintext" if with_plaintext else "PrivateKeyCiphertextBlob"
     deliver(obj, result, field, out_path)
 
 
 @click.command("generate-data-key-pair")
+@aws_members("GenerateDataKeyPair")
 @key_id_option(help_="The symmetric encryption key that protects the private key.")
 @_pair_spec_option
 @encryption_context_option()
 @out_option("private key (PKCS #8 DER; the rest of the result is still printed)")
 @click.pass_obj
-def generate_data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path):
+def generate_data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, **aws):
     """Make an asymmetric data key pair: the private key in plaintext and encrypted, and
     the public key.
 
@@ -178,16 +187,17 @@ def generate_data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_p
           --out client.p8.der
       openssl pkey -inform DER -in client.p8.der -noout -text
     """
-    _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, with_plaintext=True)
+    _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, with_plaintext=True, **aws)
 
 
 @click.command("generate-data-key-pair-without-plaintext")
+@aws_members("GenerateDataKeyPairWithoutPlaintext")
 @key_id_option(help_="The symmetric encryption key that protects the private key.")
 @_pair_spec_option
 @encryption_context_option()
 @out_option("encrypted private key")
 @click.pass_obj
-def generate_data_key_pair_without_plaintext(obj, key_id, key_pair_spec, encryption_context, out_path):
+def generate_data_key_pair_without_plaintext(obj, key_id, key_pair_spec, encryption_context, out_path, **aws):
     """Make an asymmetric data key pair and return the private key only encrypted.
 
     \b
@@ -195,10 +205,11 @@ def generate_data_key_pair_without_plaintext(obj, key_id, key_pair_spec, encrypt
       kmscli generate-data-key-pair-without-plaintext --key-id alias/backups \\
           --key-pair-spec RSA_2048 --query PublicKey --output text
     """
-    _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, with_plaintext=False)
+    _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, with_plaintext=False, **aws)
 
 
 @click.command("generate-random")
+@aws_members("GenerateRandom")
 @click.option(
     "--number-of-bytes",
     type=int,
@@ -208,7 +219,7 @@ def generate_data_key_pair_without_plaintext(obj, key_id, key_pair_spec, encrypt
 )
 @out_option("random bytes")
 @click.pass_obj
-def generate_random(obj, number_of_bytes, out_path):
+def generate_random(obj, number_of_bytes, out_path, **aws):
     """Random bytes from the operating system's CSPRNG, as AWS's GenerateRandom.
 
     Needs no keyring and no passphrase: nothing secret is involved.
@@ -217,4 +228,4 @@ def generate_random(obj, number_of_bytes, out_path):
     Example:
       kmscli generate-random --number-of-bytes 32 --out nonce.bin
     """
-    deliver(obj, datakeys.generate_random(number_of_bytes), "Plaintext", out_path)
+    deliver(obj, datakeys.generate_random(number_of_bytes, **aws), "Plaintext", out_path)

@@ -7,7 +7,7 @@ import click
 from .. import specs
 from ..service import importing
 from .io import blob_in
-from .options import choice, key_id_option
+from .options import choice, key_id_option, text_value
 from .render import emit
 
 
@@ -71,16 +71,24 @@ def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec
               help="Default KEY_MATERIAL_EXPIRES, which needs --valid-to (as AWS).")
 @click.option("--valid-to", metavar="TIME",
               help="When the material expires: ISO 8601 (e.g. 2027-01-31T12:00:00Z) or epoch seconds; at most 365 days ahead.")
+@click.option("--import-type", type=choice(importing.IMPORT_TYPES),
+              help="Symmetric encryption keys: NEW_KEY_MATERIAL (the default for the first import) adds material "
+              "for rotate-key-on-demand; EXISTING_KEY_MATERIAL (the default later) re-imports material the key had.")
+@click.option("--key-material-id", metavar="ID", help="The id of the material re-imported (checked against it).")
+@click.option("--key-material-description", metavar="TEXT", callback=text_value,
+              help="A description of the material (symmetric encryption keys; at most 256 characters).")
 @click.pass_obj
 def import_key_material(obj, key_id, token_b64, import_token_file, material_b64, encrypted_key_material_file,
-                        expiration_model, valid_to):
+                        expiration_model, valid_to, import_type, key_material_id, key_material_description):
     """Import key material wrapped with the public key of get-parameters-for-import.
 
     RSAES_OAEP_*: the material itself, RSA-OAEP encrypted. RSA_AES_KEY_WRAP_*: an AES-256
     key RSA-OAEP encrypted, followed by the material wrapped with it (RFC 5649). The
     material: 32 bytes for SYMMETRIC_DEFAULT, 28-64 / 32-64 / 48-128 / 64-128 bytes for
     HMAC_224 / 256 / 384 / 512, a PKCS #8 DER private key for RSA, ECC and Ed25519 keys.
-    A key accepts only the material first imported into it.
+    An asymmetric or HMAC key accepts only the material first imported into it. A symmetric
+    encryption key can hold several: import new material with --import-type NEW_KEY_MATERIAL,
+    then make it current with rotate-key-on-demand; earlier ciphertexts keep decrypting.
 
     \b
     Example:
@@ -105,19 +113,23 @@ def import_key_material(obj, key_id, token_b64, import_token_file, material_b64,
         encrypted_key_material=material,
         expiration_model=expiration_model,
         valid_to=valid_to,
+        import_type=import_type,
+        key_material_id=key_material_id,
+        key_material_description=key_material_description,
     )
     emit(result, output=obj.output, query=obj.query)
 
 
 @click.command("delete-imported-key-material")
 @key_id_option(help_="A key created with --origin EXTERNAL.")
+@click.option("--key-material-id", metavar="ID", help="The material to delete (default: the current one).")
 @click.pass_obj
-def delete_imported_key_material(obj, key_id):
+def delete_imported_key_material(obj, key_id, key_material_id):
     """Delete a key's imported material: the key becomes PendingImport and unusable until
-    the same material is imported again.
+    the same material is imported again (material still waiting for rotation is just dropped).
 
     \b
     Example:
       kmscli delete-imported-key-material --key-id "$key"
     """
-    emit(importing.delete_imported_key_material(obj.open_keyring(), key_id), output=obj.output, query=obj.query)
+    emit(importing.delete_imported_key_material(obj.open_keyring(), key_id, key_material_id=key_material_id), output=obj.output, query=obj.query)

@@ -10,6 +10,7 @@ from ..encoding import b64decode_strict
 from ..errors import FileAccessException, ValidationException
 
 FILEB = "fileb://"
+FILE = "file://"
 # An exported public key (PEM with its configuration) is a few KiB; this only bounds memory.
 PUBLIC_KEY_FILE_MAX = 64 << 10
 
@@ -45,17 +46,39 @@ def decode_base64(text: str, what: str) -> bytes:
     return b64decode_strict("".join(text.split()), what, error=ValidationException)
 
 
+def binary_format() -> str:
+    """--cli-binary-format of this run (aws-cli v2's setting; kmscli's default is
+    raw-in-base64-out, aws-cli v1's behaviour and what people type)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(object) if ctx is not None else None
+    return getattr(obj, "cli_binary_format", "raw-in-base64-out")
+
+
 def data_in(
     *, text: str | None, path: str | None, limit: int, what: str, option: str, too_large_hint: str | None = None
 ) -> bytes:
-    """A literal (UTF-8, or fileb://PATH as aws-cli) or a file; exactly one of them.
-    ``too_large_hint`` is the next step for more than ``limit`` bytes, when there is one."""
+    """A literal or a file; exactly one of them. As aws-cli: fileb://PATH is the file's bytes;
+    file://PATH its contents, which --cli-binary-format base64 reads as base64, as it reads
+    a literal; otherwise a literal is its UTF-8 bytes. ``too_large_hint`` is the next step
+    for more than ``limit`` bytes, when there is one."""
     if (text is None) == (path is None):
         raise click.UsageError(f"give exactly one of {option} and --in")
     if path is not None:
         return read_source(path, limit, what, too_large_hint=too_large_hint)
     if text.startswith(FILEB):
         return read_source(text[len(FILEB) :], limit, what, too_large_hint=too_large_hint)
+    as_base64 = binary_format() == "base64"
+    if text.startswith(FILE):
+        if not as_base64:
+            return read_source(text[len(FILE) :], limit, what, too_large_hint=too_large_hint)
+        text = read_source(text[len(FILE) :], 2 * limit + 16, what).decode("ascii", "replace")
+    if as_base64:
+        if len(text) > 2 * limit + 16:
+            raise ValidationException(f"{what} is larger than {limit} bytes", hint=too_large_hint)
+        data = decode_base64(text, f"{what} ({option} is base64 with --cli-binary-format base64)")
+        if len(data) > limit:
+            raise ValidationException(f"{what} is larger than {limit} bytes", hint=too_large_hint)
+        return data
     data = text.encode("utf-8")
     if len(data) > limit:
         raise ValidationException(f"{what} is larger than {limit} bytes", hint=too_large_hint)
@@ -65,13 +88,19 @@ def data_in(
 def blob_in(
     *, b64: str | None, path: str | None, limit: int, what: str, option: str, file_option: str, too_large_hint=None
 ) -> bytes:
-    """A base64 value (or fileb://PATH) or a raw file; exactly one of them."""
+    """A base64 value (or fileb://PATH or file://PATH) or a raw file; exactly one of them.
+    file://PATH is the file's bytes, as aws-cli v1 reads it for a blob; with
+    --cli-binary-format base64 the file holds base64, as aws-cli v2 reads it then."""
     if (b64 is None) == (path is None):
         raise click.UsageError(f"give exactly one of {option} and {file_option}")
     if path is not None:
         return read_source(path, limit, what, too_large_hint=too_large_hint)
     if b64.startswith(FILEB):
         return read_source(b64[len(FILEB) :], limit, what, too_large_hint=too_large_hint)
+    if b64.startswith(FILE):
+        if binary_format() != "base64":
+            return read_source(b64[len(FILE) :], limit, what, too_large_hint=too_large_hint)
+        b64 = read_source(b64[len(FILE) :], 2 * limit + 16, what).decode("ascii", "replace")
     if len(b64) > 2 * limit + 16:
         raise ValidationException(f"{what} is larger than {limit} bytes")
     return decode_base64(b64, what)

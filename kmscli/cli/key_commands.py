@@ -9,7 +9,8 @@ import click
 from .. import specs
 from ..errors import ValidationException
 from ..service import keys
-from .options import choice, key_id_option, parse_pairs
+from .members import aws_members
+from .options import ListOption, choice, key_id_option, parse_pairs, read_text_argument, text_value
 from .paging import fetch_pages, paging_options
 from .render import emit
 
@@ -17,7 +18,7 @@ from .render import emit
 def parse_tags(tag: tuple[str, ...], tags: tuple[str, ...]) -> list[dict]:
     """--tag K=V pairs, and --tags TagKey=K,TagValue=V as aws-cli writes them."""
     result = [{"TagKey": k, "TagValue": v} for k, v in parse_pairs(tag, "--tag", shorthand=False).items()]
-    for item in tags:
+    for item in read_text_argument(tuple(tags), "--tags"):
         if item.lstrip().startswith("["):
             result += _json_tags(item)
             continue
@@ -47,19 +48,27 @@ def _json_tags(item: str) -> list[dict]:
 
 
 def tag_options(f):
-    f = click.option("--tags", "tags", multiple=True, metavar="TagKey=K,TagValue=V", help="A tag, as aws-cli writes it (repeat --tags for each tag), or a JSON list of them.")(f)
+    f = click.option("--tags", "tags", cls=ListOption, metavar="TagKey=K,TagValue=V ...",
+                     help="Tags as aws-cli writes them (several after one --tags, or --tags repeated), "
+                     "a JSON list of them, or file://PATH holding that JSON.")(f)
     return click.option("--tag", "tag", multiple=True, metavar="KEY=VALUE", help="A tag (repeatable).")(f)
 
 
 @click.command("create-key")
-@click.option("--key-spec", type=choice(specs.KEY_SPECS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@aws_members("CreateKey")
+@click.option("--key-spec", type=choice(specs.KEY_SPECS), help="Default SYMMETRIC_DEFAULT.")
+@click.option(
+    "--customer-master-key-spec",
+    type=choice(specs.KEY_SPECS),
+    help="AWS's deprecated name of --key-spec (refused when the two differ).",
+)
 @click.option(
     "--key-usage",
     type=choice(specs.KEY_USAGES),
     help="Default: ENCRYPT_DECRYPT for SYMMETRIC_DEFAULT and RSA, GENERATE_VERIFY_MAC for HMAC, "
     "SIGN_VERIFY for ECC, Ed25519 and ML-DSA. KEY_AGREEMENT: ECC_NIST_P256/P384/P521 only.",
 )
-@click.option("--description", default="", help="Up to 8192 characters.")
+@click.option("--description", default="", callback=text_value, help="Up to 8192 characters (or file://PATH).")
 @tag_options
 @click.option(
     "--origin",
@@ -69,7 +78,7 @@ def tag_options(f):
     help="EXTERNAL: a key with no material, PendingImport until import-key-material.",
 )
 @click.pass_obj
-def create_key(obj, key_spec, key_usage, description, tag, tags, origin):
+def create_key(obj, key_spec, customer_master_key_spec, key_usage, description, tag, tags, origin, **aws):
     """Create a KMS key of any key spec.
 
     \b
@@ -84,33 +93,63 @@ def create_key(obj, key_spec, key_usage, description, tag, tags, origin):
         description=description,
         tags=parse_tags(tag, tags),
         origin=origin,
+        customer_master_key_spec=customer_master_key_spec,
+        **aws,
     )
     emit(result, output=obj.output, query=obj.query)
 
 
+detail_option = click.option(
+    "--detail",
+    is_flag=True,
+    help="kmscli only: add each key's aliases (and, for list-keys, spec, usage, state, creation date "
+    "and description) to the result, beyond AWS's shape. --output table always shows them.",
+)
+
+
 @click.command("describe-key")
+@aws_members("DescribeKey")
 @key_id_option()
+@detail_option
 @click.pass_obj
-def describe_key(obj, key_id):
-    """Show a key's metadata. Needs no passphrase.
+def describe_key(obj, key_id, detail, **aws):
+    """Show a key's metadata (AWS's KeyMetadata). Needs no passphrase.
 
     \b
     Example:
       kmscli describe-key --key-id alias/backups
     """
-    emit(keys.describe_key(obj.open_keyring(), key_id), output=obj.output, query=obj.query)
+    keyring = obj.open_keyring()
+    result = keys.describe_key(keyring, key_id, **aws)
+    if detail or obj.output == "table":
+        key = result["KeyMetadata"]["KeyId"]
+        result["KeyMetadata"]["Aliases"] = keys.aliases_by_key(keyring).get(key, [])
+    emit(result, output=obj.output, query=obj.query)
 
 
 @click.command("list-keys")
 @paging_options("keys", "ListKeys")
+@click.option(
+    "--resource-owners",
+    cls=ListOption,
+    type=choice(keys.RESOURCE_OWNERS),
+    help="As AWS: SELF (the default) lists the keyring's keys; no other account shares keys with a keyring.",
+)
+@detail_option
 @click.pass_obj
-def list_keys(obj, limit, marker):
-    """List the keys of the keyring. Needs no passphrase.
+def list_keys(obj, limit, marker, resource_owners, detail):
+    """List the keys of the keyring: KeyId and KeyArn, as AWS. Needs no passphrase.
 
     \b
     Example:
       kmscli list-keys --output table
     """
     keyring = obj.open_keyring()
-    result = fetch_pages(lambda **page: keys.list_keys(keyring, **page), "Keys", limit=limit, marker=marker)
+    owners = list(resource_owners) or None
+    result = fetch_pages(
+        lambda **page: keys.list_keys(keyring, resource_owners=owners, **page), "Keys", limit=limit, marker=marker
+    )
+    if detail or obj.output == "table":
+        details = keys.key_details(keyring, [k["KeyId"] for k in result["Keys"]])
+        result["Keys"] = [{**k, **details[k["KeyId"]]} for k in result["Keys"]]
     emit(result, output=obj.output, query=obj.query)

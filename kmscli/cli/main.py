@@ -18,6 +18,8 @@ from ..errors import (
     ValidationException,
 )
 
+BINARY_FORMATS = ["raw-in-base64-out", "base64"]
+
 # CliContext (and with it the keyring store, tomllib and the AEAD) is imported when a command
 # runs, not here: `kmscli --version`, `--help` and tab completion never need it.
 
@@ -162,6 +164,13 @@ def _add_global_options(command: click.Command) -> None:
             hidden=True,
         ),
         click.Option(["--query"], expose_value=False, callback=_set_global("query"), hidden=True),
+        click.Option(
+            ["--cli-binary-format"],
+            type=click.Choice(BINARY_FORMATS),
+            expose_value=False,
+            callback=_set_global("cli_binary_format"),
+            hidden=True,
+        ),
         click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True),
     ]
 
@@ -196,9 +205,17 @@ def _add_global_options(command: click.Command) -> None:
     help="How results are printed [env KMSCLI_OUTPUT].",
 )
 @click.option("--query", callback=_checked_query, help="Print only this part of the result: a JMESPath expression, as aws-cli, e.g. KeyMetadata.KeyId, Keys[*].KeyId, Aliases[?TargetKeyId=='ID'].AliasName.")
+@click.option(
+    "--cli-binary-format",
+    type=click.Choice(BINARY_FORMATS),
+    default="raw-in-base64-out",
+    show_default=True,
+    help="As aws-cli v2: raw-in-base64-out reads --plaintext and --message as text (UTF-8) and "
+    "file:// as raw bytes; base64 reads them, and file:// contents, as base64.",
+)
 @click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
 @click.pass_context
-def cli(ctx, keyring_path, passphrase_file, output, query, debug):
+def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, debug):
     """kmscli: AWS KMS semantics, offline.
 
     A keyring directory on disk holds KMS keys whose material is wrapped under a master key
@@ -226,6 +243,7 @@ def cli(ctx, keyring_path, passphrase_file, output, query, debug):
     from .context import CliContext
 
     ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
+    ctx.obj.cli_binary_format = cli_binary_format
 
 
 # The next step for an error the core raised without a hint of its own. "{command}" is the

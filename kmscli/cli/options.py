@@ -11,6 +11,65 @@ from .. import specs
 from ..errors import ValidationException
 
 
+FILE = "file://"
+FILEB = "fileb://"
+# A text or JSON value read from a file (a policy, a tag list, a context) is small.
+TEXT_FILE_MAX = 1 << 20
+
+
+def read_text_argument(value, option: str):
+    """aws-cli's file://PATH (and fileb://PATH) for a text or structure value: the file's
+    contents, as text. Never the literal "file://PATH" itself."""
+    if isinstance(value, tuple):
+        return tuple(read_text_argument(v, option) for v in value)
+    if not isinstance(value, str) or not value.startswith((FILE, FILEB)):
+        return value
+    from .io import read_source
+
+    path = value[len(FILEB) :] if value.startswith(FILEB) else value[len(FILE) :]
+    data = read_source(path, TEXT_FILE_MAX, f"the {option} file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationException(f"the {option} file {path} is not UTF-8 text") from None
+
+
+def text_value(ctx, param, value):
+    """click callback: file://PATH on a text option is the file's contents."""
+    return read_text_argument(value, param.opts[0])
+
+
+class ListOption(click.Option):
+    """An option that takes a list as aws-cli does: several values after one occurrence
+    (`--grant-tokens a b`, `--tags TagKey=a,TagValue=1 TagKey=b,TagValue=2`, aws-cli's
+    nargs '+'), and also one value per occurrence, repeated. The values after the option run
+    to the next word that starts with '-'; kmscli's commands take no positional arguments, so
+    no word is taken from anything else."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
+
+    def add_to_parser(self, parser, ctx) -> None:
+        super().add_to_parser(parser, ctx)
+        # click's parser has no nargs '+': each occurrence's handler is extended to take the
+        # words that follow it too. Should a click release rename the handler table, the
+        # option still works, one value per occurrence.
+        handlers = getattr(parser, "_long_opt", {})
+        for opt in self.opts:
+            handler = handlers.get(opt)
+            if handler is None or not callable(getattr(handler, "process", None)):
+                continue
+            one = handler.process
+
+            def process(value, state, one=one):
+                one(value, state)
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    one(state.rargs.pop(0), state)
+
+            handler.process = process
+
+
 def key_id_option(
     required: bool = True, name: str = "--key-id", help_: str | None = None, dest: str = "key_id"
 ):
@@ -114,7 +173,7 @@ def encryption_context_option(name: str = "--encryption-context", dest: str = "e
         dest,
         multiple=True,
         metavar="KEY=VALUE",
-        help="Encryption context pair (repeatable; K=V,K2=V2 as aws-cli writes it), or one JSON object.",
+        help="Encryption context pair (repeatable; K=V,K2=V2 as aws-cli writes it), or one JSON object, or file://PATH holding it.",
     )
 
 
@@ -133,7 +192,7 @@ def parse_pairs(values: tuple[str, ...], what: str, *, shorthand: bool = True) -
     """KEY=VALUE pairs (aws-cli's K=V,K2=V2 shorthand too, unless ``shorthand`` is False),
     or a single JSON object of strings."""
     result: dict[str, str] = {}
-    for value in values:
+    for value in read_text_argument(tuple(values), what):
         if value.lstrip().startswith("{"):
             try:
                 obj = json.loads(value)

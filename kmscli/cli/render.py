@@ -146,6 +146,7 @@ def notice(message: str) -> None:
 
 
 def _scalar(value) -> str:
+    # aws-cli writes str(value): None, True and False as Python spells them.
     if value is None:
         return "None"
     if isinstance(value, bool):
@@ -153,25 +154,45 @@ def _scalar(value) -> str:
     return str(value)
 
 
-def text_lines(value, label: str | None = None):
-    """Scalars of an object on one tab-separated line (keys in sorted order), nested objects
-    and lists on lines of their own headed by the key in capitals, as `aws --output text`."""
+def text_lines(value, label: str | None = None, scalar_keys: list[str] | None = None):
+    """`aws --output text`, column for column (the rules of aws-cli's awscli/text.py, which
+    tests/test_text_output.py holds this to): an object's scalars on one tab-separated line,
+    in sorted key order, after the key that holds it in capitals; its lists and objects on
+    lines of their own. The objects of one list share their columns (the sorted union of
+    their scalar keys, empty where one lacks it); a list of scalars under a key is one line
+    per item, a bare one a single line."""
     if isinstance(value, dict):
-        scalars = [_scalar(value[k]) for k in sorted(value) if not isinstance(value[k], (dict, list))]
-        if scalars:
-            yield "\t".join(([label] if label else []) + scalars)
-        for k in sorted(value):
-            if isinstance(value[k], (dict, list)):
-                yield from text_lines(value[k], k.upper())
-    elif isinstance(value, list):
-        if all(not isinstance(v, (dict, list)) for v in value):
-            if value:
-                yield "\t".join(([label] if label else []) + [_scalar(v) for v in value])
+        if scalar_keys is None:
+            keys = sorted(value)
+            scalars = [_scalar(value[k]) for k in keys if not isinstance(value[k], (dict, list))]
+            nested = [k for k in keys if isinstance(value[k], (dict, list))]
         else:
+            scalars = [_scalar(value[k]) if k in value else "" for k in scalar_keys]
+            nested = sorted(set(value) - set(scalar_keys))
+        if scalars:
+            yield "\t".join(([label.upper()] if label is not None else []) + scalars)
+        for k in nested:
+            yield from text_lines(value[k], k)
+    elif isinstance(value, list):
+        if not value:
+            return
+        if any(isinstance(v, dict) for v in value):
+            keys = sorted({k for v in value if isinstance(v, dict) for k, x in v.items() if not isinstance(x, (dict, list))})
             for item in value:
-                yield from text_lines(item, label)
+                yield from text_lines(item, label, keys if isinstance(item, dict) else None)
+        else:
+            scalars = [v for v in value if not isinstance(v, (dict, list))]
+            if scalars:
+                if label is not None:
+                    for v in scalars:
+                        yield f"{label.upper()}\t{_scalar(v)}"
+                else:
+                    yield "\t".join(_scalar(v) for v in scalars)
+            for v in value:
+                if isinstance(v, list):
+                    yield from text_lines(v, label)
     else:
-        yield "\t".join(([label] if label else []) + [_scalar(value)])
+        yield _scalar(value)
 
 
 # --- table -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import click
 
 from .. import specs
 from ..service import rotation
-from .options import key_id_option
+from .options import choice, key_id_option
 from .paging import fetch_pages, paging_options
 from .render import emit
 
@@ -67,6 +67,9 @@ def get_key_rotation_status(obj, key_id):
 def rotate_key_on_demand(obj, key_id):
     """Rotate a symmetric encryption key now (at most 25 times per key, as AWS).
 
+    A key with imported material rotates to the material imported for it with
+    import-key-material --import-type NEW_KEY_MATERIAL; earlier ciphertexts still decrypt.
+
     \b
     Example:
       kmscli rotate-key-on-demand --key-id alias/backups
@@ -76,10 +79,19 @@ def rotate_key_on_demand(obj, key_id):
 
 @click.command("list-key-rotations")
 @key_id_option()
+@click.option(
+    "--include-key-material",
+    type=choice(rotation.INCLUDE_KEY_MATERIAL),
+    help="ROTATIONS_ONLY (the default): the materials rotations made current; ALL_KEY_MATERIAL: "
+    "also the first material and imported material waiting for rotate-key-on-demand.",
+)
 @paging_options("rotations", "ListKeyRotations")
 @click.pass_obj
-def list_key_rotations(obj, key_id, limit, marker):
+def list_key_rotations(obj, key_id, include_key_material, limit, marker):
     """List a key's rotations, oldest first, with the key material each one made. Needs no passphrase.
+
+    For a key with imported material, each entry also says whether its material is imported
+    (ImportState) and when it expires.
 
     \b
     Example:
@@ -87,6 +99,9 @@ def list_key_rotations(obj, key_id, limit, marker):
     """
     keyring = obj.open_keyring()
     result = fetch_pages(
-        lambda **page: rotation.list_key_rotations(keyring, key_id, **page), "Rotations", limit=limit, marker=marker
+        lambda **page: rotation.list_key_rotations(keyring, key_id, include_key_material=include_key_material, **page),
+        "Rotations",
+        limit=limit,
+        marker=marker,
     )
     emit(result, output=obj.output, query=obj.query)

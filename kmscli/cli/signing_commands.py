@@ -9,13 +9,14 @@ import click
 from .. import specs
 from ..errors import FileAccessException
 from ..service import file_signing, signing
+from .members import aws_members
 from .io import blob_in, data_in, deliver, read_public_key_file, write_output
 from .options import in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
 from .render import emit
 from .stream_io import Prefixed, open_input
 
 message_option = click.option(
-    "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (or fileb://PATH)."
+    "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH."
 )
 message_type_option = click.option(
     "--message-type",
@@ -38,14 +39,17 @@ MESSAGE_LIMIT = specs.MESSAGE_MAX
 
 
 @click.command()
+@aws_members("Sign")
 @key_id_option()
 @message_option
 @in_option("Read the message from FILE (- for standard input), of any size: see below.")
 @message_type_option
 @signing_algorithm_option
 @out_option("signature")
+@click.option("--detail", is_flag=True, help="kmscli only: with a file signed as its digest, add MessageType, "
+              "MessageDigest and MessageDigestAlgorithm to the result (--output table always shows them).")
 @click.pass_obj
-def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_path):
+def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_path, detail, **aws):
     """Sign a message, a file of any size, or a digest with an asymmetric SIGN_VERIFY key.
 
     Signatures are what AWS KMS returns (PKCS #1 for RSA, DER for ECDSA), so openssl
@@ -67,15 +71,19 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
     with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
         keyring = obj.open_keyring()
         if stream is not None:
-            result = file_signing.sign_stream(keyring, key_id, stream, signing_algorithm=signing_algorithm)
+            _streamed(aws)
+            result = file_signing.sign_stream(
+                keyring, key_id, stream, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
+            )
         else:
             result = signing.sign(
-                keyring, key_id, data, signing_algorithm=signing_algorithm, message_type=message_type
+                keyring, key_id, data, signing_algorithm=signing_algorithm, message_type=message_type, **aws
             )
     deliver(obj, result, "Signature", out_path, source=in_path)
 
 
 @click.command()
+@aws_members("Verify")
 @key_id_option(required=False, help_="The key: key id, key ARN, alias name or alias ARN.")
 @click.option(
     "--public-key",
@@ -89,8 +97,11 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
 @signing_algorithm_option
 @click.option("--signature", "signature_b64", metavar="BASE64", help="The signature, base64 (or fileb://PATH).")
 @click.option("--signature-file", metavar="FILE", help="Read the raw signature from FILE.")
+@click.option("--detail", is_flag=True, help="kmscli only: with a file verified over its digest, add MessageType, "
+              "MessageDigest and MessageDigestAlgorithm to the result (--output table always shows them).")
 @click.pass_obj
-def verify(obj, key_id, public_key_path, message, in_path, message_type, signing_algorithm, signature_b64, signature_file):
+def verify(obj, key_id, public_key_path, message, in_path, message_type, signing_algorithm, signature_b64, signature_file,
+           detail, **aws):
     """Check a signature. Exit status 1 when it is not valid.
 
     With --public-key FILE the keyring is never opened: the file that get-public-key --out
@@ -118,17 +129,23 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
         file_option="--signature-file",
     )
     pem = read_public_key_file(public_key_path) if public_key_path else None
+    if pem is not None and aws:
+        raise click.UsageError("--dry-run and --grant-tokens need --key-id: --public-key verifies offline")
     with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
         if pem is not None:
             if stream is not None:
-                result = file_signing.verify_offline_stream(pem, stream, signature, signing_algorithm=signing_algorithm)
+                result = file_signing.verify_offline_stream(
+                    pem, stream, signature, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
+                )
             else:
                 result = file_signing.verify_offline(
                     pem, data, signature, signing_algorithm=signing_algorithm, message_type=message_type
                 )
         elif stream is not None:
+            _streamed(aws)
             result = file_signing.verify_stream(
-                obj.open_keyring(), key_id, stream, signature, signing_algorithm=signing_algorithm
+                obj.open_keyring(), key_id, stream, signature, signing_algorithm=signing_algorithm,
+                detail=detail or obj.output == "table",
             )
         else:
             result = signing.verify(
@@ -138,8 +155,19 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
                 signature,
                 signing_algorithm=signing_algorithm,
                 message_type=message_type,
+                **aws,
             )
     emit(result, output=obj.output, query=obj.query)
+
+
+def _streamed(aws: dict) -> None:
+    """A message larger than AWS's limit is kmscli's own streamed signature: grant tokens are
+    checked (and ignored, as everywhere); a dry run is AWS's, for messages AWS takes."""
+    from ..service.request import check_grant_tokens
+
+    check_grant_tokens(aws.get("grant_tokens"))
+    if aws.get("dry_run"):
+        raise click.UsageError("--dry-run takes a message of at most 4096 bytes (--message, or a small --in file)")
 
 
 @contextmanager
@@ -166,6 +194,7 @@ def message_source(message: str | None, in_path: str | None, message_type: str, 
 
 
 @click.command("get-public-key")
+@aws_members("GetPublicKey")
 @key_id_option()
 @click.option("--out", "out_path", metavar="FILE", help="Write the public key to FILE (- for standard output).")
 @click.option(
@@ -177,7 +206,7 @@ def message_source(message: str | None, in_path: str | None, message_type: str, 
     help="Format of --out: PEM with the key configuration as text before BEGIN, or raw DER.",
 )
 @click.pass_obj
-def get_public_key(obj, key_id, out_path, key_format):
+def get_public_key(obj, key_id, out_path, key_format, **aws):
     """Export the public key (DER SubjectPublicKeyInfo) and the configuration to use it with.
 
     \b
@@ -185,7 +214,7 @@ def get_public_key(obj, key_id, out_path, key_format):
       kmscli get-public-key --key-id alias/releases --out releases.pem
       openssl pkey -pubin -in releases.pem -noout -text
     """
-    result = signing.get_public_key(obj.open_keyring(), key_id)
+    result = signing.get_public_key(obj.open_keyring(), key_id, **aws)
     if out_path is not None:
         from ..service.pem import to_pem
 

@@ -7,14 +7,14 @@ import click
 from ..service import metadata
 from ..service import tags as tag_service
 from .key_commands import parse_tags, tag_options
-from .options import key_id_option
+from .options import ListOption, key_id_option, text_value
 from .paging import fetch_pages, paging_options
 from .render import emit
 
 
 @click.command("update-key-description")
 @key_id_option()
-@click.option("--description", required=True, help="The new description, up to 8192 characters ('' clears it).")
+@click.option("--description", required=True, callback=text_value, help="The new description, up to 8192 characters ('' clears it).")
 @click.pass_obj
 def update_key_description(obj, key_id, description):
     """Replace a key's description. Prints nothing.
@@ -45,7 +45,8 @@ def tag_resource(obj, key_id, tag, tags):
 
 @click.command("untag-resource")
 @key_id_option()
-@click.option("--tag-keys", "tag_keys", multiple=True, required=True, metavar="KEY", help="A tag key to remove (repeatable).")
+@click.option("--tag-keys", "tag_keys", cls=ListOption, required=True, metavar="KEY ...",
+              help="Tag keys to remove: several after one --tag-keys, as aws-cli, or --tag-keys repeated.")
 @click.pass_obj
 def untag_resource(obj, key_id, tag_keys):
     """Remove tags from a key; a key without such a tag is not an error. Prints nothing.

@@ -7,8 +7,10 @@ from ..crypto import agreement, asymmetric
 from ..errors import ValidationException
 from ..keyring import Keyring
 from .keys import check_algorithm, material, usable_key
+from .request import takes
 
 
+@takes("DeriveSharedSecret", "GrantTokens", "DryRun", "Recipient")
 def derive_shared_secret(
     keyring: Keyring, key_id: str, public_key: bytes, *, key_agreement_algorithm: str = "ECDH"
 ) -> dict:

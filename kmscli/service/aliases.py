@@ -46,6 +46,28 @@ def check_alias_name(name: str, *, reserved_ok: bool = False) -> str:
     return name
 
 
+_PATTERN = re.compile(r"[a-zA-Z0-9:/_-]+")  # AWS's AliasNameType pattern
+
+
+def check_existing_alias_name(name: str) -> str:
+    """The name given to UpdateAlias or DeleteAlias. AWS's model lets neither raise
+    InvalidAliasNameException: a name outside the model's AliasNameType (1-256 characters of
+    letters, digits, : / _ -) is a ValidationException, as AWS's request validation says;
+    any other name that is no alias of the keyring (no alias/ prefix, or AWS's reserved
+    alias/aws/) is NotFoundException, as no such alias can exist here."""
+    if not isinstance(name, str) or not 1 <= len(name) <= specs.ALIAS_NAME_MAX or not _PATTERN.fullmatch(name):
+        raise ValidationException(
+            f"AliasName must be 1 to {specs.ALIAS_NAME_MAX} letters, digits and : / _ - (alias/NAME)"
+        )
+    if not name.startswith(PREFIX) or name.startswith(RESERVED_PREFIX):
+        raise NotFoundException(
+            f"alias {_shown(name)} does not exist"
+            + (": alias/aws/ names AWS managed keys, which a keyring has not" if name.startswith(RESERVED_PREFIX) else ": an alias name begins with alias/"),
+            hint="list the aliases with: kmscli list-aliases",
+        )
+    return name
+
+
 def _target(keyring: Keyring, target_key_id: str) -> dict:
     """The target key's verified document. As AWS, the target is a key id or key ARN: an
     alias cannot point at another alias."""
@@ -90,7 +112,7 @@ def _family(meta: dict) -> tuple[str, str]:
 
 
 def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
-    check_alias_name(alias_name)
+    check_existing_alias_name(alias_name)
     with keyring.transaction():
         aliases = keyring.load_aliases(verify=True)
         entry = aliases.get(alias_name)
@@ -120,7 +142,7 @@ def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
 
 
 def delete_alias(keyring: Keyring, alias_name: str) -> dict:
-    check_alias_name(alias_name)
+    check_existing_alias_name(alias_name)
     with keyring.transaction():
         aliases = keyring.load_aliases(verify=True)
         if alias_name not in aliases:

@@ -13,6 +13,7 @@ from ..errors import InvalidKeyUsageException, UnsupportedOperationException, Va
 from ..keyring import Keyring
 from .encryption import check_context, seal_symmetric
 from .keys import usable_key
+from .request import takes
 
 
 def data_key_size(key_spec: str | None, number_of_bytes: int | None) -> int:
@@ -44,6 +45,7 @@ def _protecting_key(keyring: Keyring, key_id: str, operation: str) -> dict:
     return doc
 
 
+@takes("GenerateDataKey", "GrantTokens", "DryRun", "Recipient")
 def generate_data_key(
     keyring: Keyring,
     key_id: str,
@@ -76,6 +78,7 @@ def data_key_pair_spec(name: str) -> specs.KeySpec:
     return spec
 
 
+@takes("GenerateDataKeyPair", "GrantTokens", "DryRun", "Recipient", refusal=UnsupportedOperationException)
 def generate_data_key_pair(
     keyring: Keyring,
     key_id: str,
@@ -104,6 +107,7 @@ def generate_data_key_pair(
     return result
 
 
+@takes("GenerateRandom", "CustomKeyStoreId", "Recipient", refusal=UnsupportedOperationException)
 def generate_random(number_of_bytes: int) -> dict:
     """GenerateRandom: bytes from the operating system's CSPRNG, the source every kmscli key
     comes from. It needs no keyring and no passphrase: there is no secret to protect."""

@@ -13,6 +13,7 @@ from ..errors import (
 from ..keyring import Keyring
 from . import ciphertext
 from .keys import check_algorithm, material, public_key_bytes, usable_key
+from .request import takes
 from .resolve import check_named_key
 
 
@@ -26,6 +27,7 @@ def check_context(context: dict | None, meta: dict) -> dict:
     return context
 
 
+@takes("Encrypt", "GrantTokens", "DryRun")
 def encrypt(
     keyring: Keyring,
     key_id: str,
@@ -65,6 +67,29 @@ def seal_symmetric(keyring: Keyring, doc: dict, plaintext: bytes, context: dict)
     return ciphertext.pack(meta["KeyId"], material_id, nonce, sealed)
 
 
+def _decrypt_dry_run(
+    keyring: Keyring,
+    blob: bytes,
+    *,
+    key_id: str | None = None,
+    encryption_context: dict | None = None,
+    encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+) -> None:
+    """A dry run with IGNORE_CIPHERTEXT: only that the key may decrypt, the ciphertext unread
+    (beyond the key a symmetric blob names, when no KeyId is given)."""
+    if key_id is None:
+        try:
+            key_id = ciphertext.unpack(blob).key_id
+        except InvalidCiphertextException:
+            raise ValidationException(
+                "a dry run with IGNORE_CIPHERTEXT needs KeyId when the ciphertext names no key"
+            ) from None
+    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+    check_algorithm(doc["metadata"], encryption_algorithm, "EncryptionAlgorithm")
+    check_context(encryption_context, doc["metadata"])
+
+
+@takes("Decrypt", "GrantTokens", "DryRun", "DryRunModifiers", "Recipient", ignore_ciphertext=_decrypt_dry_run)
 def decrypt(
     keyring: Keyring,
     blob: bytes,

@@ -45,12 +45,16 @@ _LARGE_FILE_HINT = {
 
 
 def _streamed_fields(algorithm: specs.SigningAlgorithm, digest: bytes) -> dict:
-    # Extra fields saying how the message was signed: as its digest, hashed here.
+    # kmscli's own fields saying how the message was signed: as its digest, hashed here.
+    # Only when asked (``detail``): by default a result has exactly AWS's Sign/Verify shape.
     return {"MessageType": "DIGEST", "MessageDigest": digest, "MessageDigestAlgorithm": algorithm.hash}
 
 
-def sign_stream(keyring: Keyring, key_id: str, source: BinaryIO, *, signing_algorithm: str) -> dict:
-    """Sign a message of any size, read from ``source``, as its streamed digest."""
+def sign_stream(
+    keyring: Keyring, key_id: str, source: BinaryIO, *, signing_algorithm: str, detail: bool = False
+) -> dict:
+    """Sign a message of any size, read from ``source``, as its streamed digest. ``detail``
+    adds how (MessageType DIGEST, the digest and its hash): fields AWS's Sign has not."""
     doc = usable_key(keyring, key_id, specs.SIGN_VERIFY)
     check_algorithm(doc["metadata"], signing_algorithm, "SigningAlgorithm")
     algorithm = specs.SIGNING_ALGORITHMS[signing_algorithm]
@@ -64,12 +68,12 @@ def sign_stream(keyring: Keyring, key_id: str, source: BinaryIO, *, signing_algo
         "KeyId": keyring.key_arn(doc["metadata"]["KeyId"]),
         "Signature": signature,
         "SigningAlgorithm": signing_algorithm,
-        **_streamed_fields(algorithm, digest),
+        **(_streamed_fields(algorithm, digest) if detail else {}),
     }
 
 
 def verify_stream(
-    keyring: Keyring, key_id: str, source: BinaryIO, signature: bytes, *, signing_algorithm: str
+    keyring: Keyring, key_id: str, source: BinaryIO, signature: bytes, *, signing_algorithm: str, detail: bool = False
 ) -> dict:
     """Verify a signature over a message of any size; KMSInvalidSignatureException if not valid."""
     from .keys import public_key_bytes
@@ -82,7 +86,7 @@ def verify_stream(
     public_key = asymmetric.load_public_key(public_key_bytes(doc))
     digest = digest_stream(algorithm.hash, source)
     _check(public_key, algorithm, digest, signature, prehashed=True)
-    return _verified(keyring.key_arn(doc["metadata"]["KeyId"]), algorithm, digest)
+    return _verified(keyring.key_arn(doc["metadata"]["KeyId"]), algorithm, digest if detail else None)
 
 
 def _check(public_key, algorithm, data: bytes, signature: bytes, *, prehashed: bool) -> None:
@@ -160,7 +164,7 @@ def verify_offline(
 
 
 def verify_offline_stream(
-    pem: bytes, source: BinaryIO, signature: bytes, *, signing_algorithm: str | None = None
+    pem: bytes, source: BinaryIO, signature: bytes, *, signing_algorithm: str | None = None, detail: bool = False
 ) -> dict:
     """Verify over a message of any size with the public key file alone."""
     public_key, algorithm, key_id = offline_key(pem, signing_algorithm)
@@ -168,4 +172,4 @@ def verify_offline_stream(
     check_signature_size(signature)
     digest = digest_stream(algorithm.hash, source)
     _check(public_key, algorithm, digest, signature, prehashed=True)
-    return _verified(key_id, algorithm, digest)
+    return _verified(key_id, algorithm, digest if detail else None)

@@ -13,17 +13,20 @@ The flow is AWS's, byte for byte, so a script written for AWS KMS works unchange
 3. delete_imported_key_material drops the material; the key returns to PendingImport (a key
    pending deletion stays PendingDeletion, as in AWS).
 
-A key only ever holds the material first imported into it: its KeyMaterialId is an HMAC of
-the material under a sub-key of the master key (a keyed fingerprint, so the id reveals
-nothing about the material), remembered after a delete, and a different material is refused.
-Because the id depends only on the material, ciphertexts made before a delete name the same
-KeyMaterialId after a re-import of the same bytes, and still decrypt.
+A KeyMaterialId is an HMAC of the material under a sub-key of the master key (a keyed
+fingerprint, so the id reveals nothing about the material), remembered after a delete, so
+only the same bytes can be imported again under it. Because the id depends only on the
+material, ciphertexts made before a delete name the same KeyMaterialId after a re-import of
+the same bytes, and still decrypt. An asymmetric or HMAC key only ever holds the material
+first imported into it; a symmetric encryption key can hold several (AWS, 2025): see
+service/materials.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 
 from .. import crypto, specs
@@ -34,12 +37,14 @@ from ..errors import (
     InvalidCiphertextException,
     InvalidImportTokenException,
     KMSInvalidStateException,
+    NotFoundException,
     UnsupportedOperationException,
     ValidationException,
 )
 from ..keyring import Keyring
 from ..keyring.clock import assume_utc, parse_instant
 from ..keyring.format import canonical
+from . import materials
 from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, now
 from .keys import key_state, new_material_entry
 from .resolve import resolve_key_id
@@ -153,6 +158,37 @@ def _open_token(keyring: Keyring, token: bytes) -> dict:
 
 # --- ImportKeyMaterial ---------------------------------------------------------------------------
 
+IMPORT_TYPES = ("NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL")
+_MATERIAL_ID = re.compile(r"[a-f0-9]{64}")
+_DESCRIPTION = re.compile(r"[a-zA-Z0-9:/_\s.-]+")
+KEY_MATERIAL_DESCRIPTION_MAX = 256
+
+
+def _check_import_options(spec: specs.KeySpec, import_type, key_material_id, description) -> None:
+    """AWS's rules for the 2025 members: each is for symmetric encryption keys only, and a
+    KeyMaterialId names material already associated, so never goes with NEW_KEY_MATERIAL."""
+    if import_type is not None and import_type not in IMPORT_TYPES:
+        raise ValidationException(f"ImportType {str(import_type)[:40]!r} is not valid; valid: {', '.join(IMPORT_TYPES)}")
+    if key_material_id is not None and not (isinstance(key_material_id, str) and _MATERIAL_ID.fullmatch(key_material_id)):
+        raise ValidationException("KeyMaterialId must be 64 lower-case hexadecimal digits")
+    if description is not None and (
+        not isinstance(description, str)
+        or len(description) > KEY_MATERIAL_DESCRIPTION_MAX
+        or (description and not _DESCRIPTION.fullmatch(description))
+    ):
+        raise ValidationException(
+            f"KeyMaterialDescription must be at most {KEY_MATERIAL_DESCRIPTION_MAX} letters, digits, spaces and : / _ . -"
+        )
+    given = [n for n, v in (("ImportType", import_type), ("KeyMaterialId", key_material_id),
+                            ("KeyMaterialDescription", description)) if v is not None]
+    if given and spec.name != specs.SYMMETRIC_DEFAULT:
+        raise ValidationException(
+            f"{', '.join(given)} can be used only with symmetric encryption keys, not {spec.name}: "
+            "other keys hold only the material first imported into them"
+        )
+    if import_type == "NEW_KEY_MATERIAL" and key_material_id is not None:
+        raise ValidationException("KeyMaterialId cannot be given with ImportType NEW_KEY_MATERIAL: new material has no id yet")
+
 
 def import_key_material(
     keyring: Keyring,
@@ -162,7 +198,15 @@ def import_key_material(
     encrypted_key_material: bytes,
     expiration_model: str | None = None,
     valid_to: str | dt.datetime | int | float | None = None,
+    import_type: str | None = None,
+    key_material_description: str | None = None,
+    key_material_id: str | None = None,
 ) -> dict:
+    """ImportKeyMaterial, with AWS's 2025 rules for symmetric encryption keys: several
+    materials per key (materials.py). The first import makes the current material; later
+    ones re-import material already associated (EXISTING_KEY_MATERIAL, the default then:
+    to restore deleted or expired material, or to change its expiration), or bring new
+    material (NEW_KEY_MATERIAL), which waits in PENDING_ROTATION for rotate-key-on-demand."""
     if not 1 <= len(import_token) <= specs.IMPORT_TOKEN_MAX:
         raise ValidationException(f"ImportToken must be 1 to {specs.IMPORT_TOKEN_MAX} bytes")
     if not 1 <= len(encrypted_key_material) <= specs.ENCRYPTED_KEY_MATERIAL_MAX:
@@ -173,6 +217,8 @@ def import_key_material(
     expiration_model, expires = _expiration(expiration_model, valid_to, when)
     doc = _external_key(keyring, key_id)
     meta = doc["metadata"]
+    spec = specs.KEY_SPECS[meta["KeySpec"]]
+    _check_import_options(spec, import_type, key_material_id, key_material_description)
     _check_import_state(keyring, meta)
     fields = _open_token(keyring, import_token)
     if fields.get("KeyId") != meta["KeyId"]:
@@ -204,45 +250,72 @@ def import_key_material(
             f"import token's public key using {params['WrappingAlgorithm']}",
             hint=_wrapping_hint(params["WrappingAlgorithm"]),
         ) from None
-    spec = specs.KEY_SPECS[meta["KeySpec"]]
     material = _checked_material(spec, material)
     material_id = _material_id(keyring, meta["KeyId"], material)
+    if key_material_id is not None and not secrets.compare_digest(key_material_id, material_id):
+        raise IncorrectKeyMaterialException(
+            f"the key material is not the material {key_material_id} of key {meta['KeyId']}",
+            hint=f"see the key's materials with: kmscli list-key-rotations --key-id {meta['KeyId']} --include-key-material ALL_KEY_MATERIAL",
+        )
     with keyring.transaction():
         doc = _external_key(keyring, meta["KeyId"])  # re-read under the lock
         meta = doc["metadata"]
         _check_import_state(keyring, meta)
         _current_parameters(doc, fields)
-        remembered = meta.get("ImportedKeyMaterialId")
-        if remembered is not None and not secrets.compare_digest(remembered, material_id):
+        known = materials.associated_ids(doc)
+        first = not known
+        kind = import_type or ("NEW_KEY_MATERIAL" if first else "EXISTING_KEY_MATERIAL")
+        if kind == "EXISTING_KEY_MATERIAL" and material_id not in known:
             raise IncorrectKeyMaterialException(
-                f"this is not the key material that was first imported into key {meta['KeyId']}: "
-                "a key can only ever hold that same material",
-                hint="import into a new key: kmscli create-key --origin EXTERNAL ...",
+                f"this is not key material that was imported into key {meta['KeyId']} before"
+                + ("" if spec.name == specs.SYMMETRIC_DEFAULT else ": a key can only ever hold that same material"),
+                hint=(
+                    "import new material for rotation with: --import-type NEW_KEY_MATERIAL"
+                    if spec.name == specs.SYMMETRIC_DEFAULT
+                    else "import into a new key: kmscli create-key --origin EXTERNAL ..."
+                ),
             )
+        if kind == "NEW_KEY_MATERIAL" and not first:
+            if material_id in known:
+                raise IncorrectKeyMaterialException(
+                    f"this key material is already associated with key {meta['KeyId']}",
+                    hint="re-import it with: --import-type EXISTING_KEY_MATERIAL",
+                )
+            pending = materials.pending_rotation(doc)
+            if pending is not None:
+                raise KMSInvalidStateException(
+                    f"key {meta['KeyId']} already has new key material {pending['KeyMaterialId']} waiting to rotate in",
+                    hint=f"rotate to it with: kmscli rotate-key-on-demand --key-id {meta['KeyId']}, "
+                    f"or delete it: kmscli delete-imported-key-material --key-id {meta['KeyId']} "
+                    f"--key-material-id {pending['KeyMaterialId']}",
+                )
         entry = new_material_entry(keyring, meta, spec, material, when.isoformat(), material_id)
-        doc["materials"] = [entry]
-        meta["CurrentKeyMaterialId"] = material_id
-        meta["ImportedKeyMaterialId"] = material_id
-        meta["KeyState"] = ENABLED
-        meta["ExpirationModel"] = expiration_model
-        if expires is not None:
-            meta["ValidTo"] = expires.isoformat()
-        else:
-            meta.pop("ValidTo", None)
+        materials.place(
+            doc,
+            entry,
+            expiration_model=expiration_model,
+            valid_to=expires.isoformat() if expires is not None else None,
+            description=key_material_description,
+            pending_rotation=kind == "NEW_KEY_MATERIAL" and not first,
+        )
+        if first or not meta.get("CurrentKeyMaterialId"):
+            meta["CurrentKeyMaterialId"] = material_id
+        meta.setdefault("ImportedKeyMaterialId", material_id)  # the first one, as before 2025
+        materials.settle(doc)
         keyring.save_key(doc)
     return {"KeyId": keyring.key_arn(meta["KeyId"]), "KeyMaterialId": material_id}
 
 
 def _check_import_state(keyring: Keyring, meta: dict) -> None:
+    """As AWS's key state table: material can be imported into a key PendingImport, Enabled
+    or Disabled (to restore, re-import or add material), not one pending deletion."""
     state = key_state(keyring, meta)
-    if state != PENDING_IMPORT:
+    if state not in (PENDING_IMPORT, ENABLED, DISABLED):
         raise KMSInvalidStateException(
-            f"key {meta['KeyId']} is in state {state}; key material can be imported only in state PendingImport",
-            hint=(
-                f"to change its expiration, first run: kmscli delete-imported-key-material --key-id {meta['KeyId']}"
-                if state in (ENABLED, DISABLED)
-                else None
-            ),
+            f"key {meta['KeyId']} is in state {state}; key material cannot be imported now",
+            hint=f"cancel the deletion first: kmscli cancel-key-deletion --key-id {meta['KeyId']}"
+            if state == PENDING_DELETION
+            else None,
         )
 
 
@@ -350,7 +423,13 @@ def parse_timestamp(value, what: str) -> dt.datetime:
 # --- DeleteImportedKeyMaterial -------------------------------------------------------------------
 
 
-def delete_imported_key_material(keyring: Keyring, key_id: str) -> dict:
+def delete_imported_key_material(keyring: Keyring, key_id: str, *, key_material_id: str | None = None) -> dict:
+    """Delete one imported material (default: the current one). Material associated with
+    the key is remembered, so the same bytes can be imported again and the key is
+    PendingImport until they are; new material still PENDING_ROTATION is not associated yet,
+    and deleting it simply removes it (the key state does not change)."""
+    if key_material_id is not None and not (isinstance(key_material_id, str) and _MATERIAL_ID.fullmatch(key_material_id)):
+        raise ValidationException("KeyMaterialId must be 64 lower-case hexadecimal digits")
     doc = _external_key(keyring, key_id)
     with keyring.transaction():
         doc = _external_key(keyring, doc["metadata"]["KeyId"])  # re-read under the lock
@@ -358,17 +437,19 @@ def delete_imported_key_material(keyring: Keyring, key_id: str) -> dict:
         state = key_state(keyring, meta)
         if state not in (ENABLED, DISABLED, PENDING_IMPORT, PENDING_DELETION):
             raise KMSInvalidStateException(f"key {meta['KeyId']} is in state {state}")
-        deleted = meta.pop("CurrentKeyMaterialId", None)
-        doc["materials"] = []
-        meta.pop("ValidTo", None)
-        meta.pop("ExpirationModel", None)
+        wanted = key_material_id or meta.get("CurrentKeyMaterialId")
+        if key_material_id is not None and key_material_id not in materials.associated_ids(doc, pending=True):
+            raise NotFoundException(
+                f"key {meta['KeyId']} has no key material {key_material_id}",
+                hint=f"see its materials with: kmscli list-key-rotations --key-id {meta['KeyId']} --include-key-material ALL_KEY_MATERIAL",
+            )
+        deleted = materials.remove(doc, wanted) if wanted else None
+        materials.settle(doc)
         # As AWS: a key pending deletion stays so (cancelling it then gives PendingImport).
-        if state != PENDING_DELETION:
+        if deleted is not None and not deleted.get("PendingRotation") and state != PENDING_DELETION:
             meta["KeyState"] = PENDING_IMPORT
         keyring.save_key(doc)
     result = {"KeyId": keyring.key_arn(meta["KeyId"])}
-    if deleted:
-        result["KeyMaterialId"] = deleted
+    if deleted is not None:
+        result["KeyMaterialId"] = deleted["KeyMaterialId"]
     return result
-
-

@@ -18,7 +18,10 @@ from ..keyring import Keyring, is_key_id
 from ..keyring import format as fmt
 from . import paging
 from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, iso, now, parse_date
+from .request import takes
 from .resolve import resolve_key_id
+
+RESOURCE_OWNERS = ("SELF", "OTHER_ACCOUNTS_VIA_RAM")
 
 
 # --- validation of the catalogue ------------------------------------------------------------
@@ -113,6 +116,10 @@ def key_metadata(keyring: Keyring, doc: dict) -> dict:
             continue
         if state == PENDING_IMPORT and optional in ("CurrentKeyMaterialId", "ValidTo", "ExpirationModel"):
             continue  # no usable material: what described it is gone, as in AWS
+        if optional == "CurrentKeyMaterialId" and not any(
+            isinstance(m, dict) and m.get("KeyMaterialId") == meta.get(optional) for m in doc.get("materials", [])
+        ):
+            continue  # its imported material was deleted (a key pending deletion keeps its state)
         if meta.get(optional) is not None:
             result[optional] = meta[optional]
     return result
@@ -121,16 +128,26 @@ def key_metadata(keyring: Keyring, doc: dict) -> dict:
 # --- operations -----------------------------------------------------------------------------
 
 
+@takes(
+    "CreateKey",
+    "Policy",
+    "BypassPolicyLockoutSafetyCheck",
+    "MultiRegion",
+    "CustomKeyStoreId",
+    "XksKeyId",
+    refusal=UnsupportedOperationException,
+)
 def create_key(
     keyring: Keyring,
     *,
-    key_spec_name: str = specs.SYMMETRIC_DEFAULT,
+    key_spec_name: str | None = None,
     key_usage: str | None = None,
     description: str = "",
     tags: list[dict] | None = None,
     origin: str = "AWS_KMS",
+    customer_master_key_spec: str | None = None,
 ) -> dict:
-    spec = key_spec(key_spec_name)
+    spec = key_spec(spec_name(key_spec_name, customer_master_key_spec))
     usage = check_spec_usage(spec, key_usage)
     if len(description) > specs.DESCRIPTION_MAX:
         raise ValidationException(f"Description is longer than {specs.DESCRIPTION_MAX} characters")
@@ -167,6 +184,16 @@ def create_key(
     return {"KeyMetadata": key_metadata(keyring, doc)}
 
 
+def spec_name(key_spec: str | None, customer_master_key_spec: str | None) -> str:
+    """KeySpec, or CustomerMasterKeySpec, its deprecated synonym (AWS: "use only one");
+    both are accepted when they agree."""
+    if key_spec is not None and customer_master_key_spec is not None and key_spec != customer_master_key_spec:
+        raise ValidationException(
+            "KeySpec and CustomerMasterKeySpec (its deprecated synonym) name different key specs; give only KeySpec"
+        )
+    return key_spec or customer_master_key_spec or specs.SYMMETRIC_DEFAULT
+
+
 def generate_material(spec: specs.KeySpec) -> bytes:
     if spec.family in ("SYMMETRIC", "HMAC"):
         return os.urandom(spec.size)
@@ -188,13 +215,12 @@ def new_material_entry(
     return entry
 
 
+@takes("DescribeKey", "GrantTokens")
 def describe_key(keyring: Keyring, key_id: str) -> dict:
+    """DescribeKey: exactly AWS's KeyMetadata (a key's aliases are list-aliases' business,
+    or key_details' for a person at a terminal)."""
     doc = keyring.load_key(resolve_key_id(keyring, key_id))
-    result = key_metadata(keyring, doc)
-    aliases = [name for name, a in keyring.load_aliases().items() if a.get("TargetKeyId") == result["KeyId"]]
-    if aliases:
-        result["Aliases"] = sorted(aliases)  # an extra field: AWS shows aliases elsewhere
-    return {"KeyMetadata": result}
+    return {"KeyMetadata": key_metadata(keyring, doc)}
 
 
 def aliases_by_key(keyring: Keyring) -> dict[str, list[str]]:
@@ -207,8 +233,9 @@ def aliases_by_key(keyring: Keyring) -> dict[str, list[str]]:
 
 
 def key_details(keyring: Keyring, key_ids, aliases_of: dict[str, list[str]] | None = None) -> dict[str, dict]:
-    """kmscli's own detail of each key, for a person at a terminal: what AWS's ListKeys
-    leaves to DescribeKey and ListAliases. It reads every key file named: one page's."""
+    """kmscli's own detail of each key, for a person at a terminal (list-keys --detail and
+    --output table): what AWS's ListKeys leaves to DescribeKey and ListAliases. Not an AWS
+    shape; it reads every key file named, which ListKeys itself never needs to."""
     if aliases_of is None:
         aliases_of = aliases_by_key(keyring)
     details = {}
@@ -225,21 +252,37 @@ def key_details(keyring: Keyring, key_ids, aliases_of: dict[str, list[str]] | No
     return details
 
 
-def list_keys(keyring: Keyring, *, limit: int | None = None, marker: str | None = None, details: bool = True) -> dict:
+def check_resource_owners(resource_owners) -> list[str]:
+    owners = list(resource_owners) if resource_owners is not None else ["SELF"]
+    if isinstance(resource_owners, str) or not 1 <= len(owners) <= 2 or len(set(owners)) != len(owners):
+        raise ValidationException("ResourceOwners takes one or two different values: SELF, OTHER_ACCOUNTS_VIA_RAM")
+    for owner in owners:
+        if owner not in RESOURCE_OWNERS:
+            raise ValidationException(
+                f"ResourceOwners {str(owner)[:40]!r} is not valid; valid: {', '.join(RESOURCE_OWNERS)}"
+            )
+    return owners
+
+
+def list_keys(
+    keyring: Keyring, *, limit: int | None = None, marker: str | None = None, resource_owners=None
+) -> dict:
     """ListKeys, paginated as AWS: ``NextMarker`` is the key id the next page starts at (a
     marker whose key was deleted meanwhile still continues the listing, and keys created
-    meanwhile never shift a page). The ids of a page come from the keyring's index, so a
-    page of KeyId and KeyArn (AWS's KeyListEntry; ``details=False``) reads no key file and
-    costs the same at 100,000 keys as at 100; ``details`` reads the page's key files only."""
+    meanwhile never shift a page). Each entry is AWS's KeyListEntry (KeyId, KeyArn): no key
+    file is read. The ids of a page come from the keyring's index, so a page costs the same
+    at 100,000 keys as at 100.
+
+    ResourceOwners: no other account shares keys with a local keyring through RAM, so
+    OTHER_ACCOUNTS_VIA_RAM alone lists none, and with SELF adds none."""
     limit = paging.check_limit(limit, "ListKeys")
+    owners = check_resource_owners(resource_owners)
     if marker is not None and not is_key_id(marker):
         raise InvalidMarkerException("the marker is not one that list-keys returned")
-    ids = keyring.key_ids_from(marker or "", limit + 1)
-    page_ids = ids[:limit]
-    extra = key_details(keyring, page_ids) if details else {}
+    ids = keyring.key_ids_from(marker or "", limit + 1) if "SELF" in owners else []
 
     def row(key_id: str) -> dict:
-        return {"KeyId": key_id, "KeyArn": keyring.key_arn(key_id), **extra.get(key_id, {})}
+        return {"KeyId": key_id, "KeyArn": keyring.key_arn(key_id)}
 
     return paging.page(ids, start=0, limit=limit, field="Keys", row=row)
 

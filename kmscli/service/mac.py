@@ -7,6 +7,7 @@ from ..crypto import mac as hmac
 from ..errors import KMSInvalidMacException, ValidationException
 from ..keyring import Keyring
 from .keys import check_algorithm, material, usable_key
+from .request import takes
 
 
 def _mac_key(keyring: Keyring, key_id: str, mac_algorithm: str, message: bytes):
@@ -17,6 +18,7 @@ def _mac_key(keyring: Keyring, key_id: str, mac_algorithm: str, message: bytes):
     return doc, mac_algorithm.removeprefix("HMAC_")
 
 
+@takes("GenerateMac", "GrantTokens", "DryRun")
 def generate_mac(keyring: Keyring, key_id: str, message: bytes, *, mac_algorithm: str) -> dict:
     doc, hash_name = _mac_key(keyring, key_id, mac_algorithm, message)
     return {
@@ -26,6 +28,7 @@ def generate_mac(keyring: Keyring, key_id: str, message: bytes, *, mac_algorithm
     }
 
 
+@takes("VerifyMac", "GrantTokens", "DryRun")
 def verify_mac(keyring: Keyring, key_id: str, message: bytes, mac: bytes, *, mac_algorithm: str) -> dict:
     """MacValid true, or KMSInvalidMacException (exit status 1). Constant-time."""
     doc, hash_name = _mac_key(keyring, key_id, mac_algorithm, message)

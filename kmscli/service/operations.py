@@ -61,15 +61,21 @@ def _op(name: str, target: str, *members: str, renamed=None, fixed=None, uses_ke
 
 _KEY = ("KeyId",)
 _PAGE = ("Limit", "Marker")
+# Members that cut across operations (kmscli/service/request.py says how each is honoured).
+_GRANTS = ("GrantTokens",)
+_DRY = ("GrantTokens", "DryRun")
 
+# Every member of each operation's input shape in AWS's model is taken (tests check it
+# against botocore's model): a request AWS accepts never fails here for a member unknown.
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         # Keys
-        _op("CreateKey", "keys:create_key", "Description", "KeyUsage", "KeySpec", "Origin", "Tags",
-            renamed={"KeySpec": "key_spec_name"}),
-        _op("DescribeKey", "keys:describe_key", *_KEY),
-        _op("ListKeys", "keys:list_keys", *_PAGE),
+        _op("CreateKey", "keys:create_key", "Policy", "Description", "KeyUsage", "CustomerMasterKeySpec",
+            "KeySpec", "Origin", "CustomKeyStoreId", "BypassPolicyLockoutSafetyCheck", "Tags", "MultiRegion",
+            "XksKeyId", renamed={"KeySpec": "key_spec_name"}),
+        _op("DescribeKey", "keys:describe_key", *_KEY, *_GRANTS),
+        _op("ListKeys", "keys:list_keys", *_PAGE, "ResourceOwners"),
         _op("UpdateKeyDescription", "metadata:update_key_description", *_KEY, "Description"),
         # Key state
         _op("EnableKey", "state:enable_key", *_KEY),
@@ -77,28 +83,31 @@ OPERATIONS: dict[str, Operation] = {
         _op("ScheduleKeyDeletion", "state:schedule_key_deletion", *_KEY, "PendingWindowInDays"),
         _op("CancelKeyDeletion", "state:cancel_key_deletion", *_KEY),
         # Encryption
-        _op("Encrypt", "encryption:encrypt", *_KEY, "Plaintext", "EncryptionContext", "EncryptionAlgorithm"),
+        _op("Encrypt", "encryption:encrypt", *_KEY, "Plaintext", "EncryptionContext", "EncryptionAlgorithm", *_DRY),
         _op("Decrypt", "encryption:decrypt", "CiphertextBlob", *_KEY, "EncryptionContext", "EncryptionAlgorithm",
-            renamed={"CiphertextBlob": "blob"}),
+            *_DRY, "DryRunModifiers", "Recipient", renamed={"CiphertextBlob": "blob"}),
         _op("ReEncrypt", "reencrypt:re_encrypt", "CiphertextBlob", "SourceKeyId", "DestinationKeyId",
             "SourceEncryptionContext", "DestinationEncryptionContext", "SourceEncryptionAlgorithm",
-            "DestinationEncryptionAlgorithm", renamed={"CiphertextBlob": "blob"}),
+            "DestinationEncryptionAlgorithm", *_DRY, "DryRunModifiers", renamed={"CiphertextBlob": "blob"}),
         # Data keys and randomness
         _op("GenerateDataKey", "datakeys:generate_data_key", *_KEY, "KeySpec", "NumberOfBytes",
-            "EncryptionContext"),
+            "EncryptionContext", *_DRY, "Recipient"),
         _op("GenerateDataKeyWithoutPlaintext", "datakeys:generate_data_key", *_KEY, "KeySpec", "NumberOfBytes",
-            "EncryptionContext", fixed={"with_plaintext": False}),
-        _op("GenerateDataKeyPair", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec", "EncryptionContext"),
+            "EncryptionContext", *_DRY, fixed={"with_plaintext": False}),
+        _op("GenerateDataKeyPair", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec", "EncryptionContext",
+            *_DRY, "Recipient"),
         _op("GenerateDataKeyPairWithoutPlaintext", "datakeys:generate_data_key_pair", *_KEY, "KeyPairSpec",
-            "EncryptionContext", fixed={"with_plaintext": False}),
-        _op("GenerateRandom", "datakeys:generate_random", "NumberOfBytes", uses_keyring=False),
+            "EncryptionContext", *_DRY, fixed={"with_plaintext": False}),
+        _op("GenerateRandom", "datakeys:generate_random", "NumberOfBytes", "CustomKeyStoreId", "Recipient",
+            uses_keyring=False),
         # Signatures, MACs, key agreement
-        _op("Sign", "signing:sign", *_KEY, "Message", "MessageType", "SigningAlgorithm"),
-        _op("Verify", "signing:verify", *_KEY, "Message", "MessageType", "Signature", "SigningAlgorithm"),
-        _op("GetPublicKey", "signing:get_public_key", *_KEY),
-        _op("GenerateMac", "mac:generate_mac", *_KEY, "Message", "MacAlgorithm"),
-        _op("VerifyMac", "mac:verify_mac", *_KEY, "Message", "Mac", "MacAlgorithm"),
-        _op("DeriveSharedSecret", "agreement:derive_shared_secret", *_KEY, "KeyAgreementAlgorithm", "PublicKey"),
+        _op("Sign", "signing:sign", *_KEY, "Message", "MessageType", "SigningAlgorithm", *_DRY),
+        _op("Verify", "signing:verify", *_KEY, "Message", "MessageType", "Signature", "SigningAlgorithm", *_DRY),
+        _op("GetPublicKey", "signing:get_public_key", *_KEY, *_GRANTS),
+        _op("GenerateMac", "mac:generate_mac", *_KEY, "Message", "MacAlgorithm", *_DRY),
+        _op("VerifyMac", "mac:verify_mac", *_KEY, "Message", "Mac", "MacAlgorithm", *_DRY),
+        _op("DeriveSharedSecret", "agreement:derive_shared_secret", *_KEY, "KeyAgreementAlgorithm", "PublicKey",
+            *_DRY, "Recipient"),
         # Aliases
         _op("CreateAlias", "aliases:create_alias", "AliasName", "TargetKeyId"),
         _op("UpdateAlias", "aliases:update_alias", "AliasName", "TargetKeyId"),
@@ -113,13 +122,13 @@ OPERATIONS: dict[str, Operation] = {
         _op("DisableKeyRotation", "rotation:disable_key_rotation", *_KEY),
         _op("GetKeyRotationStatus", "rotation:get_key_rotation_status", *_KEY),
         _op("RotateKeyOnDemand", "rotation:rotate_key_on_demand", *_KEY),
-        _op("ListKeyRotations", "rotation:list_key_rotations", *_KEY, *_PAGE),
+        _op("ListKeyRotations", "rotation:list_key_rotations", *_KEY, "IncludeKeyMaterial", *_PAGE),
         # Import of key material
         _op("GetParametersForImport", "importing:get_parameters_for_import", *_KEY, "WrappingAlgorithm",
             "WrappingKeySpec"),
         _op("ImportKeyMaterial", "importing:import_key_material", *_KEY, "ImportToken", "EncryptedKeyMaterial",
-            "ExpirationModel", "ValidTo"),
-        _op("DeleteImportedKeyMaterial", "importing:delete_imported_key_material", *_KEY),
+            "ValidTo", "ExpirationModel", "ImportType", "KeyMaterialDescription", "KeyMaterialId"),
+        _op("DeleteImportedKeyMaterial", "importing:delete_imported_key_material", *_KEY, "KeyMaterialId"),
     )
 }
 

@@ -9,9 +9,36 @@ from ..errors import InvalidCiphertextException
 from ..keyring import Keyring
 from . import ciphertext
 from .encryption import check_context, decrypt, encrypt
+from .encryption import _decrypt_dry_run
 from .keys import check_algorithm, usable_key
+from .request import takes
 
 
+def _re_encrypt_dry_run(
+    keyring: Keyring,
+    blob: bytes,
+    *,
+    destination_key_id: str,
+    source_key_id: str | None = None,
+    source_encryption_context: dict | None = None,
+    destination_encryption_context: dict | None = None,
+    source_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+    destination_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
+) -> None:
+    """A dry run with IGNORE_CIPHERTEXT: both keys may be used; the ciphertext is not opened."""
+    destination = usable_key(keyring, destination_key_id, specs.ENCRYPT_DECRYPT)
+    check_algorithm(destination["metadata"], destination_encryption_algorithm, "EncryptionAlgorithm")
+    check_context(destination_encryption_context, destination["metadata"])
+    _decrypt_dry_run(
+        keyring,
+        blob,
+        key_id=source_key_id,
+        encryption_context=source_encryption_context,
+        encryption_algorithm=source_encryption_algorithm,
+    )
+
+
+@takes("ReEncrypt", "GrantTokens", "DryRun", "DryRunModifiers", ignore_ciphertext=_re_encrypt_dry_run)
 def re_encrypt(
     keyring: Keyring,
     blob: bytes,

@@ -16,9 +16,15 @@ import copy
 import datetime as dt
 
 from .. import specs
-from ..errors import InvalidMarkerException, LimitExceededException, UnsupportedOperationException
+from ..errors import (
+    InvalidMarkerException,
+    KMSInvalidStateException,
+    LimitExceededException,
+    UnsupportedOperationException,
+    ValidationException,
+)
 from ..keyring import Keyring
-from . import paging
+from . import materials, paging
 from .keydoc import ENABLED, editing, iso, now, parse_date, whole_days
 from .keys import check_usable_state, generate_material, new_material_entry
 from .resolve import resolve_key_id
@@ -27,12 +33,19 @@ AUTOMATIC = "AUTOMATIC"
 ON_DEMAND = "ON_DEMAND"
 
 
-def check_rotatable(meta: dict) -> None:
-    """As AWS: only symmetric encryption keys whose material KMS generated can rotate."""
-    if meta["KeySpec"] != specs.SYMMETRIC_DEFAULT or meta.get("Origin") != "AWS_KMS":
+def check_rotatable(meta: dict, *, imported_ok: bool = False) -> None:
+    """As AWS: automatic rotation is for symmetric encryption keys whose material KMS
+    generated; on-demand rotation (and the list of rotations) also for symmetric encryption
+    keys with imported material (``imported_ok``), rotating to material imported for it."""
+    origins = ("AWS_KMS", "EXTERNAL") if imported_ok else ("AWS_KMS",)
+    if meta["KeySpec"] != specs.SYMMETRIC_DEFAULT or meta.get("Origin") not in origins:
         raise UnsupportedOperationException(
             f"key {meta['KeyId']} ({meta['KeySpec']}, origin {meta.get('Origin')}) cannot rotate: "
-            "only SYMMETRIC_DEFAULT keys with origin AWS_KMS support key rotation"
+            + (
+                "only SYMMETRIC_DEFAULT keys support on-demand rotation"
+                if imported_ok
+                else "only SYMMETRIC_DEFAULT keys with origin AWS_KMS rotate automatically"
+            )
         )
 
 
@@ -123,34 +136,78 @@ def get_key_rotation_status(keyring: Keyring, key_id: str) -> dict:
 
 
 def on_demand_count(doc: dict) -> int:
-    return sum(1 for m in doc.get("materials", []) if isinstance(m, dict) and m.get("RotationType") == ON_DEMAND)
+    return sum(
+        1 for m in doc.get("materials", []) + doc.get("deleted_materials", [])
+        if isinstance(m, dict) and m.get("RotationType") == ON_DEMAND
+    )
 
 
 def rotate_key_on_demand(keyring: Keyring, key_id: str) -> dict:
+    """A new material, made current now. For imported material (Origin EXTERNAL), as AWS:
+    the material imported with ImportType NEW_KEY_MATERIAL (PENDING_ROTATION) becomes current."""
     with keyring.transaction():
         doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
         meta = doc["metadata"]
-        check_rotatable(meta)
+        check_rotatable(meta, imported_ok=True)
         check_usable_state(keyring, doc)
         if on_demand_count(doc) >= specs.ON_DEMAND_ROTATIONS_MAX:
             raise LimitExceededException(
                 f"key {meta['KeyId']} has been rotated on demand {specs.ON_DEMAND_ROTATIONS_MAX} times, the most AWS allows",
-                hint=f"automatic rotation has no such limit: kmscli enable-key-rotation --key-id {meta['KeyId']}",
+                hint=f"automatic rotation has no such limit: kmscli enable-key-rotation --key-id {meta['KeyId']}"
+                if meta.get("Origin") == "AWS_KMS"
+                else None,
             )
-        rotate(keyring, doc, ON_DEMAND)
+        if meta.get("Origin") == "EXTERNAL":
+            _rotate_to_imported(keyring, doc)
+        else:
+            rotate(keyring, doc, ON_DEMAND)
     return {"KeyId": keyring.key_arn(meta["KeyId"])}
 
 
-def list_key_rotations(keyring: Keyring, key_id: str, *, limit: int | None = None, marker: str | None = None) -> dict:
-    """Every rotation, oldest first; the material the key was created with is not one.
-    ``NextMarker`` is the KeyMaterialId the next page starts at."""
+def _rotate_to_imported(keyring: Keyring, doc: dict) -> None:
+    work = copy.deepcopy(doc)
+    meta = work["metadata"]
+    entry = materials.pending_rotation(work)
+    if entry is None:
+        raise KMSInvalidStateException(
+            f"key {meta['KeyId']} has imported key material: rotating it needs new key material imported first",
+            hint=f"import it with: kmscli import-key-material --key-id {meta['KeyId']} --import-type NEW_KEY_MATERIAL ...",
+        )
+    entry.pop("PendingRotation")
+    entry["RotationType"] = ON_DEMAND
+    entry["RotationDate"] = iso(now(keyring))
+    meta["CurrentKeyMaterialId"] = entry["KeyMaterialId"]
+    materials.settle(work)
+    keyring.save_key(work)
+
+
+INCLUDE_KEY_MATERIAL = ("ALL_KEY_MATERIAL", "ROTATIONS_ONLY")
+
+
+def list_key_rotations(
+    keyring: Keyring,
+    key_id: str,
+    *,
+    include_key_material: str | None = None,
+    limit: int | None = None,
+    marker: str | None = None,
+) -> dict:
+    """The key's materials, oldest first: by default (ROTATIONS_ONLY) those that rotations
+    made current; ALL_KEY_MATERIAL adds the first material and imported material waiting
+    for rotation (PENDING_ROTATION). ``NextMarker`` is the KeyMaterialId the next page
+    starts at."""
+    if include_key_material is not None and include_key_material not in INCLUDE_KEY_MATERIAL:
+        raise ValidationException(
+            f"IncludeKeyMaterial {str(include_key_material)[:40]!r} is not valid; valid: {', '.join(INCLUDE_KEY_MATERIAL)}"
+        )
+    every = include_key_material == "ALL_KEY_MATERIAL"
     limit = paging.check_limit(limit, "ListKeyRotations")
     doc = keyring.load_key(resolve_key_id(keyring, key_id))
     meta = doc["metadata"]
-    check_rotatable(meta)
-    rotations = [
-        m for m in doc.get("materials", []) if isinstance(m, dict) and m.get("RotationType") in (AUTOMATIC, ON_DEMAND)
-    ]
+    check_rotatable(meta, imported_ok=True)
+    imported = meta.get("Origin") == "EXTERNAL"
+    rotations = [m for m in materials.records(doc) if every or m.get("RotationType") in (AUTOMATIC, ON_DEMAND)]
+    when = now(keyring)
     start = 0
     if marker is not None:
         ids = [m.get("KeyMaterialId") for m in rotations]
@@ -159,13 +216,25 @@ def list_key_rotations(keyring: Keyring, key_id: str, *, limit: int | None = Non
         start = ids.index(marker)
 
     def row(m: dict) -> dict:
-        return {
-            "KeyId": meta["KeyId"],
-            "RotationDate": m.get("CreationDate"),
-            "RotationType": m.get("RotationType"),
-            "KeyMaterialId": m.get("KeyMaterialId"),
-            "KeyMaterialState": "CURRENT" if m.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId") else "NON_CURRENT",
-        }
+        result = {"KeyId": meta["KeyId"], "KeyMaterialId": m.get("KeyMaterialId")}
+        if imported:  # as AWS: these members only for keys with imported material
+            if m.get("KeyMaterialDescription"):
+                result["KeyMaterialDescription"] = m["KeyMaterialDescription"]
+            result["ImportState"] = materials.import_state(m, when)
+        if m.get("PendingRotation"):
+            result["KeyMaterialState"] = "PENDING_ROTATION"
+        elif m.get("KeyMaterialId") == meta.get("CurrentKeyMaterialId"):
+            result["KeyMaterialState"] = "CURRENT"
+        else:
+            result["KeyMaterialState"] = "NON_CURRENT"
+        if imported and m.get("ExpirationModel"):
+            result["ExpirationModel"] = m["ExpirationModel"]
+            if m["ExpirationModel"] == "KEY_MATERIAL_EXPIRES" and m.get("ValidTo"):
+                result["ValidTo"] = m["ValidTo"]
+        if m.get("RotationType") in (AUTOMATIC, ON_DEMAND):  # absent for the first material and pending ones
+            result["RotationDate"] = m.get("RotationDate") or m.get("CreationDate")
+            result["RotationType"] = m["RotationType"]
+        return result
 
     return paging.page(
         rotations, start=start, limit=limit, field="Rotations", row=row, marker_of=lambda m: m.get("KeyMaterialId")

@@ -18,6 +18,7 @@ from .keys import (
     public_key_bytes,
     usable_key,
 )
+from .request import takes
 from .resolve import resolve_key_id
 
 
@@ -46,6 +47,7 @@ def _signing_key(keyring: Keyring, key_id: str, algorithm_name: str, message: by
     return doc, algorithm
 
 
+@takes("Sign", "GrantTokens", "DryRun")
 def sign(keyring: Keyring, key_id: str, message: bytes, *, signing_algorithm: str, message_type: str = "RAW") -> dict:
     doc, algorithm = _signing_key(keyring, key_id, signing_algorithm, message, message_type)
     private = material(keyring, doc)
@@ -65,6 +67,7 @@ def sign(keyring: Keyring, key_id: str, message: bytes, *, signing_algorithm: st
     }
 
 
+@takes("Verify", "GrantTokens", "DryRun")
 def verify(
     keyring: Keyring,
     key_id: str,
@@ -102,6 +105,7 @@ def check_signature_size(signature: bytes) -> None:
         raise ValidationException(f"Signature must be 1 to {specs.SIGNATURE_MAX} bytes")
 
 
+@takes("GetPublicKey", "GrantTokens")
 def get_public_key(keyring: Keyring, key_id: str) -> dict:
     keyring.master_key  # unlocked first, so that an alias is verified before it is followed
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)

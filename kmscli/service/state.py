@@ -78,7 +78,9 @@ def cancel_key_deletion(keyring: Keyring, key_id: str) -> dict:
         # A key with no key material (EXTERNAL, never imported or deleted) goes back to
         # PendingImport, as AWS: Disabled would let enable-key make a key with nothing to
         # encrypt with.
-        meta["KeyState"] = DISABLED if meta.get("CurrentKeyMaterialId") else PENDING_IMPORT
+        from .materials import has_all_material
+
+        meta["KeyState"] = DISABLED if has_all_material(doc) else PENDING_IMPORT
         meta.pop("DeletionDate", None)
         meta.pop("PendingDeletionWindowInDays", None)
     return {"KeyId": keyring.key_arn(meta["KeyId"])}

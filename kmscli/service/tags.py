@@ -74,7 +74,35 @@ def list_resource_tags(keyring, key_id: str, *, limit: int | None = None, marker
     names = sorted(tags)
     start = 0
     if marker is not None:
-        if not isinstance(marker, str) or not 1 <= len(marker) <= specs.TAG_KEY_MAX:
-            raise InvalidMarkerException("the marker is not one that list-resource-tags returned")
-        start = paging.first_from(names, marker)
-    return paging.page(names, start=start, limit=limit, field="Tags", row=lambda k: {"TagKey": k, "TagValue": tags[k]})
+        start = paging.first_from(names, _tag_of_marker(marker))
+    return paging.page(
+        names, start=start, limit=limit, field="Tags", row=lambda k: {"TagKey": k, "TagValue": tags[k]}, marker_of=_marker
+    )
+
+
+# A NextMarker is opaque, and AWS's model bounds it to [\u0020-\u00FF]*: a tag key may hold
+# any character, so the marker is the key's UTF-8 bytes in base64url behind a version prefix.
+_MARKER_PREFIX = "tags1."
+
+
+def _marker(tag_key: str) -> str:
+    import base64
+
+    return _MARKER_PREFIX + base64.urlsafe_b64encode(tag_key.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _tag_of_marker(marker) -> str:
+    import base64
+    import binascii
+
+    invalid = InvalidMarkerException("the marker is not one that list-resource-tags returned")
+    if not isinstance(marker, str) or not marker.startswith(_MARKER_PREFIX) or len(marker) > 1024:
+        raise invalid
+    body = marker[len(_MARKER_PREFIX) :]
+    try:
+        tag_key = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    if not 1 <= len(tag_key) <= specs.TAG_KEY_MAX or _marker(tag_key) != marker:
+        raise invalid
+    return tag_key
