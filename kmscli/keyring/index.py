@@ -33,6 +33,7 @@ to list a large directory to remove what a crash left. docs/keyring-format.md de
 from __future__ import annotations
 
 import binascii
+import bisect
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -100,6 +101,7 @@ class Index:
         self.dir = root / INDEX_DIR
         self.exists = exists
         self._buckets: dict[str, tuple[tuple, list[str], list[str]]] = {}
+        self._resolved: dict[str, tuple[list[str], tuple, list[str]]] = {}  # sure ids, unsure present, merged
 
     @staticmethod
     def _read(path: Path) -> bytes | None:
@@ -188,15 +190,24 @@ class Index:
         raw = self._read(path)
         if raw is None:
             return [], []
+        lines = _unseal(raw, KEYS_HEADER)
+        # One pass over all the ids' characters, then a cheap check of each line's shape:
+        # run on every id a listing reads, so kept off the per-character path.
+        if not _ID_CHARS.issuperset("".join(line[1:] for line in lines)):
+            raise IndexDamaged(bucket)
         sure, unsure = [], []
-        for line in _unseal(raw, KEYS_HEADER):
-            key_id = line[1:]
-            if not _is_id(key_id, bucket):
+        for line in lines:
+            if not (
+                len(line) == 37
+                and line[9] == line[14] == line[19] == line[24] == "-"
+                and line.count("-") == 4
+                and line.startswith(bucket, 1)
+            ):
                 raise IndexDamaged(bucket)
             if line[0] == SURE:
-                sure.append(key_id)
+                sure.append(line[1:])
             elif line[0] == UNSURE:
-                unsure.append(key_id)
+                unsure.append(line[1:])
             else:
                 raise IndexDamaged(bucket)
         sure.sort()
@@ -207,18 +218,22 @@ class Index:
         sure, unsure = self._read_bucket(bucket)
         if not unsure:
             return sure
-        return sorted({*sure, *(k for k in unsure if self.exists(k))})
+        present = tuple(k for k in unsure if self.exists(k))  # looked at every time: files come and go
+        cached = self._resolved.get(bucket)
+        if cached is not None and cached[0] is sure and cached[1] == present:
+            return cached[2]
+        ids = sorted({*sure, *present})
+        self._resolved[bucket] = (sure, present, ids)
+        return ids
 
     def ids_from(self, start: str, count: int) -> list[str]:
         """Up to ``count`` key ids at or after ``start`` (a key id or a prefix), in order.
         Raises IndexDamaged."""
         found: list[str] = []
         first = start[:2] if len(start) >= 2 else (start + "0")[:2]
-        for bucket in (b for b in BUCKETS if b >= first):
+        for bucket in BUCKETS[bisect.bisect_left(BUCKETS, first) :]:
             ids = self._bucket_ids(bucket)
             if bucket == first and start:
-                import bisect
-
                 ids = ids[bisect.bisect_left(ids, start) :]
             found += ids[: count - len(found)]
             if len(found) >= count:

@@ -280,9 +280,10 @@ def list_keys(
     if marker is not None and not is_key_id(marker):
         raise InvalidMarkerException("the marker is not one that list-keys returned")
     ids = keyring.key_ids_from(marker or "", limit + 1) if "SELF" in owners else []
+    arn = keyring.key_arn("")  # the ARN of every key but its id
 
     def row(key_id: str) -> dict:
-        return {"KeyId": key_id, "KeyArn": keyring.key_arn(key_id)}
+        return {"KeyId": key_id, "KeyArn": arn + key_id}
 
     return paging.page(ids, start=0, limit=limit, field="Keys", row=row)
 
