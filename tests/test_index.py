@@ -240,3 +240,28 @@ def test_completion_offers_longer_prefixes_instead_of_too_many_ids(ring):
     assert key_id_candidates(keyring, one[:12], limit=5) == ([k for k in ids if k.startswith(one[:12])], False)
     assert key_id_candidates(keyring, one, limit=5) == ([one], False)
     assert key_id_candidates(keyring, "alias/x", limit=5) == ([], False)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "+00000000-0000-4000-8000-00000000000G",  # not hex
+        "+00000000-0000-4000-8000-00000000000A",  # upper case: not canonical
+        "+01000000-0000-4000-8000-000000000000",  # another bucket's id
+        "+0000000-00000-4000-8000-000000000000",  # a dash out of place
+        "+00000000-0000-4000-8000-0000000000000",  # too long
+        "*00000000-0000-4000-8000-000000000000",  # neither sure nor unsure
+        "+00000000-0000-4000-8000-00000000000+",
+        "+../../../../../../../../../etc/passwd",
+    ],
+)
+def test_a_bucket_with_a_well_checksummed_bad_id_is_damaged(ring, line):
+    keyring, clock = ring
+    good = "+00000000-0000-4000-8000-000000000001"
+    body = f"{index_mod.KEYS_HEADER}\n{good}\n{line}\n".encode()
+    (keyring.path / "index" / "keys" / "00").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+    with pytest.raises(index_mod.IndexDamaged):
+        reopen(keyring.path, clock).index.ids_from("", 10)
+    body = f"{index_mod.KEYS_HEADER}\n{good}\n".encode()
+    (keyring.path / "index" / "keys" / "00").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+    assert reopen(keyring.path, clock).index.ids_from("", 10) == [good[1:]]

@@ -52,6 +52,7 @@ DUE_HEADER = "kmscli-due-index 1"
 _HEX = "0123456789abcdef"
 BUCKETS = tuple(a + b for a in _HEX for b in _HEX)
 _ID_CHARS = frozenset(_HEX + "-")
+_LINE_CHARS = frozenset(_HEX + "-+?\n")
 SURE, UNSURE = "+", "?"
 
 
@@ -89,6 +90,23 @@ def _is_id(text: str, prefix: str) -> bool:
         and text[8] == text[13] == text[18] == text[23] == "-"
         and text.count("-") == 4
         and _ID_CHARS.issuperset(text)
+    )
+
+
+def _bucket_lines_valid(text: str, n: int, bucket: str) -> bool:
+    """Whether ``text`` is ``n`` lines of "+" or "?" and a key id of ``bucket``. Checked on
+    every bucket a listing or a write reads, so by string operations that run in C (each
+    line is 37 characters: column k of every line is text[k::38]), not line by line."""
+    return (
+        len(text) == 38 * n - 1
+        and text[37::38] == "\n" * (n - 1)
+        and text.count(SURE) + text.count(UNSURE) == n
+        and set(text[0::38]) <= {SURE, UNSURE}
+        and text[1::38] == bucket[0] * n
+        and text[2::38] == bucket[1] * n
+        and text.count("-") == 4 * n
+        and all(text[k::38] == "-" * n for k in (9, 14, 19, 24))
+        and _LINE_CHARS.issuperset(text)
     )
 
 
@@ -191,25 +209,10 @@ class Index:
         if raw is None:
             return [], []
         lines = _unseal(raw, KEYS_HEADER)
-        # One pass over all the ids' characters, then a cheap check of each line's shape:
-        # run on every id a listing reads, so kept off the per-character path.
-        if not _ID_CHARS.issuperset("".join(line[1:] for line in lines)):
+        if lines and not _bucket_lines_valid("\n".join(lines), len(lines), bucket):
             raise IndexDamaged(bucket)
-        sure, unsure = [], []
-        for line in lines:
-            if not (
-                len(line) == 37
-                and line[9] == line[14] == line[19] == line[24] == "-"
-                and line.count("-") == 4
-                and line.startswith(bucket, 1)
-            ):
-                raise IndexDamaged(bucket)
-            if line[0] == SURE:
-                sure.append(line[1:])
-            elif line[0] == UNSURE:
-                unsure.append(line[1:])
-            else:
-                raise IndexDamaged(bucket)
+        sure = [line[1:] for line in lines if line[0] == SURE]
+        unsure = [line[1:] for line in lines if line[0] == UNSURE]
         sure.sort()
         self._buckets[bucket] = (stamp, sure, unsure)
         return sure, unsure
