@@ -39,7 +39,9 @@ def main() -> int:
         print(
             f"ok   {op:18} {totals['trials']} trials, {totals['acks']} acknowledged changes, "
             f"{totals['temps_left_by_kill']} kills left a temp file (removed by the next write), "
-            f"{totals['no_ack']} killed before the first ack, {time.monotonic() - started:.0f}s"
+            f"{totals['no_ack']} killed before the first ack, "
+            + (f"{totals['mid_rotation']} killed mid-rotation (finished by the next unlock), " if op == "rotate-master-key" else "")
+            + f"{time.monotonic() - started:.0f}s"
         )
     import shutil
 

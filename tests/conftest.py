@@ -44,8 +44,26 @@ class _Stream(io.BytesIO):
         return False
 
 
+# The test clock: an ISO 8601 instant under this key of a run's ``env`` is not put in the
+# environment (kmscli reads no clock from there) but injected: through CliContext.clock in
+# process, through the test-only entry point tests/kmscli_at.py in a real process.
+TEST_CLOCK = "@clock"
+
+
 def run_in_process(args, *, input: bytes | None = None, env: dict | None = None) -> Result:
     """main(args) with stdin, stdout, stderr and environment swapped for the call."""
+    env = dict(env or {})
+    instant = env.pop(TEST_CLOCK, None)
+    if instant is not None:
+        from kmscli.cli.context import CliContext
+        from kmscli_at import fixed_clock
+
+        saved_clock = CliContext.__dict__["clock"]
+        CliContext.clock = staticmethod(fixed_clock(instant))
+        try:
+            return run_in_process(args, input=input, env=env)
+        finally:
+            CliContext.clock = saved_clock
     stdin = io.TextIOWrapper(_Stream(input or b""), encoding="utf-8")
     stdout = io.TextIOWrapper(_Stream(), encoding="utf-8", write_through=True)
     stderr = io.TextIOWrapper(_Stream(), encoding="utf-8", write_through=True)
@@ -66,6 +84,9 @@ def run_in_process(args, *, input: bytes | None = None, env: dict | None = None)
 
 
 def run_process(args, *, input: bytes | None = None, env: dict | None = None, timeout: float = 120) -> Result:
+    env = dict(env or {})
+    instant = env.pop(TEST_CLOCK, None)
+    entry = ["-m", "kmscli"] if instant is None else [str(ROOT / "tests" / "kmscli_at.py"), instant]
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update({k: v for k, v in (env or {}).items() if v is not None})
@@ -73,7 +94,7 @@ def run_process(args, *, input: bytes | None = None, env: dict | None = None, ti
         if v is None:
             full_env.pop(k, None)
     p = subprocess.run(
-        [sys.executable, "-m", "kmscli", *map(str, args)],
+        [sys.executable, *entry, *map(str, args)],
         input=input or b"",
         capture_output=True,
         env=full_env,

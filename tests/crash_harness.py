@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-OPS = ("create-key", "rotate", "alias", "change-passphrase")
+OPS = ("create-key", "rotate", "alias", "change-passphrase", "rotate-master-key")
+EXTRA_KEYS = 6  # the rotate-master-key op rewraps these too: more files, more moments to crash in
 PASSPHRASE = "crash test passphrase"
 PLAINTEXT = b"acknowledged before the crash"
 ROTATIONS_PER_KEY = 20  # under AWS's 25 on-demand rotations per key
@@ -128,6 +129,21 @@ def worker(op: str, keyring: str, log: str) -> None:
             keyring_.change_passphrase(passphrase(n + 1))
             n += 1
             ack(f"passphrase {n}")
+    elif op == "rotate-master-key":
+        # Alternately a plain rotation and one with a new passphrase, so that both paths
+        # are killed at random moments.
+        n = rotations = 0
+        while True:
+            keyring_ = Keyring.open(Path(keyring))
+            keyring_.unlock_with_passphrase(passphrase(n))
+            if rotations % 2:
+                keyring_.change_passphrase(passphrase(n + 1), rotate_master_key=True)
+                n += 1
+                ack(f"passphrase {n}")
+            else:
+                keyring_.rotate_master_key()
+                ack(f"master {rotations}")
+            rotations += 1
     else:
         raise SystemExit(f"unknown op {op}")
 
@@ -151,9 +167,16 @@ def new_keyring(path: Path) -> dict:
     from kmscli.service import keys
 
     keyring = Keyring.create(path, PASSPHRASE.encode(), scrypt_log2_n=10)
+    from kmscli.service import aliases, encryption
+
     setup = {}
     for role in ("a", "b"):
         setup[role] = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
+    for n in range(EXTRA_KEYS):
+        keys.create_key(keyring)
+    aliases.create_alias(keyring, "alias/crash-setup", setup["a"])
+    blob = encryption.encrypt(keyring, setup["b"], PLAINTEXT)["CiphertextBlob"]
+    setup["blob"] = base64.b64encode(blob).decode()
     return setup
 
 
@@ -188,6 +211,21 @@ def run_trial(op: str, workdir: Path, rng: random.Random, max_delay: float = 0.6
         raise TrialFailure(f"after {len(acks)} acknowledged changes: {e.name}: {e.message}") from None
 
 
+def _check_rotation_state(path: Path) -> None:
+    """Before any recovery: keyring.toml holds one master key, or two mid-rotation, and
+    every sealed document names one of them (none is sealed under a key the file lacks)."""
+    import tomllib
+
+    doc = tomllib.loads((path / "keyring.toml").read_text())
+    ids = {doc[f]["id"] for f in ("master_key", "next_master_key") if f in doc}
+    files = [path / "aliases.toml", *(path / "keys").glob("*.toml")]
+    for f in files:
+        if f.exists():
+            named = tomllib.loads(f.read_text()).get("master_key_id")
+            _check(named in ids, f"{f.name} is sealed under master key {named}, keyring.toml holds {sorted(ids)}")
+    return len(ids) == 2
+
+
 def _temps(path: Path) -> list[Path]:
     return [p for p in path.rglob("*") if p.name.startswith(".tmp-")]
 
@@ -200,7 +238,9 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Only temp files may be left by the kill; every other name is a committed file.
     names = {p.relative_to(path).as_posix() for p in path.rglob("*") if not p.name.startswith(".tmp-")}
-    expected_names = {"keyring.toml", "keys", ".lock", "aliases.toml", "index", "index/format", "index/keys", "index/due"}
+    expected_names = {
+        "keyring.toml", "keys", ".lock", "aliases.toml", "session-epoch", "index", "index/format", "index/keys", "index/due"
+    }
     _check(
         all(
             n in expected_names
@@ -214,15 +254,19 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Opens with the old or the new passphrase: exactly one.
     acked_passphrases = sum(1 for a in acks if a.startswith("passphrase "))
-    candidates = [acked_passphrases, acked_passphrases + 1] if op == "change-passphrase" else [0]
+    changes = ("change-passphrase", "rotate-master-key")
+    candidates = [acked_passphrases, acked_passphrases + 1] if op in changes else [0]
+    mid_rotation = _check_rotation_state(path) if op == "rotate-master-key" else False
     opened = []
     for n in candidates:
         keyring = Keyring.open(path)
         try:
-            keyring._master = keyring.master_from_passphrase(passphrase(n))
-            opened.append((n, keyring))
+            keyring.master_from_passphrase(passphrase(n))
         except IncorrectPassphraseException:
-            pass
+            continue
+        keyring = Keyring.open(path)
+        keyring.unlock_with_passphrase(passphrase(n))  # finishes an interrupted master-key rotation
+        opened.append((n, keyring))
     _check(len(opened) == 1, f"the keyring opens with {[n for n, _ in opened]} of passphrases {candidates}")
     keyring = opened[0][1]
 
@@ -242,10 +286,15 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Every acknowledged change is there, and at most the one in flight besides.
     acked_keys = [a.split()[1] for a in acks if a.startswith("key ")]
-    missing = set(acked_keys + list(setup.values())) - set(ids)
+    missing = set(acked_keys + [setup["a"], setup["b"]]) - set(ids)
     _check(not missing, f"acknowledged keys lost: {sorted(missing)}")
-    extra = len(ids) - len(set(acked_keys)) - len(setup)
+    extra = len(ids) - len(set(acked_keys)) - 2 - EXTRA_KEYS
     _check(extra in (0, 1), f"{extra} keys beyond those acknowledged")
+    _check(keyring.load_aliases(verify=True)["alias/crash-setup"]["TargetKeyId"] == setup["a"], "the setup alias moved")
+    blob = base64.b64decode(setup["blob"])
+    _check(encryption.decrypt(keyring, blob)["Plaintext"] == PLAINTEXT, "the setup ciphertext no longer decrypts")
+    if op == "rotate-master-key":
+        _check("next_master_key" not in keyring.doc, "the interrupted rotation was not finished by the unlock")
     if op == "rotate":
         rotated: dict = {}
         for a in acks:
@@ -261,7 +310,7 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
                 _check(encryption.decrypt(keyring, blob)["Plaintext"] == PLAINTEXT, "an acknowledged ciphertext no longer decrypts")
     if op == "alias":
         count = sum(1 for a in acks if a.startswith("alias "))
-        actual = {name: a["TargetKeyId"] for name, a in current_aliases.items()}
+        actual = {name: a["TargetKeyId"] for name, a in current_aliases.items() if name != "alias/crash-setup"}
         _check(
             actual in (alias_model(count, setup), alias_model(count + 1, setup)),
             f"aliases after {count} acknowledged changes: {actual}",
@@ -276,13 +325,13 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
     for p in [path, *path.rglob("*")]:
         mode = stat.S_IMODE(p.stat().st_mode)
         _check(mode == (0o700 if p.is_dir() else 0o600), f"{p} has mode {mode:04o}")
-    return {"acks": len(acks), "temps_left_by_kill": left}
+    return {"acks": len(acks), "temps_left_by_kill": left, "mid_rotation": mid_rotation}
 
 
 def run_trials(op: str, trials: int, workdir: Path, seed: int = 0, max_delay: float = 0.6) -> dict:
     """``trials`` trials of ``op``; raises TrialFailure naming the trial and its seed."""
     rng = random.Random(f"{op}-{seed}")
-    totals = {"trials": 0, "acks": 0, "temps_left_by_kill": 0, "no_ack": 0}
+    totals = {"trials": 0, "acks": 0, "temps_left_by_kill": 0, "no_ack": 0, "mid_rotation": 0}
     for n in range(trials):
         trial_dir = workdir / f"{op}-{n}"
         trial_dir.mkdir(parents=True)
@@ -294,6 +343,7 @@ def run_trials(op: str, trials: int, workdir: Path, seed: int = 0, max_delay: fl
         totals["acks"] += result["acks"]
         totals["temps_left_by_kill"] += result["temps_left_by_kill"] > 0
         totals["no_ack"] += result["acks"] == 0
+        totals["mid_rotation"] += result["mid_rotation"]
     return totals
 
 

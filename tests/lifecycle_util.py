@@ -11,8 +11,11 @@ T0 = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def at(days: float = 0, **delta) -> dict:
-    """The test-only clock override, ``days`` after T0."""
-    return {"KMSCLI_TEST_NOW": (T0 + dt.timedelta(days=days, **delta)).isoformat()}
+    """The test clock (conftest.TEST_CLOCK), ``days`` after T0: an ``env`` entry that the
+    runners inject through the Python API, never through the environment."""
+    from conftest import TEST_CLOCK
+
+    return {TEST_CLOCK: (T0 + dt.timedelta(days=days, **delta)).isoformat()}
 
 
 def refused(result, name: str, status: int = 3) -> None:

@@ -17,3 +17,10 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path, op):
     totals = run_trials(op, TRIALS, tmp_path, seed=int(os.environ.get("KMSCLI_CRASH_SEED", "0")))
     assert totals["trials"] == TRIALS
     assert totals["acks"] > 0  # the kills landed while changes were being made
+
+
+def test_sigkill_lands_inside_master_key_rotations(tmp_path):
+    """Kills that leave keyring.toml holding both master keys: the state the recovery is for.
+    Without it the rotation trials above could all have landed between two rotations."""
+    totals = run_trials("rotate-master-key", 12, tmp_path, seed=7, max_delay=0.4)
+    assert totals["mid_rotation"] > 0

@@ -1,4 +1,4 @@
-"""One ISO 8601 reading (keyring.clock.parse_instant) behind KMSCLI_TEST_NOW, the dates
+"""One ISO 8601 reading (keyring.clock.parse_instant) behind the test clock (tests/kmscli_at.py), the dates
 stored in key files and the timestamps import-key-material takes."""
 
 import datetime as dt

@@ -173,7 +173,8 @@ def test_offline_verify_needs_no_keyring(ring, big_file, tmp_path):
     assert r.status == 0, r.stderr
     result = r.json()
     assert result["SignatureValid"] is True and result["SigningAlgorithm"] == "ECDSA_SHA_256"
-    assert result["KeyId"].endswith(key_id)
+    # The file's KeyId line is a claim anyone can write, not established: not reported.
+    assert "KeyId" not in result and "ClaimedKeyId" not in result
     assert not os.path.exists("/nonexistent/kmscli-keyring")
     r = run_in_process(
         ["verify", "--public-key", pem, "--message", "other", "--signature-file", sig], env=NO_KEYRING
@@ -274,4 +275,4 @@ def test_offline_verify_with_a_pem_without_configuration(openssl_keys, tmp_path)
     assert r.status == 2 and "give --signing-algorithm" in r.stderr
     r = run_in_process([*args, "--signing-algorithm", "ECDSA_SHA_256"], env=NO_KEYRING)
     assert r.status == 0, r.stderr
-    assert "KeyId" not in r.json()
+    assert "KeyId" not in r.json() and "ClaimedKeyId" not in r.json()

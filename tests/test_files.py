@@ -302,29 +302,19 @@ def test_missing_input_and_unwritable_output(ring, tmp_path):
     assert r.status == 5 and "FileAccessException" in r.stderr and r.stdout == b""
 
 
-def test_a_fifo_named_as_the_output_is_written_into_not_replaced(ring, tmp_path):
-    """A device or pipe (/dev/null, a FIFO) is written into, as encrypt --out does: renaming
-    a temp file over it would replace /dev/null for the whole system when run as root."""
-    import threading
-
-    plaintext = os.urandom(CHUNK + 3)
-    (tmp_path / "in").write_bytes(plaintext)
+def test_a_fifo_or_device_named_as_the_output_is_refused(ring, tmp_path):
+    """Issue 11: a FIFO planted at --out received the plaintext. Now a named output is only
+    ever a new regular file; a pipe or device is reached through --out - and a redirect."""
+    (tmp_path / "in").write_bytes(b"secret plaintext")
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
-    r = ring("encrypt-file", "--key-id", ring.sym, "--in", tmp_path / "in", "--out", fifo)
-    reader.join(timeout=30)
-    assert r.status == 0, r.stderr
-    assert r.json()["PlaintextSize"] == len(plaintext)
-    assert os.path.exists(fifo) and not os.path.isfile(fifo)  # still the FIFO
-    assert received and received[0].startswith(fileformat.MAGIC)
-    assert leftovers(tmp_path) == []
-    (tmp_path / "enc").write_bytes(received[0])
-    back = ring("decrypt-file", "--in", tmp_path / "enc", "--out", os.devnull)
-    assert back.status == 0, back.stderr
+    for out in (fifo, os.devnull):
+        r = ring("encrypt-file", "--key-id", ring.sym, "--in", tmp_path / "in", "--out", out)
+        assert r.status == 2 and "ValidationException" in r.stderr and "regular file" in r.stderr
+        assert "--out -" in r.stderr  # the hint names the way that cannot be planted
+    assert os.path.exists(fifo) and not os.path.isfile(fifo)
     assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    assert leftovers(tmp_path) == []
 
 
 def test_stdin_to_stdout_in_process(ring):

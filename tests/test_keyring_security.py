@@ -98,6 +98,9 @@ HOSTILE_KDF = [
     {"p": 0},
     {"log2_n": 20, "r": 8},  # 1 GiB: each bound alone is fine, the product is not
     {"log2_n": 19, "r": 32},
+    # Within the memory bound, but p multiplies the work: ~50x the default unlock (issue 11).
+    {"log2_n": 20, "r": 2, "p": 16},
+    {"log2_n": 18, "r": 8, "p": 2},
     {"salt": fmt.b64e(b"short")},
     {"salt": "not base64!"},
     {"name": "argon2"},
@@ -110,14 +113,17 @@ def test_hostile_kdf_parameters_are_refused_before_scrypt_runs(keyring_env, kms,
     path = ring_of(keyring_env) / "keyring.toml"
     doc = read_toml(path)
     doc["kdf"].update(change)
-    write_toml(path, doc)
+    # The checksum recomputed, as a planter would: the bounds themselves must refuse it.
+    doc.pop("checksum")
+    path.write_bytes(fmt.dump_keyring(doc))
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("scrypt ran on hostile parameters")
 
     monkeypatch.setattr(kdf, "scrypt", must_not_run)
     r = kms("encrypt", "--key-id", key, "--plaintext", "x")
-    assert_error(r, 5, "KeyringDamagedException")
+    line = assert_error(r, 5, "KeyringDamagedException")
+    assert "scrypt" in line or "kdf" in line
 
 
 def test_an_edited_keyring_file_does_not_unlock(keyring_env, kms):
@@ -269,6 +275,7 @@ def test_locked_keyring_without_a_terminal_exits_4_with_a_hint(keyring_env, kms)
 def test_passphrase_from_the_first_line_of_a_file(keyring_env, kms, tmp_path, content):
     key = create_key(kms)
     (tmp_path / "pass").write_text(content, newline="")
+    os.chmod(tmp_path / "pass", 0o600)  # a readable one is warned about (test_small_hardening)
     for how in (["--passphrase-file", tmp_path / "pass"], []):
         env = {"KMSCLI_PASSPHRASE": None, "KMSCLI_PASSPHRASE_FILE": None if how else str(tmp_path / "pass")}
         assert ok_json(kms(*how, "encrypt", "--key-id", key, "--plaintext", "x", env=env))
@@ -277,6 +284,7 @@ def test_passphrase_from_the_first_line_of_a_file(keyring_env, kms, tmp_path, co
 def test_the_passphrase_file_comes_before_the_environment(keyring_env, kms, tmp_path):
     key = create_key(kms)
     (tmp_path / "pass").write_text(PASSPHRASE + "\n")
+    os.chmod(tmp_path / "pass", 0o600)
     env = {"KMSCLI_PASSPHRASE": "wrong"}
     assert ok_json(kms("--passphrase-file", tmp_path / "pass", "encrypt", "--key-id", key, "--plaintext", "x", env=env))
     (tmp_path / "pass").write_text("wrong\n")
@@ -304,7 +312,8 @@ def test_no_option_takes_a_secret_on_the_command_line():
     # AWS's own option names that hold those words and no secret: a flag, and a key spec.
     names = [n for n in names if n not in ("--bypass-policy-lockout-safety-check", "--customer-master-key-spec")]
     # Options that name a FILE holding a passphrase are fine; none may take the secret itself.
-    assert set(names) <= {"--passphrase-file", "--new-passphrase-file"}, names
+    # --rotate-master-key is a flag: it takes no value at all.
+    assert set(names) <= {"--passphrase-file", "--new-passphrase-file", "--rotate-master-key"}, names
     r = run_in_process(["--passphrase", PASSPHRASE, "list-keys"])
     assert_error(r, 2, "ValidationException")
     assert PASSPHRASE not in r.stderr

@@ -121,3 +121,13 @@ def test_a_damaged_sample_blob_is_refused(ring):
     blob[-1] ^= 1
     context = [a for k, v in EXPECTED["symmetric"]["context"].items() for a in ("--encryption-context", f"{k}={v}")]
     assert_error(ring("decrypt", "--ciphertext-blob", b64(bytes(blob)), *context), 3, "InvalidCiphertextException")
+
+
+def test_a_keyring_of_before_master_key_rotation_rotates_and_keeps_everything(ring):
+    """The committed sample predates master-key ids: it rotates, and its pinned ciphertexts,
+    MAC and signatures still hold under the new master key."""
+    assert ok_json(ring("rotate-master-key"))["DocumentsRewrapped"] == len(EXPECTED["keys"])
+    test_the_symmetric_blob_decrypts_with_its_context_and_no_key_id(ring)
+    test_the_rsa_ciphertext_decrypts(ring)
+    test_the_mac_and_signatures_verify(ring)
+    test_the_public_keys_are_unchanged(ring)

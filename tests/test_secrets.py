@@ -79,6 +79,7 @@ def test_no_secret_leaks_anywhere_and_modes_stay_private(canary_keyring):
     # Failures too: a wrong passphrase, a damaged ciphertext.
     wrong = tmp_path / "wrong"
     wrong.write_text("CANARY-wrong-passphrase\n")
+    os.chmod(wrong, 0o600)
     run("encrypt", "--key-id", sym, "--plaintext", "x", "--passphrase-file", str(wrong), ok=False)
     run("decrypt", "--ciphertext-blob", base64.b64encode(b"\x01" + bytes(80)).decode(), ok=False)
     run("--debug", "decrypt", "--ciphertext-blob", base64.b64encode(b"\x01" + bytes(80)).decode(), ok=False)

@@ -116,7 +116,9 @@ def test_expired_session_is_refused_and_removed(kms):
     key = create_key(kms)
 
     def at(instant):
-        return {"KMSCLI_TEST_NOW": instant}
+        from conftest import TEST_CLOCK
+
+        return {TEST_CLOCK: instant}
 
     r = kms("unlock", "--ttl", "1s", env=at("2030-01-01T00:00:00Z"))
     assert r.status == 0, r.stderr

@@ -128,7 +128,7 @@ def test_disabled_rotation_never_rotates(kms):
 
 
 def test_sweep_in_a_real_process(kms_proc, keyring_env):
-    """The clock override reaches a separate process too (for scripts testing their own use)."""
+    """The test clock reaches a separate process too, through the test-only entry point."""
     key = kms_proc("create-key", "--query", "KeyMetadata.KeyId").json()
     assert kms_proc("schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7", env=at(0)).status == 0
     assert kms_proc("create-key", env=at(7)).status == 0
@@ -137,8 +137,28 @@ def test_sweep_in_a_real_process(kms_proc, keyring_env):
     refused(r, "NotFoundException")
 
 
-def test_bad_clock_override_is_a_clean_error(kms):
-    refused(kms("list-keys", env={"KMSCLI_TEST_NOW": "next tuesday"}), "ValidationException", 2)
+def test_an_installed_kmscli_reads_no_clock_from_the_environment(kms_proc, keyring_env):
+    """The attack of issue 11: with KMSCLI_TEST_NOW honoured, one write "in 2099" destroyed a
+    key scheduled for deletion in 30 days, and `unlock --ttl 12h` made a session valid until
+    2099. A real process of the product, given the variable, does neither."""
+    import datetime as dt
+
+    future = {"KMSCLI_TEST_NOW": "2099-01-01T00:00:00+00:00"}
+    key = kms_proc("create-key", "--query", "KeyMetadata.KeyId").json()
+    assert kms_proc("schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "30").status == 0
+    assert kms_proc("create-key", env=future).status == 0
+    state = kms_proc("describe-key", "--key-id", key, "--query", "KeyMetadata.KeyState", env=future).json()
+    assert state == "PendingDeletion"
+    assert key_file(keyring_dir(keyring_env), key).exists()
+    r = kms_proc("unlock", "--ttl", "12h", "--output", "json", env=future)
+    assert r.status == 0, r.stderr
+    expires = [line for line in r.stderr.splitlines() if "ends at" in line][0]
+    year = int(expires.split("ends at ")[1][:4])
+    assert year == dt.datetime.now(dt.timezone.utc).year or year == dt.datetime.now(dt.timezone.utc).year + 1
+    import kmscli
+
+    package = Path(kmscli.__file__).parent
+    assert not [p for p in package.rglob("*.py") if "TEST_NOW" in p.read_text()]
 
 
 def test_any_transaction_runs_the_sweep_python_api(kms, keyring_env):

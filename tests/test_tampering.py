@@ -306,3 +306,30 @@ def test_kdf_edits_with_a_recomputed_checksum_look_like_a_wrong_passphrase(prist
     assert result.status == 4 and result.stdout == b""
     assert result.stderr.startswith("kmscli: error: IncorrectPassphraseException: ")
     assert snapshot(copy) == before
+
+
+def test_every_command_using_key_material_verifies_the_alias_it_followed(pristine, tmp_path):
+    """Issue 11: `decrypt-file --key-id alias/NAME` resolved the alias before unlocking, so a
+    hand-edited aliases.toml chose which key "alias/main" meant: a file encrypted under the
+    attacker's choice was decrypted as if it were under alias/main. What a command resolved
+    before the unlock is now checked at the unlock."""
+    copy = tmp_path / "k"
+    env = clone(pristine.path, copy)
+    (tmp_path / "plain").write_bytes(b"attacker's file")
+    enc, blob = tmp_path / "enc", tmp_path / "blob"
+    ok(run(env, "encrypt-file", "--key-id", pristine.sym2, "--in", tmp_path / "plain", "--out", enc))
+    ok(run(env, "encrypt", "--key-id", pristine.sym2, "--plaintext", "x", "--out", blob))
+    edit_toml(copy / "aliases.toml", lambda d: d["aliases"]["alias/main"].update(TargetKeyId=pristine.sym2))
+    all_refused(
+        env,
+        [
+            ["decrypt-file", "--key-id", "alias/main", "--in", enc, "--out", tmp_path / "out"],
+            ["decrypt", "--key-id", "alias/main", "--ciphertext-blob", f"fileb://{blob}"],
+            ["re-encrypt", "--source-key-id", "alias/main", "--ciphertext-blob", f"fileb://{blob}",
+             "--destination-key-id", pristine.sym],
+            ["generate-data-key", "--key-id", "alias/main", "--key-spec", "AES_256"],
+            ["encrypt-file", "--key-id", "alias/main", "--in", tmp_path / "plain", "--out", tmp_path / "o2"],
+        ],
+        copy,
+    )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "o2").exists()

@@ -6,11 +6,15 @@ import os
 from pathlib import Path
 
 from ..errors import KeyringLockedException, KmsError
-from ..keyring import Keyring, default_keyring_path
+from ..keyring import Keyring, default_keyring_path, utc_now
 from . import passphrase
 
 
 class CliContext:
+    # The clock of every keyring a command opens. Only the Python API changes it (the
+    # test-only entry point tests/kmscli_at.py does); nothing an installed kmscli reads can.
+    clock = staticmethod(utc_now)
+
     def __init__(self, keyring_path: str | None, passphrase_file: str | None, output: str, query: str | None):
         self.keyring_path = Path(keyring_path) if keyring_path else default_keyring_path()
         self.passphrase_file = passphrase_file
@@ -25,16 +29,18 @@ class CliContext:
         ``use_session=False`` insists on the passphrase (unlock, change-passphrase), so that
         a session token can neither extend itself nor replace the passphrase."""
         from .. import service  # noqa: F401 - registers the lifecycle sweep for every writer
-        from ..keyring import clock
 
         unlocker = self.unlock if use_session else self.unlock_with_passphrase
-        return Keyring.open(self.keyring_path, unlocker=unlocker, clock=clock.from_environment())
+        return Keyring.open(self.keyring_path, unlocker=unlocker, clock=self.clock)
 
     def unlock_with_passphrase(self, keyring: Keyring) -> bytes:
         return self.unlock(keyring, use_session=False)
 
     def unlock(self, keyring: Keyring, *, use_session: bool = True) -> bytes:
         """The master key, from the first source that has it (the contract's order)."""
+        from .hardening import no_core_dumps
+
+        no_core_dumps()  # before any secret is read or derived
         session_error: KmsError | None = None
         token = os.environ.get("KMSCLI_SESSION") if use_session else None
         if token:

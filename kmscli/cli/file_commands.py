@@ -6,7 +6,7 @@ import click
 
 from ..service import files
 from .io import read_public_key_file
-from .options import encryption_context_option, key_id_option, parse_pairs
+from .options import checked_output, encryption_context_option, key_id_option, parse_pairs
 from .render import progress_bar
 from .stream_io import check_paths, open_input, output
 
@@ -22,6 +22,7 @@ def _out_option(what: str):
         "out_path",
         metavar="FILE",
         required=True,
+        callback=checked_output,
         help=f"Write the {what} to FILE, which appears only when the command succeeded "
         "(- for standard output: then nothing else is printed).",
     )

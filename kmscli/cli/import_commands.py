@@ -7,7 +7,7 @@ import click
 from .. import specs
 from ..service import importing
 from .io import blob_in
-from .options import choice, key_id_option, text_value
+from .options import checked_output, choice, key_id_option, text_value
 from .render import emit
 
 
@@ -17,8 +17,8 @@ from .render import emit
               help="How you will wrap the material (RSA private keys need RSA_AES_KEY_WRAP_*).")
 @click.option("--wrapping-key-spec", type=choice(specs.WRAPPING_KEY_SPECS), required=True,
               help="Size of the RSA wrapping key.")
-@click.option("--public-key-out", metavar="FILE", help="Also write the wrapping public key (DER) to FILE.")
-@click.option("--import-token-out", metavar="FILE", help="Also write the raw import token to FILE.")
+@click.option("--public-key-out", metavar="FILE", callback=checked_output, help="Also write the wrapping public key (DER) to FILE.")
+@click.option("--import-token-out", metavar="FILE", callback=checked_output, help="Also write the raw import token to FILE.")
 @click.pass_obj
 def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec, public_key_out, import_token_out):
     """Get a wrapping public key and an import token, both valid 24 hours.

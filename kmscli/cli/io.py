@@ -132,9 +132,10 @@ def streamed_file_hint(data: bytes) -> str | None:
 
 
 def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
-    """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal), a device
-    or pipe is written into, and a file is replaced atomically by a private one, so a failed
-    command leaves no partial output. The same writer as encrypt-file's (stream_io)."""
+    """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal); a named
+    path is replaced atomically by a private new file, so a failed command leaves no partial
+    output, and a FIFO, device or socket there is refused. The same writer as encrypt-file's
+    (stream_io)."""
     from .stream_io import SAME_FILE_HINT, is_text, output, same_file  # only commands given --out pay for it
 
     if path != "-" and source and source != "-" and same_file(source, path):

@@ -37,7 +37,7 @@ def _json_tags(item: str) -> list[dict]:
     """aws-cli's JSON form: --tags '[{"TagKey": "K", "TagValue": "V"}, ...]'."""
     try:
         tags = json.loads(item)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested thousands deep: bad input too
         tags = None
     if not isinstance(tags, list) or not all(
         isinstance(t, dict) and set(t) == {"TagKey", "TagValue"} and all(isinstance(v, str) for v in t.values())

@@ -61,6 +61,7 @@ COMMANDS = {
     "unlock": "session_commands:unlock",
     "lock": "session_commands:lock",
     "change-passphrase": "session_commands:change_passphrase",
+    "rotate-master-key": "session_commands:rotate_master_key",
     "re-encrypt": "envelope_commands:re_encrypt",
     "generate-data-key": "envelope_commands:generate_data_key",
     "generate-data-key-without-plaintext": "envelope_commands:generate_data_key_without_plaintext",
@@ -284,8 +285,22 @@ def _key_of(argv) -> str:
     return given
 
 
+# An error line names what it was given (a path, a value); one given 100 KB must not echo it.
+ERROR_LINE_MAX = 1000
+
+
+def _one_line(text: str) -> str:
+    """One line, controls escaped (a file or alias name must not drive the terminal), bounded."""
+    from .safe_text import escape
+
+    text = escape(" ".join(str(text).split()))
+    if len(text) > ERROR_LINE_MAX:
+        text = text[: ERROR_LINE_MAX // 2] + " [...] " + text[-ERROR_LINE_MAX // 4 :]
+    return text
+
+
 def _print_error(error: KmsError, argv=()) -> None:
-    message = " ".join(str(error.message).split())  # one line, whatever the message held
+    message = _one_line(error.message)
     click.echo(f"kmscli: error: {error.name}: {message}", err=True)
     hint = error.hint
     if hint is None and error.status != ExitStatus.NO:
@@ -298,7 +313,7 @@ def _print_error(error: KmsError, argv=()) -> None:
             else:
                 hint = hint.replace("--key-id KEY", f"--key-id {key}")
     if hint:
-        click.echo(f"kmscli: hint: {hint}", err=True)
+        click.echo(f"kmscli: hint: {_one_line(hint)}", err=True)
 
 
 def _debugging(argv) -> bool:

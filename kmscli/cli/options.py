@@ -158,12 +158,23 @@ def in_option(help_: str = "Read the input from FILE (- for standard input)."):
     return click.option("--in", "in_path", metavar="FILE", help=help_)
 
 
+def checked_output(ctx, param, value):
+    """A named output that is a FIFO, device or socket is refused while the options are
+    read, before any passphrase is asked for or secret made (and again before the rename)."""
+    if value is not None and value != "-" and not ctx.resilient_parsing:
+        from .stream_io import check_output_path
+
+        check_output_path(value, param.opts[0])
+    return value
+
+
 def out_option(what: str):
     return click.option(
         "--out",
         "out_path",
         metavar="FILE",
-        help=f"Write the raw {what} to FILE (- for standard output: then nothing else is printed).",
+        callback=checked_output,
+        help=f"Write the raw {what} to FILE, a new regular file (- for standard output: then nothing else is printed).",
     )
 
 
@@ -198,6 +209,8 @@ def parse_pairs(values: tuple[str, ...], what: str, *, shorthand: bool = True) -
                 obj = json.loads(value)
             except json.JSONDecodeError:
                 raise ValidationException(f"{what} is not a valid JSON object") from None
+            except RecursionError:  # json recurses per level: a hostile nesting is bad input
+                raise ValidationException(f"{what} is nested too deeply to be a JSON object of strings") from None
             if not isinstance(obj, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in obj.items()
             ):

@@ -19,6 +19,7 @@ def read_passphrase_file(path: str, option: str = "--passphrase-file") -> bytes:
         raise ValidationException(f"{option} must not be empty")
     try:
         with open(path, "rb") as f:
+            _warn_if_readable_by_others(path, os.fstat(f.fileno()))
             data = f.read(PASSPHRASE_FILE_LIMIT)
     except OSError as e:
         raise FileAccessException(f"cannot read the passphrase file {path}: {e.strerror}") from None
@@ -26,6 +27,26 @@ def read_passphrase_file(path: str, option: str = "--passphrase-file") -> bytes:
     if not line:
         raise ValidationException(f"the passphrase file {path} starts with an empty line")
     return line
+
+
+_warned: set[str] = set()
+
+
+def _warn_if_readable_by_others(path: str, st: os.stat_result) -> None:
+    """A warning, once per file and process, when others may read the passphrase (as ssh
+    warns of a private key file). Not a refusal: a group-readable file can be a deliberate
+    choice (a service account's group), and refusing would break working scripts."""
+    import stat
+
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o044 or path in _warned:
+        return
+    _warned.add(path)
+    from .render import notice
+
+    mode = stat.S_IMODE(st.st_mode)
+    who = "group and others" if st.st_mode & 0o004 and st.st_mode & 0o040 else "others" if st.st_mode & 0o004 else "its group"
+    notice(f"warning: the passphrase file {path} is readable by {who} (mode {mode:04o})")
+    notice(f"hint: make it private with: chmod 600 {path}")
 
 
 def from_environment(name: str) -> bytes | None:
@@ -53,6 +74,9 @@ def new_passphrase(
     passphrase_file: str | None, *, file_env: str, value_env: str, what: str, option: str = "--passphrase-file"
 ) -> bytes:
     """A passphrase for a new protection (init, change-passphrase): file, env, prompt twice."""
+    from .hardening import no_core_dumps
+
+    no_core_dumps()
     if passphrase_file is not None:
         return read_passphrase_file(passphrase_file, option)
     env_file = os.environ.get(file_env)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import click
 
 from ..errors import ValidationException
+from .safe_text import escape, escape_json
 
 # The paths scripts use most, read here without importing jmespath (start-up matters in shell
 # loops): JMESPath identifiers, [N] indexes and [*] projections, joined by dots. [0-9], not
@@ -133,6 +134,14 @@ def _jmespath_call(function: str, query: str, *args):
 
     try:
         return getattr(jmespath, function)(query, *args)
+    except RecursionError:
+        # jmespath's parser and interpreter recurse per nesting level.
+        if function == "compile":
+            raise ValidationException(f"--query is nested too deeply ({len(query)} characters)") from None
+        raise ValidationException(
+            "--query is nested too deeply to be applied to the result",
+            hint="the command itself was carried out; only its result was not printed",
+        ) from None
     except JMESPathError as e:
         # The library's message goes on to draw the expression with a caret under the fault.
         reason = str(e).splitlines()[0].removesuffix(", for expression:").rstrip(": ")
@@ -177,9 +186,9 @@ def _walk(value, steps: list):
 def emit(result, *, output: str, query: str | None = None) -> None:
     value = apply_query(printable(result), query)
     if output == "json":
-        click.echo(dumps_indented(value))
+        click.echo(escape_json(dumps_indented(value)))
     elif output == "text":
-        for line in text_lines(_complete_listing(value)):
+        for line in text_lines(_complete_listing(value)):  # each value escaped by _scalar
             click.echo(line)
     else:
         table(value)
@@ -206,7 +215,7 @@ def emit_script(text: str) -> None:
 
 def notice(message: str) -> None:
     """A diagnostic line on stderr, prefixed as every kmscli diagnostic is."""
-    click.echo(f"kmscli: {message}", err=True)
+    click.echo(f"kmscli: {escape(message)}", err=True)
 
 
 # --- text: the AWS CLI's tab-separated rendering ---------------------------------------------
@@ -218,7 +227,7 @@ def _scalar(value) -> str:
         return "None"
     if isinstance(value, bool):
         return "True" if value else "False"
-    return str(value)
+    return escape(str(value))  # a description or tag value must not drive the terminal
 
 
 def text_lines(value, label: str | None = None, scalar_keys: list[str] | None = None):
@@ -317,10 +326,17 @@ def _list_table(title, items):
             columns += [k for k in item if k not in columns and not isinstance(item[k], dict)]
     t = Table(title=title)
     for c in columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(_markup_free(c), overflow="fold")
     for item in items:
-        t.add_row(*(_shorten(c, _cell(item.get(c))) for c in columns))
+        t.add_row(*(_markup_free(_shorten(c, _cell(item.get(c)))) for c in columns))
     return t
+
+
+def _markup_free(text: str) -> str:
+    """rich reads "[bold]" in a cell as markup: a description must show as it was written."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(text)
 
 
 def _shorten(column: str, text: str) -> str:
@@ -346,13 +362,13 @@ def _pairs_table(console, value, title) -> None:
     if isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), dict):
         title, value = next(iter(value.items()))
     if not isinstance(value, dict):
-        console.print(_cell(value))
+        console.print(_markup_free(_cell(value)))
         return
-    t = Table(title=title, show_header=False)
+    t = Table(title=_markup_free(escape(title)) if title else None, show_header=False)
     t.add_column("Field", style="bold")
     t.add_column("Value", overflow="fold")
     for k, v in value.items():
-        t.add_row(k, _cell(v))
+        t.add_row(_markup_free(escape(str(k))), _markup_free(_cell(v)))
     console.print(t)
 
 
@@ -360,7 +376,7 @@ def _cell(value) -> str:
     if isinstance(value, list):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+        return ", ".join(f"{escape(str(k))}={_cell(v)}" for k, v in value.items())
     return _scalar(value) if value is not None else ""
 
 

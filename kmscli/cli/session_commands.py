@@ -70,17 +70,25 @@ def lock(obj):
     type=click.IntRange(*SCRYPT_LOG2_N_RANGE),
     help="A new scrypt cost as log2 N (default: keep the current one).",
 )
+@click.option(
+    "--rotate-master-key",
+    is_flag=True,
+    help="Replace the master key too, rewrapping every key file (see rotate-master-key): "
+    "for a passphrase that may have leaked.",
+)
 @click.pass_obj
-def change_passphrase(obj, new_passphrase_file, scrypt_log2_n):
+def change_passphrase(obj, new_passphrase_file, scrypt_log2_n, rotate_master_key):
     """Protect the keyring with a new passphrase; the old one stops working at once.
 
     The current passphrase comes from the usual sources (a session is not enough). Only
     keyring.toml is rewritten, atomically: the master key is re-wrapped and no key file is
-    touched. Every session of the keyring ends.
+    touched. Every session of the keyring ends. An old copy of keyring.toml still opens
+    with the old passphrase: when the old passphrase may be known, add --rotate-master-key.
 
     \b
     Example:
       KMSCLI_PASSPHRASE_FILE=old.txt kmscli change-passphrase --new-passphrase-file new.txt
+      KMSCLI_PASSPHRASE_FILE=old.txt kmscli change-passphrase --new-passphrase-file new.txt --rotate-master-key
     """
 
     def new_secret() -> bytes:
@@ -93,5 +101,27 @@ def change_passphrase(obj, new_passphrase_file, scrypt_log2_n):
         )
 
     keyring = obj.open_keyring(use_session=False)
-    result = sessions.change_passphrase(keyring, new_secret, scrypt_log2_n=scrypt_log2_n)
+    result = sessions.change_passphrase(
+        keyring, new_secret, scrypt_log2_n=scrypt_log2_n, rotate_master_key=rotate_master_key
+    )
     emit(result, output=obj.output, query=obj.query)
+
+
+@click.command("rotate-master-key")
+@click.pass_obj
+def rotate_master_key(obj):
+    """Replace the keyring's master key with a new random one; keys stay the same.
+
+    Every key file (and every other sealed document) is rewrapped under the new master key,
+    atomically as a whole: a crash at any moment leaves a keyring that opens, and the next
+    command given the passphrase finishes the rotation. Every session ends. Needs the
+    passphrase (a session is not enough). Use it when a copy of the keyring or a session
+    file may have leaked (a lost laptop backup): the copy then opens nothing created or
+    changed later. It cannot take back key material the copy already holds; for a leaked
+    passphrase use change-passphrase --rotate-master-key. See docs/security.md.
+
+    \b
+    Example:
+      kmscli rotate-master-key
+    """
+    emit(sessions.rotate_master_key(obj.open_keyring(use_session=False)), output=obj.output, query=obj.query)

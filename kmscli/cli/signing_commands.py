@@ -11,7 +11,7 @@ from ..errors import FileAccessException
 from ..service import file_signing, signing
 from .members import aws_members
 from .io import blob_in, data_in, deliver, read_public_key_file, write_output
-from .options import in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
+from .options import checked_output, in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
 from .render import emit
 from .stream_io import Prefixed, open_input
 
@@ -196,14 +196,16 @@ def message_source(message: str | None, in_path: str | None, message_type: str, 
 @click.command("get-public-key")
 @aws_members("GetPublicKey")
 @key_id_option()
-@click.option("--out", "out_path", metavar="FILE", help="Write the public key to FILE (- for standard output).")
+@click.option("--out", "out_path", metavar="FILE", callback=checked_output, help="Write the public key to FILE (- for standard output).")
 @click.option(
     "--format",
     "key_format",
-    type=click.Choice(["pem", "der"]),
+    type=click.Choice(["pem", "bare-pem", "der"]),
     default="pem",
     show_default=True,
-    help="Format of --out: PEM with the key configuration as text before BEGIN, or raw DER.",
+    help="Format of --out: PEM with the key configuration as text before BEGIN; bare-pem, the "
+    "PEM alone (for pycryptodome, python-ecdsa and other readers that refuse text before "
+    "BEGIN); or raw DER.",
 )
 @click.pass_obj
 def get_public_key(obj, key_id, out_path, key_format, **aws):
@@ -213,12 +215,13 @@ def get_public_key(obj, key_id, out_path, key_format, **aws):
     Example:
       kmscli get-public-key --key-id alias/releases --out releases.pem
       openssl pkey -pubin -in releases.pem -noout -text
+      kmscli get-public-key --key-id alias/releases --out releases-bare.pem --format bare-pem
     """
     result = signing.get_public_key(obj.open_keyring(), key_id, **aws)
     if out_path is not None:
         from ..service.pem import to_pem
 
-        data = to_pem(result) if key_format == "pem" else result["PublicKey"]
+        data = result["PublicKey"] if key_format == "der" else to_pem(result, with_config=key_format == "pem")
         # PEM is printable text, so write_output lets it reach a terminal; DER it refuses.
         write_output(out_path, data)
         if out_path == "-":

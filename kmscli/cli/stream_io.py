@@ -1,12 +1,16 @@
 """Streams in and out: inputs opened once, outputs that appear whole. Every --out of every
 command is written here (io.write_output for whole results, ``output`` for streamed files).
 
-A file output is written to a private temp file in the destination's directory, created on
-the first byte, and renamed over the destination only when the command succeeded (after the
-last chunk authenticated, for decrypt-file); on any failure or interruption the temp file is
-removed and the destination is untouched. Standard output, and a device or pipe named as the
-output (/dev/null, a FIFO), cannot be taken back: bytes go to them as the service releases
-them (for decrypt-file: each chunk once it authenticated).
+A named output is written to a private (0600) temp file in the destination's directory,
+created with O_EXCL, and renamed over the destination only when the command succeeded (after
+the last chunk authenticated, for decrypt-file); on any failure or interruption the temp file
+is removed and the destination is untouched. A named output is never opened itself: a FIFO,
+device or socket planted at that path (in a shared directory, say) would otherwise receive a
+plaintext or a data key, so one is refused (``check_output_path``), before the keyring is
+unlocked and again just before the rename. Standard output is only ever ``-``, the user's
+own choice, which nobody can plant: ``--out /dev/stdout`` or ``/dev/tty`` is refused like any
+device, so that binary bytes cannot reach a terminal by that road. Bytes go to standard
+output as the service releases them (for decrypt-file: each chunk once it authenticated).
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ SAME_FILE_HINT = "write to another path, then mv it over the input if you mean t
 
 
 def check_paths(in_path: str, out_path: str) -> None:
-    """Refuse an output that is the input: it would be destroyed before it was read."""
+    """Refuse an output that is the input (it would be destroyed before it was read), or one
+    that is not a regular file (check_output_path)."""
+    check_output_path(out_path)
     if in_path != "-" and out_path != "-" and (in_path == out_path or same_file(in_path, out_path)):
         raise ValidationException(f"--out {out_path} is the input file; choose another output path", hint=SAME_FILE_HINT)
 
@@ -48,13 +54,43 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
-def is_special(path: str) -> bool:
-    """An existing device, pipe or socket (following links, as /dev/stdout is one)."""
+# Paths of the kernel's own file systems: a named output there is never a file the user made.
+_SPECIAL_TREES = ("/dev/", "/proc/", "/sys/")
+
+
+def output_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a named output, or None. A new path, a regular file, or a
+    symbolic link (the rename replaces the link, never what it points to) can be; a FIFO, a
+    device, a socket, a directory, or a link to one of those cannot."""
+    real = os.path.realpath(path)
+    if any(p.startswith(_SPECIAL_TREES) for p in (os.path.abspath(path) + "/", real + "/")):
+        return "is a device or a kernel file"
     try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None  # a new file, or a dangling link: the rename puts a regular file there
+    except OSError as e:
+        return f"cannot be examined ({e.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"is {kind}, not a regular file"
+
+
+def check_output_path(path: str, option: str = "--out") -> None:
+    """Refuse a named output that is not a regular file (see output_path_problem)."""
+    if path == "-":
+        return
+    problem = output_path_problem(path)
+    if problem:
+        raise ValidationException(
+            f"{option} {path} {problem}; kmscli writes a named output only as a new regular file",
+            hint="for standard output use --out - (and redirect it yourself: --out - > PATH, or | READER)",
+        )
 
 
 def printable(text: str) -> bool:
@@ -305,6 +341,13 @@ class FileOutput:
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
+            # Checked again at the last moment: a FIFO or device put there since the command
+            # started is refused, not replaced (were it /dev/null, as root, that would break
+            # the system). A race past this check can only replace it by our 0600 file:
+            # the output itself is never opened, so nothing is ever written into it.
+            problem = output_path_problem(self.path)
+            if problem:
+                raise ValidationException(f"--out {self.path} {problem} (it appeared while the command ran)")
             # The rename and the note that it happened, as one step for a signal handler:
             # output() must know whether SIGTERM came before (discard) or after (done).
             with _signals_held():
@@ -367,44 +410,6 @@ class StdoutOutput:
             pass
 
 
-class DeviceOutput:
-    """A device or pipe named as the output: written into, never replaced. Renaming a temp
-    file over /dev/null would break it for the whole system (kmscli may run as root), and
-    over a FIFO would leave its reader waiting for bytes that went to a new regular file."""
-
-    held_views = 0  # written before write returns
-
-    def __init__(self, path: str):
-        self.path = path
-        self.file = None
-
-    def prepare(self) -> None:
-        pass  # opening a FIFO would wait for its reader; a device is there to be written
-
-    def write(self, data) -> None:
-        try:
-            if self.file is None:
-                self.file = open(self.path, "wb")
-            self.file.write(data)
-        except OSError as e:
-            raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
-
-    def commit(self) -> None:
-        try:
-            if self.file is None:
-                self.file = open(self.path, "wb")
-            self.file.close()
-        except OSError as e:
-            raise FileAccessException(f"cannot write {self.path}: {e.strerror}") from None
-
-    def discard(self) -> None:
-        if self.file is not None:
-            try:
-                self.file.close()
-            except OSError:
-                pass
-
-
 def _sync_directory(directory: str) -> None:
     """Make the rename itself durable. Best effort: the output is complete and in place
     already, and some file systems refuse to fsync a directory."""
@@ -442,9 +447,8 @@ def output(path: str, *, binary: bool, background: bool = False):
     .kmscli-*.tmp file."""
     if path == "-":
         out = StdoutOutput(binary=binary)
-    elif is_special(path):
-        out = DeviceOutput(path)
     else:
+        check_output_path(path)
         out = FileOutput(path, background=background)
     previous = _catch_sigterm()
     try:

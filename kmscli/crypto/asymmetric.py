@@ -212,7 +212,12 @@ def _no_ed25519ph() -> UnsupportedDigestSigning:
 
 def normalize_private_key(der: bytes, spec: KeySpec) -> bytes:
     """The PKCS #8 DER that kmscli stores for a user's private key of ``spec``, re-encoded
-    by the library (one spelling per key), or CryptoFailure when it is not such a key."""
+    by the library (one spelling per key), or CryptoFailure when it is not such a key.
+    An ML-DSA key may come in any of its PKCS #8 forms (mldsa_pkcs8): it is kept as its seed."""
+    if spec.family == "ML_DSA":
+        from .mldsa_pkcs8 import seed_form
+
+        der = seed_form(der)
     key = load_private_key(der)
     if not public_key_matches_spec(key.public_key(), spec):
         raise CryptoFailure()

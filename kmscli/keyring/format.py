@@ -35,6 +35,10 @@ SCRYPT_LOG2_N_RANGE = (10, 20)
 SCRYPT_R_RANGE = (1, 32)
 SCRYPT_P_RANGE = (1, 16)
 SCRYPT_MAX_MEMORY = 256 << 20  # bytes: 128 * r * N
+# Work grows with N * r * p, memory only with N * r: p = 16 at the largest memory would make
+# every unlock ~50 times slower. This bound is twice the default's (2**17 * 8 * 1), so every
+# keyring `init` can make (log2 N up to 18 at r = 8, p = 1) stays within it.
+SCRYPT_MAX_WORK = 2 * (1 << 17) * 8 * 1
 SALT_SIZE = 16
 
 
@@ -74,6 +78,11 @@ class ScryptParams(NamedTuple):
                 f"{KEYRING_FILE}: scrypt parameters would need more than "
                 f"{SCRYPT_MAX_MEMORY >> 20} MiB"
             )
+        if (1 << self.log2_n) * self.r * self.p > SCRYPT_MAX_WORK:
+            raise KeyringDamagedException(
+                f"{KEYRING_FILE}: scrypt parameters N*r*p = {(1 << self.log2_n) * self.r * self.p} "
+                f"exceed the bound of {SCRYPT_MAX_WORK} (it keeps a planted file from slowing every unlock)"
+            )
         if len(self.salt) < SALT_SIZE:
             raise KeyringDamagedException(f"{KEYRING_FILE}: scrypt salt is too short")
         return self
@@ -91,6 +100,10 @@ def parse_toml(raw: bytes, what: str) -> dict:
         return tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         raise KeyringDamagedException(f"{what} is not valid TOML") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: a planted file of
+        # deeply nested brackets is damage, not an internal error.
+        raise KeyringDamagedException(f"{what} is nested too deeply to be a kmscli file") from None
 
 
 def dump_toml(doc: dict) -> bytes:
@@ -126,9 +139,12 @@ def check_keyring_checksum(doc: dict) -> dict:
 
 def canonical(value: object) -> bytes:
     """A byte encoding of plain data with exactly one spelling per value, for MACs and AAD."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_not_plain
-    ).encode("utf-8")
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_not_plain
+        ).encode("utf-8")
+    except RecursionError:
+        raise KeyringDamagedException("a keyring file is nested too deeply to be a kmscli file") from None
 
 
 def _not_plain(value: object):
@@ -168,11 +184,21 @@ def check_key_document(doc: dict, key_id: str, what: str) -> None:
         raise KeyringDamagedException(f"{what}: materials is not a list of tables")
 
 
-def master_key_aad(doc: dict) -> bytes:
-    """The master key's wrap is bound to every other field of keyring.toml (its id, region,
-    account and KDF parameters): an edited file fails to unlock instead of being trusted."""
-    rest = {k: v for k, v in doc.items() if k != "master_key"}
-    return b"kmscli v1 master key\x00" + canonical(rest)
+# keyring.toml's wrapped master keys: the current one, and during a master-key rotation
+# (docs/keyring-format.md) the next one beside it.
+MASTER_KEY_FIELDS = ("master_key", "next_master_key")
+# The public id of a master key: which one seals a document (its ``master_key_id`` field).
+MASTER_KEY_ID_LABEL = b"kmscli v1 master key id"
+MASTER_KEY_ID_FIELD = "master_key_id"
+
+
+def master_key_aad(doc: dict, field: str = "master_key") -> bytes:
+    """A master key's wrap is bound to every other field of keyring.toml (its id, region,
+    account and KDF parameters): an edited file fails to unlock instead of being trusted.
+    The two wraps of a rotation carry different labels, so they cannot be swapped."""
+    rest = {k: v for k, v in doc.items() if k not in MASTER_KEY_FIELDS}
+    label = b"kmscli v1 master key\x00" if field == "master_key" else b"kmscli v1 next master key\x00"
+    return label + canonical(rest)
 
 
 def material_aad(key_id: str, key_spec: str, key_usage: str, origin: str, material_id: str) -> bytes:
@@ -187,3 +213,17 @@ def material_aad(key_id: str, key_spec: str, key_usage: str, origin: str, materi
             "KeyMaterialId": material_id,
         }
     )
+
+
+def material_aad_of(meta: dict, material_id: str) -> bytes:
+    """material_aad for the key ``meta`` describes."""
+    return material_aad(meta["KeyId"], meta["KeySpec"], meta["KeyUsage"], meta["Origin"], material_id)
+
+
+# The import wrapping key of GetParametersForImport is stored in the key's file, wrapped like
+# key material under this prefix and its ParametersId (kept apart from material ids).
+WRAPPING_KEY_PREFIX = "import-wrapping-key/"
+
+# The sub-key that names imported key material (service/importing.py). Those names are in
+# ciphertexts, so they must outlive a master-key rotation: master_rotation keeps its value.
+MATERIAL_ID_LABEL = b"kmscli v1 imported key material id"

@@ -194,13 +194,17 @@ def start(keyring, ttl: int = TTL_DEFAULT) -> dict:
 
 
 def _parse_token(token: str) -> tuple[str, bytes]:
+    """(session id, secret) of a token in the one spelling `unlock` prints. Not stripped,
+    and re-encoded to compare: base64's last character carries 2 unused bits, so four
+    spellings would otherwise open the same session (and "$" would allow a newline)."""
     # The token is a secret: no message below ever includes any part of it.
-    m = _TOKEN.match(token.strip())
-    if not m:
+    m = _TOKEN.fullmatch(token)
+    secret = base64.urlsafe_b64decode(m.group(2) + "=") if m else b""
+    if not m or base64.urlsafe_b64encode(secret).decode("ascii").rstrip("=") != m.group(2):
         raise KeyringLockedException(
             "KMSCLI_SESSION does not hold a kmscli session token", hint=UNLOCK_HINT
         )
-    return m.group(1), base64.urlsafe_b64decode(m.group(2) + "=")
+    return m.group(1), secret
 
 
 def _ended(what: str) -> SessionExpiredException:

@@ -78,6 +78,12 @@ def is_key_id(text: str) -> bool:
     )
 
 
+def master_key_id(master: bytes, keyring_id: str) -> str:
+    """A master key's public name (16 hex digits, HKDF of the key): documents record which
+    master key seals them, so a master-key rotation knows what is left to rewrap."""
+    return kdf.hkdf_sha256(master, fmt.MASTER_KEY_ID_LABEL + keyring_id.encode(), 8).hex()
+
+
 def _passphrase_check(wrapping_key: bytes) -> bytes:
     return mac.hmac_sha("SHA_256", wrapping_key, fmt.PASSPHRASE_CHECK_LABEL)
 
@@ -107,7 +113,16 @@ class Keyring:
         self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
         self._index: Index | None = None
         self._kept_index_stamp_due = False
-        self._aliases_cache: tuple | None = None  # (file stamp, parsed document, verified)
+        self._aliases_cache: tuple | None = None  # (file stamp, parsed document, verified, bytes)
+        # While a master-key rotation is unfinished (keyring.toml holds next_master_key):
+        # the passphrase's wrapping key and the next master key, from master_from_passphrase.
+        self._rotation: tuple[bytes, bytes] | None = None
+        self._wrapping_key: bytes | None = None  # the passphrase's, once unlocked with it
+        self._master_id: str | None = None
+        # Documents read before the unlock, trusted for display only; checked at the unlock,
+        # so a command that goes on to use key material never acts on what it resolved
+        # through a hand-edited file (an alias in aliases.toml, a key's state).
+        self._read_unverified: list[tuple[bytes, str]] = []
 
     # --- creation and opening --------------------------------------------------------------
 
@@ -162,7 +177,7 @@ class Keyring:
 
     @staticmethod
     def _protect_master(doc: dict, master: bytes, passphrase: bytes, params: fmt.ScryptParams) -> dict:
-        doc = {k: v for k, v in doc.items() if k not in ("kdf", "master_key")}
+        doc = {k: v for k, v in doc.items() if k not in ("kdf", *fmt.MASTER_KEY_FIELDS)}
         doc["kdf"] = {
             "name": "scrypt",
             "log2_n": params.log2_n,
@@ -172,8 +187,23 @@ class Keyring:
         }
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
         doc["kdf"]["check"] = fmt.b64e(_passphrase_check(wrapping_key))
-        nonce, sealed = aead.seal(wrapping_key, master, fmt.master_key_aad(doc))
-        doc["master_key"] = {"algorithm": "AES_256_GCM", "nonce": fmt.b64e(nonce), "ciphertext": fmt.b64e(sealed)}
+        return Keyring._seal_masters(doc, wrapping_key, master, None)
+
+    @staticmethod
+    def _seal_masters(doc: dict, wrapping_key: bytes, master: bytes, next_master: bytes | None) -> dict:
+        """``doc`` with ``master`` (and, during a rotation, ``next_master``) sealed under the
+        passphrase's wrapping key, each beside its public id."""
+        doc = {k: v for k, v in doc.items() if k not in fmt.MASTER_KEY_FIELDS}
+        for field, key in (("master_key", master), ("next_master_key", next_master)):
+            if key is None:
+                continue
+            nonce, sealed = aead.seal(wrapping_key, key, fmt.master_key_aad(doc, field))
+            doc[field] = {
+                "algorithm": "AES_256_GCM",
+                "id": master_key_id(key, doc["keyring_id"]),
+                "nonce": fmt.b64e(nonce),
+                "ciphertext": fmt.b64e(sealed),
+            }
         return doc
 
     @classmethod
@@ -239,13 +269,19 @@ class Keyring:
         ).check()
 
     def master_from_passphrase(self, passphrase: bytes) -> bytes:
-        """Derive the wrapping key and unwrap the master key: the slow step (scrypt)."""
+        """Derive the wrapping key and unwrap the master key: the slow step (scrypt).
+
+        During an unfinished master-key rotation the next master key is unwrapped too and
+        kept, so that ``master_key`` can finish the rotation (docs/keyring-format.md)."""
         if self._stored_checksum is not None:
             fmt.check_keyring_checksum({**self.doc, fmt.KEYRING_CHECKSUM_FIELD: self._stored_checksum})
         params = self.scrypt_params()  # bounds are checked before scrypt allocates anything
         wrapped = self.doc.get("master_key")
         if not isinstance(wrapped, dict):
             raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the [master_key] table is missing")
+        pending = self.doc.get("next_master_key")
+        if pending is not None and not isinstance(pending, dict):
+            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: next_master_key is not a table")
         nonce = fmt.b64d(wrapped.get("nonce"), "master key nonce")
         sealed = fmt.b64d(wrapped.get("ciphertext"), "master key")
         wrapping_key = kdf.scrypt(passphrase, params.salt, params.log2_n, params.r, params.p)
@@ -265,9 +301,30 @@ class Keyring:
                 "the passphrase is wrong (or keyring.toml was altered)",
                 hint="check KMSCLI_PASSPHRASE, the passphrase file, or the session",
             ) from None
-        if len(master) != aead.KEY_SIZE:
-            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the master key has the wrong size")
+        self._check_master(master, wrapped, "master key")
+        self._wrapping_key = wrapping_key
+        if pending is not None:
+            try:
+                next_master = aead.open_(
+                    wrapping_key,
+                    fmt.b64d(pending.get("nonce"), "next master key nonce"),
+                    fmt.b64d(pending.get("ciphertext"), "next master key"),
+                    fmt.master_key_aad(self.doc, "next_master_key"),
+                )
+            except crypto.CryptoFailure:
+                raise KeyringDamagedException(
+                    f"{fmt.KEYRING_FILE} was altered or damaged: the next master key does not unwrap"
+                ) from None
+            self._check_master(next_master, pending, "next master key")
+            self._rotation = (wrapping_key, next_master)
         return master
+
+    def _check_master(self, key: bytes, table: dict, what: str) -> None:
+        if len(key) != aead.KEY_SIZE:
+            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the {what} has the wrong size")
+        stated = table.get("id")
+        if stated is not None and stated != master_key_id(key, self.keyring_id):
+            raise KeyringDamagedException(f"{fmt.KEYRING_FILE}: the {what}'s id does not match the key")
 
     @property
     def master_key(self) -> bytes:
@@ -280,15 +337,60 @@ class Keyring:
             master = self._unlocker(self)
             if len(master) != aead.KEY_SIZE:
                 raise KeyringDamagedException("the unlocker returned a master key of the wrong size")
-            self._master = master
+            self._use_master(master)
         return self._master
+
+    def _use_master(self, master: bytes) -> None:
+        """Take ``master`` as this keyring's master key, check what was read before the
+        unlock, then finish a master-key rotation that a crash interrupted (its recovery:
+        every document ends under the new key)."""
+        if "next_master_key" in self.doc and self._rotation is None:
+            raise KeyringLockedException(
+                "a master-key rotation of this keyring is unfinished; only the passphrase can finish it",
+                hint="run any command with the passphrase (KMSCLI_PASSPHRASE_FILE), e.g.: kmscli rotate-master-key",
+            )
+        self._master, self._master_id = master, None
+        try:
+            for raw, what in self._read_unverified:
+                doc = fmt.parse_toml(raw, what)
+                if self._rotation and doc.get(fmt.MASTER_KEY_ID_FIELD) == master_key_id(self._rotation[1], self.keyring_id):
+                    self.verify_document(doc, what, master=self._rotation[1])  # rewrapped before a crash
+                else:
+                    self.verify_document(doc, what)
+            self._read_unverified = []
+            if "next_master_key" in self.doc:
+                from .master_rotation import finish
+
+                finish(self)
+        except BaseException:
+            self._master, self._master_id = None, None
+            raise
+
+    def unlock_with_passphrase(self, passphrase: bytes) -> bytes:
+        """Unlock with ``passphrase`` (finishing an interrupted master-key rotation)."""
+        self._use_master(self.master_from_passphrase(passphrase))
+        return self._master
+
+    @property
+    def master_id(self) -> str:
+        """The public id of the master key in use (documents record it)."""
+        if self._master_id is None:
+            self._master_id = master_key_id(self.master_key, self.keyring_id)
+        return self._master_id
 
     @property
     def unlocked(self) -> bool:
         return self._master is not None
 
-    def change_passphrase(self, new_passphrase: bytes, *, scrypt_log2_n: int | None = None) -> None:
-        """Re-wrap the master key under a new passphrase: one small file is rewritten."""
+    def change_passphrase(
+        self, new_passphrase: bytes, *, scrypt_log2_n: int | None = None, rotate_master_key: bool = False
+    ) -> dict | None:
+        """Re-wrap the master key under a new passphrase: one small file is rewritten. With
+        ``rotate_master_key``, a new master key as well (master_rotation.rotate)."""
+        if rotate_master_key:
+            from .master_rotation import rotate
+
+            return rotate(self, new_passphrase=new_passphrase, scrypt_log2_n=scrypt_log2_n)
         master = self.master_key
         with self.transaction():
             current = self.scrypt_params()
@@ -299,37 +401,62 @@ class Keyring:
             atomic_write(self.path / fmt.KEYRING_FILE, fmt.dump_keyring(doc))
             self.doc = doc
             self._stored_checksum = None  # ours now: dump_keyring wrote a fresh one
+            self._wrapping_key = None  # the old passphrase's: a later rotation must ask again
+
+    def rotate_master_key(self) -> dict:
+        """A new random master key under the same passphrase; every sealed document is
+        rewrapped, atomically as a whole (master_rotation). Needs the passphrase."""
+        from .master_rotation import rotate
+
+        return rotate(self)
 
     # --- integrity of documents ----------------------------------------------------------------
 
-    def _integrity_key(self) -> bytes:
-        return kdf.hkdf_sha256(self.master_key, fmt.INTEGRITY_LABEL + self.keyring_id.encode())
+    def _integrity_key(self, master: bytes | None = None) -> bytes:
+        return kdf.hkdf_sha256(master or self.master_key, fmt.INTEGRITY_LABEL + self.keyring_id.encode())
 
     def subkey(self, label: bytes) -> bytes:
         """A 32-byte sub-key of the master key for one purpose, named by ``label`` (HKDF):
         no two purposes ever share a key, and none of them is the master key itself."""
         if label == fmt.INTEGRITY_LABEL:
             raise ValueError("the integrity sub-key is private to the keyring")
+        from .master_rotation import STABLE_SUBKEY_LABELS, stable_secret
+
+        if label in STABLE_SUBKEY_LABELS:  # kept, sealed, by master-key rotations
+            stored = stable_secret(self, label)
+            if stored is not None:
+                return stored
         return kdf.hkdf_sha256(self.master_key, label + self.keyring_id.encode())
 
-    def _integrity_tag(self, doc: dict) -> str:
+    def _integrity_tag(self, doc: dict, master: bytes | None = None) -> str:
         body = {k: v for k, v in doc.items() if k != "integrity"}
-        return fmt.b64e(mac.hmac_sha("SHA_256", self._integrity_key(), fmt.canonical(body)))
+        return fmt.b64e(mac.hmac_sha("SHA_256", self._integrity_key(master), fmt.canonical(body)))
 
-    def verify_document(self, doc: dict, what: str) -> None:
+    def verify_document(self, doc: dict, what: str, master: bytes | None = None) -> None:
+        """Check ``doc``'s integrity tag under ``master`` (default: the keyring's)."""
         # HMAC-SHA-256 through crypto.mac (cryptography's, constant-time verify), not the
         # stdlib hmac: the same bytes, without loading hashlib's OpenSSL on every command.
+        stated = doc.get(fmt.MASTER_KEY_ID_FIELD)
+        if master is None and stated is not None and stated != self.master_id:
+            raise KeyringDamagedException(
+                f"{what} is sealed under another master key than keyring.toml's "
+                "(restored from another copy, or a master-key rotation ran meanwhile)",
+                hint="run the command again; if it persists, restore the keyring from one backup",
+            )
         body = {k: v for k, v in doc.items() if k != "integrity"}
         try:
             tag = fmt.b64d(doc.get("integrity"), "integrity tag")
         except KeyringDamagedException:
             tag = None
-        if tag is None or not mac.hmac_verify("SHA_256", self._integrity_key(), fmt.canonical(body), tag):
+        if tag is None or not mac.hmac_verify("SHA_256", self._integrity_key(master), fmt.canonical(body), tag):
             raise KeyringDamagedException(f"{what} was altered or damaged (integrity check failed)")
 
-    def _sealed_bytes(self, doc: dict) -> bytes:
+    def _sealed_bytes(self, doc: dict, master: bytes | None = None) -> bytes:
+        """``doc`` as written: naming the master key that seals it, with its integrity tag."""
+        master = master or self.master_key
         doc = dict(doc)
-        doc["integrity"] = self._integrity_tag(doc)
+        doc[fmt.MASTER_KEY_ID_FIELD] = master_key_id(master, self.keyring_id)
+        doc["integrity"] = self._integrity_tag(doc, master)
         return fmt.dump_toml(doc)
 
     # --- key documents ---------------------------------------------------------------------
@@ -439,6 +566,8 @@ class Keyring:
         fmt.check_key_document(doc, key_id, what)
         if verify or (verify is None and self.unlocked):
             self.verify_document(doc, what)
+        elif verify is None:
+            self._read_unverified.append((raw, what))  # the bytes: callers may change the dict
         return doc
 
     def save_key(self, doc: dict, *, new: bool = False) -> None:
@@ -492,7 +621,7 @@ class Keyring:
         stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
         cached = self._aliases_cache
         if cached is not None and cached[0] == stamp:
-            doc = cached[1]
+            doc, raw = cached[1], cached[3]
         else:
             try:
                 raw = read_file(path, limit=fmt.ALIASES_FILE_LIMIT)
@@ -500,10 +629,13 @@ class Keyring:
                 return {}
             doc = fmt.parse_toml(raw, fmt.ALIASES_FILE)
             fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
-            self._aliases_cache = (stamp, doc, False)
-        if (verify or (verify is None and self.unlocked)) and not self._aliases_cache[2]:
-            self.verify_document(doc, fmt.ALIASES_FILE)
-            self._aliases_cache = (stamp, doc, True)
+            self._aliases_cache = (stamp, doc, False, raw)
+        if verify or (verify is None and self.unlocked):
+            if not self._aliases_cache[2]:
+                self.verify_document(doc, fmt.ALIASES_FILE)
+                self._aliases_cache = (stamp, doc, True, raw)
+        elif verify is None:
+            self._read_unverified.append((raw, fmt.ALIASES_FILE))
         aliases = doc.get("aliases", {})
         if not isinstance(aliases, dict):
             raise KeyringDamagedException(f"{fmt.ALIASES_FILE}: aliases is not a table")
@@ -516,9 +648,7 @@ class Keyring:
     # --- wrapping key material ----------------------------------------------------------------
 
     def wrap_material(self, meta: dict, material_id: str, material: bytes) -> dict:
-        aad = fmt.material_aad(meta["KeyId"], meta["KeySpec"], meta["KeyUsage"], meta["Origin"], material_id)
-        nonce, sealed = aead.seal(self.master_key, material, aad)
-        entry = {"KeyMaterialId": material_id, "nonce": fmt.b64e(nonce), "wrapped": fmt.b64e(sealed)}
+        entry = {"KeyMaterialId": material_id, **self.seal_secret(material, fmt.material_aad_of(meta, material_id))}
         # Unwrap again before trusting what we will write (the Tink habit).
         if self.unwrap_material(meta, entry) != material:
             raise KeyringDamagedException("key material did not survive wrapping")
@@ -529,10 +659,19 @@ class Keyring:
         what = f"key material of {meta.get('KeyId')}"
         if not isinstance(material_id, str):
             raise KeyringDamagedException(f"{what} has no KeyMaterialId")
-        aad = fmt.material_aad(meta["KeyId"], meta["KeySpec"], meta["KeyUsage"], meta["Origin"], material_id)
+        return self.open_secret(entry, fmt.material_aad_of(meta, material_id), what)
+
+    def seal_secret(self, secret: bytes, aad: bytes, master: bytes | None = None) -> dict:
+        """{"nonce", "wrapped"}: ``secret`` sealed under the master key, bound to ``aad``.
+        Every secret kmscli stores goes through here and ``open_secret``, and each kind of
+        document that holds one is listed in master_rotation.SEALED_KINDS."""
+        nonce, sealed = aead.seal(master or self.master_key, secret, aad)
+        return {"nonce": fmt.b64e(nonce), "wrapped": fmt.b64e(sealed)}
+
+    def open_secret(self, entry: dict, aad: bytes, what: str, master: bytes | None = None) -> bytes:
         try:
             return aead.open_(
-                self.master_key,
+                master or self.master_key,
                 fmt.b64d(entry.get("nonce"), what),
                 fmt.b64d(entry.get("wrapped"), what),
                 aad,
@@ -548,6 +687,7 @@ class Keyring:
         processes never lose an update."""
         self.master_key  # unlock before taking the lock: a prompt must not hold it
         with exclusive_lock(self.path):
+            self._check_master_unchanged()
             # Every temp file of keys/ and index/ is made here (atomic_write's temp_dir):
             # listing keys/ would cost every write time in proportion to the keys.
             remove_stale_temps(self.path)
@@ -556,3 +696,16 @@ class Keyring:
             for hook in list(self.write_hooks):
                 hook(self)
             yield self
+
+    def _check_master_unchanged(self) -> None:
+        """Under the writer lock: keyring.toml still names our master key. A process that
+        unlocked before a master-key rotation must not seal new documents under the old key
+        (which the rotated keyring no longer holds): that would lose them."""
+        doc = fmt.parse_toml(read_file(self.path / fmt.KEYRING_FILE, limit=64 << 10), fmt.KEYRING_FILE)
+        table = doc.get("master_key")
+        stated = table.get("id") if isinstance(table, dict) else None
+        if "next_master_key" in doc or (stated is not None and stated != self.master_id):
+            raise KeyringLockedException(
+                "the keyring's master key changed since this command unlocked it (a master-key rotation)",
+                hint="run the command again",
+            )

@@ -155,21 +155,25 @@ def verify_offline(
     pem: bytes, message: bytes, signature: bytes, *, signing_algorithm: str | None = None, message_type: str = "RAW"
 ) -> dict:
     """Verify with the public key file alone (no keyring, no passphrase)."""
-    public_key, algorithm, key_id = offline_key(pem, signing_algorithm)
+    public_key, algorithm, _claimed_key_id = offline_key(pem, signing_algorithm)
     check_message(algorithm, message, message_type)
     check_signature_size(signature)
     # DIGEST and EXTERNAL_MU both hand in what the scheme would otherwise compute itself.
     _check(public_key, algorithm, message, signature, prehashed=message_type != "RAW")
-    return _verified(key_id, algorithm, None)
+    return _verified(None, algorithm, None)  # no KeyId: see verify_offline_stream
 
 
 def verify_offline_stream(
     pem: bytes, source: BinaryIO, signature: bytes, *, signing_algorithm: str | None = None, detail: bool = False
 ) -> dict:
     """Verify over a message of any size with the public key file alone."""
-    public_key, algorithm, key_id = offline_key(pem, signing_algorithm)
+    public_key, algorithm, _claimed_key_id = offline_key(pem, signing_algorithm)
     check_streamable(algorithm)
     check_signature_size(signature)
     digest = digest_stream(algorithm.hash, source)
     _check(public_key, algorithm, digest, signature, prehashed=True)
-    return _verified(key_id, algorithm, digest if detail else None)
+    # An offline result has no KeyId: what was checked is the public key in the file, and
+    # the KeyId line before BEGIN is text anyone can write (issue 11). Reported as if it
+    # were established, a planted PEM could name any key of the user's; AWS's Verify shape
+    # has no place for a claim beside it, so the claim is left out.
+    return _verified(None, algorithm, digest if detail else None)

@@ -52,8 +52,8 @@ from .resolve import resolve_key_id
 TOKEN_VERSION = 1
 TOKEN_LABEL = b"kmscli v1 import token"
 TOKEN_AAD = b"kmscli v1 import token"
-MATERIAL_ID_LABEL = b"kmscli v1 imported key material id"
-WRAPPING_KEY_PREFIX = "import-wrapping-key/"  # keeps wrapping keys apart from key material
+from ..keyring.format import MATERIAL_ID_LABEL  # noqa: E402,F401 - tests import it from here
+from ..keyring.format import WRAPPING_KEY_PREFIX  # noqa: E402 - keeps wrapping keys apart from key material
 
 
 # --- shared checks -----------------------------------------------------------------------------
@@ -243,6 +243,12 @@ def import_key_material(
     hash_name, two_phase = specs.WRAPPING_ALGORITHMS[params["WrappingAlgorithm"]]
     try:
         material = keywrap.unwrap(wrapping_private, hash_name, two_phase, encrypted_key_material)
+    except keywrap.PiecewiseWrap:
+        raise InvalidCiphertextException(
+            "the key material was wrapped in separate 4096-byte pieces (as `openssl enc "
+            "-id-aes256-wrap-pad` does for material over 4096 bytes), not as one RFC 5649 wrap",
+            hint="wrap it in one piece, e.g. with Python's cryptography: see docs/import.md, material over 4 KiB",
+        ) from None
     except crypto.CryptoFailure:
         # AWS's own word for "could not decrypt the wrapped key material".
         raise InvalidCiphertextException(
@@ -362,8 +368,16 @@ def _checked_material(spec: specs.KeySpec, material: bytes) -> bytes:
         return material
     # RSA private keys need RSA_AES_KEY_WRAP_* (as AWS says) by arithmetic alone: the
     # smallest, about 1200 bytes, is more than RSA-OAEP can carry under any wrapping key.
+    from ..crypto.mldsa_pkcs8 import ExpandedOnly
+
     try:
         return asymmetric.normalize_private_key(material, spec)
+    except ExpandedOnly:
+        raise IncorrectKeyMaterialException(
+            f"an expanded-only {spec.name} private key cannot be imported: kmscli keeps ML-DSA keys "
+            "as their 32-byte seed, which the expanded form does not contain",
+            hint="import the PKCS #8 seed form, or the form holding both seed and expanded key (docs/import.md)",
+        ) from None
     except crypto.CryptoFailure:
         # The same hint whatever the material was: an error says nothing about a secret.
         raise IncorrectKeyMaterialException(

@@ -22,10 +22,11 @@ CONFIG_FIELDS = (
 _LINE = re.compile(r"^([A-Za-z]+): ?(.*)$")
 
 
-def to_pem(public_key: dict) -> bytes:
-    """The PEM text of a GetPublicKey result."""
+def to_pem(public_key: dict, *, with_config: bool = True) -> bytes:
+    """The PEM text of a GetPublicKey result; ``with_config=False`` gives the bare PEM, for
+    readers that refuse text before BEGIN (pycryptodome, python-ecdsa)."""
     lines = []
-    for field in CONFIG_FIELDS:
+    for field in CONFIG_FIELDS if with_config else ():
         value = public_key.get(field)
         if value:
             lines.append(f"{field}: {', '.join(value) if isinstance(value, list) else value}")
