@@ -238,9 +238,16 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Only temp files may be left by the kill; every other name is a committed file.
     names = {p.relative_to(path).as_posix() for p in path.rglob("*") if not p.name.startswith(".tmp-")}
-    expected_names = {"keyring.toml", "keys", ".lock", "aliases.toml", "session-epoch"}
+    expected_names = {
+        "keyring.toml", "keys", ".lock", "aliases.toml", "session-epoch", "index", "index/format", "index/keys", "index/due"
+    }
     _check(
-        all(n in expected_names or (n.startswith("keys/") and n.endswith(".toml")) for n in names),
+        all(
+            n in expected_names
+            or (n.startswith("keys/") and n.endswith(".toml"))
+            or n.startswith(("index/keys/", "index/due/"))
+            for n in names
+        ),
         f"unexpected files after the crash: {sorted(names)}",
     )
     left = len(_temps(path))
@@ -265,6 +272,12 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
 
     # Everything verifies and unwraps.
     ids = keyring.key_ids()
+    # The index, read as list-keys reads it, names exactly the key files (its unsure
+    # entries settled by their files), or says it does not speak for them (a kill between
+    # a key file and the index's stamp: list-keys then lists keys/, the next write rebuilds).
+    if keyring.index.present():
+        _check(keyring.index.ids_from("", len(ids) + 10) == ids, "the index and the key files disagree after the crash")
+    _check(keyring.key_ids_from("", len(ids) + 10) == ids, "list-keys and the key files disagree after the crash")
     for key_id in ids:
         doc = keyring.load_key(key_id, verify=True)
         for entry in doc["materials"]:
@@ -304,8 +317,10 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
         )
         alias_service.list_aliases(keyring)
 
-    # The next write removes what the kill left; modes stay private.
+    # The next write removes what the kill left, and leaves a true index; modes stay private.
     keys.create_key(keyring)
+    _check(keyring.index.present(), "no index after the next write")
+    _check(keyring.index.ids_from("", len(ids) + 10) == keyring.key_ids(), "the index is wrong after the next write")
     _check(not _temps(path), f"temp files left after the next write: {_temps(path)}")
     for p in [path, *path.rglob("*")]:
         mode = stat.S_IMODE(p.stat().st_mode)

@@ -83,6 +83,13 @@ def key_id_option(
     )
 
 
+# At most this many key ids are offered for one Tab; beyond it, the next hex digits that
+# continue the typed prefix are offered instead, so that a keyring of 100,000 keys completes
+# as fast as one of ten and the shell never has to print 100,000 candidates.
+COMPLETION_MAX = 100
+_ID_CHARS = frozenset("0123456789abcdef-")
+
+
 def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
     """Tab completion of key ids and alias names, read from the keyring's clear metadata.
 
@@ -95,13 +102,16 @@ def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str
 
         keyring = Keyring.open(_completion_keyring_path(ctx))  # no unlocker: it cannot prompt
         items = []
-        for name, alias in sorted(keyring.load_aliases().items()):
-            if name.startswith(incomplete):
-                target = alias.get("TargetKeyId", "") if isinstance(alias, dict) else ""
-                items.append(CompletionItem(name, help=f"alias of {target}" if target else None))
-        for key_id in keyring.key_ids():
-            if key_id.startswith(incomplete):
-                items.append(CompletionItem(key_id, help=_key_summary(keyring, key_id)))
+        if "alias/".startswith(incomplete) or incomplete.startswith("alias/"):
+            for name, alias in sorted(keyring.load_aliases().items()):
+                if name.startswith(incomplete):
+                    target = alias.get("TargetKeyId", "") if isinstance(alias, dict) else ""
+                    items.append(CompletionItem(name, help=f"alias of {target}" if target else None))
+        ids, more = key_id_candidates(keyring, incomplete)
+        if more:
+            items += [CompletionItem(prefix, help="more keys: type more of the id") for prefix in ids]
+        else:
+            items += [CompletionItem(key_id, help=_key_summary(keyring, key_id)) for key_id in ids]
         return items
     except Exception:  # noqa: BLE001 - completion shows nothing rather than an error
         return []
@@ -123,6 +133,25 @@ def complete_access_key_ids(ctx: click.Context, param: click.Parameter, incomple
         ]
     except Exception:  # noqa: BLE001 - completion shows nothing rather than an error
         return []
+
+
+def key_id_candidates(keyring, prefix: str, limit: int = COMPLETION_MAX) -> tuple[list[str], bool]:
+    """(key ids starting with ``prefix``, False) when there are at most ``limit``; else
+    (the longer prefixes that continue it, True), at least two of them, so the shell lists
+    them rather than completing one. Reads the index: a file or two per prefix, whatever the
+    number of keys (a filter on the keys' metadata belongs after this, on at most ``limit``)."""
+    if not _ID_CHARS.issuperset(prefix) or len(prefix) >= 36:
+        return ([prefix] if len(prefix) == 36 and keyring.key_ids_from(prefix, 1) == [prefix] else []), False
+    ids = [k for k in keyring.key_ids_from(prefix, limit + 1) if k.startswith(prefix)]
+    if len(ids) <= limit:
+        return ids, False
+    while True:
+        # The next character of an id after a prefix: a hex digit, or the dash of a UUID.
+        nexts = "-" if len(prefix) in (8, 13, 18, 23) else "0123456789abcdef"
+        groups = [prefix + c for c in nexts if any(k.startswith(prefix + c) for k in keyring.key_ids_from(prefix + c, 1))]
+        if len(groups) != 1:
+            return groups, True
+        prefix = groups[0]
 
 
 def _completion_keyring_path(ctx: click.Context):

@@ -29,10 +29,77 @@ def printable(value):
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, dict):
+        if all(type(v) is str for v in value.values()):
+            return value  # a listing's row: nothing to convert (100,000 of them in list-keys)
         return {k: printable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [printable(v) for v in value]
     return value
+
+
+def dumps_indented(value) -> str:
+    """``json.dumps(value, indent=4, ensure_ascii=False)``, as aws-cli prints, byte for byte.
+
+    With an indent, the json module encodes in Python, one generator step per token: 2 s
+    for the 100,000 entries of list-keys. Here only the walk is Python; every string goes
+    through the module's C quoting. Anything but plain data (str keys; str, int, float,
+    bool, None, dict, list values) is handed to json.dumps itself."""
+    from json.encoder import encode_basestring as quote  # the C one when available
+
+    parts: list[str] = []
+    add = parts.append
+
+    def walk(v, pad: str) -> None:
+        if type(v) is dict and v and all(type(k) is str and type(x) is str for k, x in v.items()):
+            # A row of strings (a listing's entry, 100,000 of them in list-keys): one join.
+            inner = pad + "    "
+            add("{\n" + inner + (",\n" + inner).join([quote(k) + ": " + quote(x) for k, x in v.items()]) + "\n" + pad + "}")
+        elif isinstance(v, str):
+            add(quote(v))
+        elif v is True:
+            add("true")
+        elif v is False:
+            add("false")
+        elif v is None:
+            add("null")
+        elif type(v) is int:
+            add(int.__repr__(v))
+        elif isinstance(v, dict):
+            if not v:
+                add("{}")
+                return
+            inner = pad + "    "
+            add("{\n" + inner)
+            first = True
+            for k, x in v.items():
+                if type(k) is not str:
+                    raise TypeError(k)
+                if not first:
+                    add(",\n" + inner)
+                first = False
+                add(quote(k))
+                add(": ")
+                walk(x, inner)
+            add("\n" + pad + "}")
+        elif isinstance(v, (list, tuple)):
+            if not v:
+                add("[]")
+                return
+            inner = pad + "    "
+            add("[\n" + inner)
+            for i, x in enumerate(v):
+                if i:
+                    add(",\n" + inner)
+                walk(x, inner)
+            add("\n" + pad + "]")
+        else:
+            raise TypeError(v)  # floats (nan, inf spellings), subclasses: json's own rules
+
+    try:
+        walk(value, "")
+    except TypeError:
+        return json.dumps(value, indent=4, ensure_ascii=False)
+    return "".join(parts)
 
 
 def apply_query(value, query: str | None):
@@ -140,7 +207,7 @@ def _walk(value, steps: list):
 def emit(result, *, output: str, query: str | None = None) -> None:
     value = apply_query(printable(result), query)
     if output == "json":
-        click.echo(escape_json(json.dumps(value, indent=4, ensure_ascii=False)))
+        click.echo(escape_json(dumps_indented(value)))
     elif output == "text":
         for line in text_lines(_complete_listing(value)):  # each value escaped by _scalar
             click.echo(line)

@@ -19,6 +19,10 @@ KEYS_DIR = "keys"
 ALIASES_FILE = "aliases.toml"
 ACCESS_KEYS_FILE = "access-keys.toml"
 KEY_FILE_SUFFIX = ".toml"
+# Every file is read with a bound, so that a hostile one cannot exhaust memory: 1 MiB for
+# most, more for aliases.toml, which holds every alias (about 170 bytes each: 10,000 aliases
+# make 1.7 MB).
+ALIASES_FILE_LIMIT = 16 << 20
 
 KEYRING_KIND = "kmscli-keyring"
 KEY_KIND = "kmscli-key"

@@ -102,16 +102,21 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+def atomic_write(path: Path, data: bytes, *, exclusive: bool = False, temp_dir: Path | None = None) -> None:
     """Replace ``path`` with ``data`` atomically; with ``exclusive``, never replace a file.
 
-    Nothing is left behind on failure: the temp file is removed and the old file stands."""
+    Nothing is left behind on failure: the temp file is removed and the old file stands.
+    ``temp_dir`` (on the same file system) holds the temp files instead of ``path``'s own
+    directory: the keyring's files in keys/ and index/ are written through the keyring
+    directory, so that the next writer removes what a crash left without listing keys/,
+    whose size grows with the number of keys."""
     directory = path.parent
-    temp = directory / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}"
+    scratch = directory if temp_dir is None else temp_dir
+    temp = scratch / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}"
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     except OSError as e:
-        raise FileAccessException(f"cannot write in {directory}: {e.strerror}") from None
+        raise FileAccessException(f"cannot write in {scratch}: {e.strerror}") from None
     try:
         try:
             os.fchmod(fd, FILE_MODE)
@@ -131,7 +136,7 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
             # The old file stays reachable under a temp name until the directory is synced,
             # so that a failing directory fsync can put it back: a failed command changes
             # nothing. A crash in between leaves only a .tmp- name, removed by the next writer.
-            backup = directory / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}.old"
+            backup = scratch / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}.old"
             try:
                 os.link(path, backup)
             except FileNotFoundError:
@@ -151,6 +156,24 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     except BaseException:
         _remove_quietly(temp)
         raise
+
+
+def replace_unsynced(path: Path, data: bytes, *, temp_dir: Path) -> None:
+    """Replace ``path`` by rename, without fsync: only for a file whose loss or staleness
+    after a power cut is harmless by design (the index's stamp: an old or missing one makes
+    the index be rebuilt), where two fsyncs would double the cost of every key write."""
+    temp = temp_dir / f"{TEMP_PREFIX}{path.name}.{os.urandom(6).hex()}"
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)  # whatever the umask, as atomic_write
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.rename(temp, path)
+    except OSError as e:
+        _remove_quietly(temp)
+        raise FileAccessException(f"cannot write {path}: {e.strerror}") from None
 
 
 def _commit(directory: Path, *, undo) -> None:

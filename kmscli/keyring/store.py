@@ -22,6 +22,7 @@ from ..errors import (
     KeyringDamagedException,
     KeyringLockedException,
     KeyringNotFoundException,
+    KmsError,
     NotFoundException,
     ValidationException,
 )
@@ -35,6 +36,7 @@ from .fsutil import (
     read_file,
     remove_stale_temps,
 )
+from .index import Index, IndexDamaged
 from .lock import exclusive_lock
 
 _HEX = frozenset("0123456789abcdef")
@@ -96,6 +98,12 @@ class Keyring:
     # store itself knows nothing of key states.
     write_hooks: list[Callable[["Keyring"], None]] = []
 
+    # When a key document has something scheduled (a deletion, an automatic rotation): an
+    # ISO 8601 UTC instant, or None. Also the service layer's (the store knows no key
+    # states); the index keeps these dates so that the sweep need not read every key file.
+    # While it is unset, no index is built or kept (readers then list keys/ as before).
+    due_date_of: Callable[[dict], str | None] | None = None
+
     def __init__(self, path: Path, doc: dict, *, unlocker: Unlocker | None = None, clock=utc_now):
         self.path = path
         self.doc = doc
@@ -103,6 +111,9 @@ class Keyring:
         self._unlocker = unlocker
         self._master: bytes | None = None
         self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
+        self._index: Index | None = None
+        self._kept_index_stamp_due = False
+        self._aliases_cache: tuple | None = None  # (file stamp, parsed document, verified, bytes)
         # While a master-key rotation is unfinished (keyring.toml holds next_master_key):
         # the passphrase's wrapping key and the next master key, from master_from_passphrase.
         self._rotation: tuple[bytes, bytes] | None = None
@@ -160,6 +171,8 @@ class Keyring:
             raise _keyring_exists(path) from None
         keyring = cls(path, doc, clock=clock)
         keyring._master = master
+        if cls.due_date_of is not None:
+            keyring.index.rebuild([], [])
         return keyring
 
     @staticmethod
@@ -461,12 +474,89 @@ class Keyring:
         return self.path / fmt.KEYS_DIR / (key_id + fmt.KEY_FILE_SUFFIX)
 
     def key_ids(self) -> list[str]:
+        """Every key id, from a listing of keys/: the truth the index is rebuilt from, and
+        what readers fall back on while there is no index. O(keys): not for every command."""
         names = os.listdir(self.path / fmt.KEYS_DIR)
         return sorted(
             n[: -len(fmt.KEY_FILE_SUFFIX)]
             for n in names
             if n.endswith(fmt.KEY_FILE_SUFFIX) and is_key_id(n[: -len(fmt.KEY_FILE_SUFFIX)])
         )
+
+    def key_ids_from(self, start: str, count: int) -> list[str]:
+        """Up to ``count`` key ids at or after ``start`` (a key id, or the start of one), in
+        order: a page of list-keys, or the candidates of a completion, read from the index
+        (a file or two whatever the number of keys); from keys/ when there is no index."""
+        index = self.index
+        if index.present():
+            try:
+                return index.ids_from(start, count)
+            except IndexDamaged:
+                pass  # rebuilt by the next writer; meanwhile the listing is the truth
+        import bisect
+
+        ids = self.key_ids()
+        first = bisect.bisect_left(ids, start)
+        return ids[first : first + count]
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = Index(self.path, lambda key_id: os.path.lexists(self.key_path(key_id)))
+        return self._index
+
+    def _kept_index(self) -> Index | None:
+        """The index, when this keyring keeps one (a writer must then keep it true)."""
+        self._kept_index_stamp_due = self.due_date_of is not None and self.index.present()
+        return self.index if self._kept_index_stamp_due else None
+
+    def rebuild_index(self) -> None:
+        """Build the index again from the key files (under the writer lock): when it is
+        missing (a keyring from before it, or a rebuild cut short) or damaged. Reads every
+        key file once; dates come from the clear metadata, since a due entry is only ever
+        a hint that the sweep checks against the verified file."""
+        remove_stale_temps(self.path / fmt.KEYS_DIR)  # what crashes left there before the index
+        ids = self.key_ids()
+        due = []
+        for key_id in ids:
+            try:
+                when = self.due_date_of(self.load_key(key_id, verify=False))
+            except KmsError:
+                continue  # damaged: never acted on by the sweep, and refused when used
+            if when is not None:
+                due.append((when, key_id))
+        self.index.rebuild(ids, due)
+
+    def _index_before_writing(self, doc: dict, *, new: bool = False, deleting: bool = False) -> list:
+        """Tell the index what is about to change, before the key file changes: a crash in
+        between then leaves a hint too many (checked against the file, and dropped), never
+        a key file the index does not know. Returns how to undo it if the change fails."""
+        index = self._kept_index()
+        if index is None:
+            return []
+        key_id = doc["metadata"]["KeyId"]
+        for attempt in (1, 2):
+            undo = []
+            try:
+                if new or deleting:
+                    undo.append(index.note_key_change(key_id))
+                when = None if deleting else self.due_date_of(doc)
+                if when is not None:
+                    undo.append(index.add_due(key_id, when))
+                return [u for u in undo if u is not None]
+            except IndexDamaged:
+                if attempt == 2:
+                    raise KeyringDamagedException("the keyring index cannot be rebuilt") from None
+                self.rebuild_index()
+        return []
+
+    @staticmethod
+    def _undo_index(undo: list) -> None:
+        for step in reversed(undo):
+            try:
+                step()
+            except OSError:
+                pass  # what stays is a hint too many, which the index tolerates
 
     def load_key(self, key_id: str, *, verify: bool | None = None) -> dict:
         """The key's document. Verified against its integrity tag when the keyring is
@@ -489,34 +579,73 @@ class Keyring:
     def save_key(self, doc: dict, *, new: bool = False) -> None:
         key_id = doc["metadata"]["KeyId"]
         path = self.key_path(key_id)
+        data = self._sealed_bytes(doc)
+        undo = self._index_before_writing(doc, new=new)
         try:
-            atomic_write(path, self._sealed_bytes(doc), exclusive=new)
+            atomic_write(path, data, exclusive=new, temp_dir=self.path)
         except FileExistsError:
+            self._undo_index(undo)
             raise KeyringDamagedException(f"key file {key_id} exists already") from None
+        except BaseException:
+            self._undo_index(undo)
+            raise
+        self._stamp_index()
 
     def delete_key_file(self, key_id: str) -> None:
-        os.unlink(self.key_path(key_id))
+        path = self.key_path(key_id)
+        undo = self._index_before_writing({"metadata": {"KeyId": key_id}}, deleting=True)
+        try:
+            os.unlink(path)
+        except BaseException:
+            self._undo_index(undo)
+            raise
         fsync_dir(self.path / fmt.KEYS_DIR)
+        self._stamp_index()
+
+    def _stamp_index(self) -> None:
+        """The index speaks for keys/ as kmscli just left it. Not writing it is no failure
+        of the command (the key file is written): the next writer then rebuilds the index."""
+        if self._kept_index_stamp_due:
+            try:
+                self.index.stamp()
+            except (OSError, KmsError):
+                pass
 
     # --- the aliases document ---------------------------------------------------------------
 
     def load_aliases(self, *, verify: bool | None = None) -> dict:
-        """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}."""
+        """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}.
+
+        The parsed document is kept while the file is unchanged (same inode, size and
+        modification time): following NextMarker through thousands of aliases parses it
+        once, not once a page. Callers get their own dict to change."""
         path = self.path / fmt.ALIASES_FILE
         try:
-            raw = read_file(path)
+            st = os.stat(path)
         except FileNotFoundError:
             return {}
-        doc = fmt.parse_toml(raw, fmt.ALIASES_FILE)
-        fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = self._aliases_cache
+        if cached is not None and cached[0] == stamp:
+            doc, raw = cached[1], cached[3]
+        else:
+            try:
+                raw = read_file(path, limit=fmt.ALIASES_FILE_LIMIT)
+            except FileNotFoundError:
+                return {}
+            doc = fmt.parse_toml(raw, fmt.ALIASES_FILE)
+            fmt.check_kind(doc, fmt.ALIASES_KIND, fmt.ALIASES_FILE)
+            self._aliases_cache = (stamp, doc, False, raw)
         if verify or (verify is None and self.unlocked):
-            self.verify_document(doc, fmt.ALIASES_FILE)
+            if not self._aliases_cache[2]:
+                self.verify_document(doc, fmt.ALIASES_FILE)
+                self._aliases_cache = (stamp, doc, True, raw)
         elif verify is None:
             self._read_unverified.append((raw, fmt.ALIASES_FILE))
         aliases = doc.get("aliases", {})
         if not isinstance(aliases, dict):
             raise KeyringDamagedException(f"{fmt.ALIASES_FILE}: aliases is not a table")
-        return aliases
+        return dict(aliases)
 
     def save_aliases(self, aliases: dict) -> None:
         doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "aliases": aliases}
@@ -602,8 +731,11 @@ class Keyring:
         self.master_key  # unlock before taking the lock: a prompt must not hold it
         with exclusive_lock(self.path):
             self._check_master_unchanged()
+            # Every temp file of keys/ and index/ is made here (atomic_write's temp_dir):
+            # listing keys/ would cost every write time in proportion to the keys.
             remove_stale_temps(self.path)
-            remove_stale_temps(self.path / fmt.KEYS_DIR)
+            if self.due_date_of is not None and not self.index.present():
+                self.rebuild_index()
             for hook in list(self.write_hooks):
                 hook(self)
             yield self

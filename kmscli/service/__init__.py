@@ -21,5 +21,17 @@ def _sweep_before_writing(keyring) -> None:
     sweep(keyring)
 
 
+def _due_date_of(doc: dict) -> str | None:
+    from ..errors import KmsError
+    from .sweep import due_date
+
+    try:
+        return due_date(doc)
+    except KmsError:
+        return None  # a date that does not parse: the sweep would never act on it either
+
+
 if _sweep_before_writing not in _Keyring.write_hooks:
     _Keyring.write_hooks.append(_sweep_before_writing)
+# What the keyring's index records of each key, so that the sweep reads only what is due.
+_Keyring.due_date_of = staticmethod(_due_date_of)

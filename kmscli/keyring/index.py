@@ -1,0 +1,339 @@
+"""The keyring's index: a cache of what would otherwise take reading every key file.
+
+Two things are kept, so that no command's cost grows with the number of keys:
+
+- the **key ids**, in 256 buckets by their first two hex digits (``index/keys/3f``), sorted,
+  so that a page of ``list-keys`` (or a completion of a typed prefix) reads one or two small
+  files instead of listing and sorting ``keys/``;
+- what is **due**: for each key with a scheduled deletion or automatic rotation, its date,
+  in a directory per UTC day and a file per first hex digit of the key id
+  (``index/due/2027-03-04/3``), so that the sweep at the start of each write reads only the
+  days that have come, not every key file.
+
+The key files stay the truth; the index is never trusted over them:
+
+- A due entry is only a hint of where to look: the sweep re-reads the key file, checks its
+  integrity tag, and acts only on what the file itself says. A forged or stale entry costs
+  one read and is dropped; it can neither destroy nor rotate a key.
+- Every change is written to the index *before* the key file it describes, so a crash
+  between the two leaves a hint too many, never one too few. A key file about to be created
+  or deleted is written into its bucket as *unsure* (``?``): readers stat the file to know,
+  and the next writer of that bucket settles it (kmscli/keyring/store.py has the order).
+- Missing (``index/format`` absent: a keyring written before the index, or a rebuild cut
+  short) or damaged (a bad header or checksum): rebuilt from the key files by the next
+  writer, under the writer lock; readers meanwhile list ``keys/`` as before the index.
+
+Files are plain lines (parsing TOML would cost more than the listing it saves): a header
+line, entries, and ``crc32 XXXXXXXX`` of everything before it. The checksum catches
+accidental damage; tampering is what the re-verification above is for. Writes are atomic
+(fsutil.atomic_write), with temp files in the keyring directory so that a writer never has
+to list a large directory to remove what a crash left. docs/keyring-format.md describes it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import bisect
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..errors import KeyringDamagedException
+from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced
+
+INDEX_DIR = "index"
+KEYS_DIR = "keys"  # the keyring's, whose modification time the index records
+FORMAT_FILE = "format"
+KEYS_SUBDIR = "keys"
+DUE_SUBDIR = "due"
+FORMAT_LINE = b"kmscli-index 1\n"
+KEYS_HEADER = "kmscli-key-index 1"
+DUE_HEADER = "kmscli-due-index 1"
+_HEX = "0123456789abcdef"
+BUCKETS = tuple(a + b for a in _HEX for b in _HEX)
+_ID_CHARS = frozenset(_HEX + "-")
+_LINE_CHARS = frozenset(_HEX + "-+?\n")
+SURE, UNSURE = "+", "?"
+
+
+Undo = Callable[[], None]
+
+
+class IndexDamaged(Exception):
+    """An index file that does not parse or whose checksum fails: rebuild, never guess."""
+
+
+def _seal(header: str, lines: Iterable[str]) -> bytes:
+    body = "".join(line + "\n" for line in (header, *lines)).encode("ascii")
+    return body + b"crc32 %08x\n" % binascii.crc32(body)
+
+
+def _unseal(raw: bytes, header: str) -> list[str]:
+    body, sep, tail = raw.rstrip(b"\n").rpartition(b"\n")
+    if not sep or tail != b"crc32 %08x" % binascii.crc32(body + b"\n"):
+        raise IndexDamaged("checksum")
+    try:
+        lines = body.decode("ascii").split("\n")
+    except UnicodeDecodeError:
+        raise IndexDamaged("not ASCII") from None
+    if lines[0] != header:
+        raise IndexDamaged("header")
+    return lines[1:]
+
+
+def _is_id(text: str, prefix: str) -> bool:
+    # The cheap form of store.is_key_id, run on every id a listing reads: an id from the
+    # index may become a path (a stat) and is printed, so it must be a canonical UUID.
+    return (
+        len(text) == 36
+        and text.startswith(prefix)
+        and text[8] == text[13] == text[18] == text[23] == "-"
+        and text.count("-") == 4
+        and _ID_CHARS.issuperset(text)
+    )
+
+
+def _bucket_lines_valid(text: str, n: int, bucket: str) -> bool:
+    """Whether ``text`` is ``n`` lines of "+" or "?" and a key id of ``bucket``. Checked on
+    every bucket a listing or a write reads, so by string operations that run in C (each
+    line is 37 characters: column k of every line is text[k::38]), not line by line."""
+    return (
+        len(text) == 38 * n - 1
+        and text[37::38] == "\n" * (n - 1)
+        and text.count(SURE) + text.count(UNSURE) == n
+        and set(text[0::38]) <= {SURE, UNSURE}
+        and text[1::38] == bucket[0] * n
+        and text[2::38] == bucket[1] * n
+        and text.count("-") == 4 * n
+        and all(text[k::38] == "-" * n for k in (9, 14, 19, 24))
+        and _LINE_CHARS.issuperset(text)
+    )
+
+
+class Index:
+    """The index of the keyring at ``root``. ``exists(key_id)`` says whether a key file is
+    there (the store's stat); ``temp_dir`` is where atomic writes make their temp files."""
+
+    def __init__(self, root: Path, exists: Callable[[str], bool]):
+        self.root = root
+        self.dir = root / INDEX_DIR
+        self.exists = exists
+        self._buckets: dict[str, tuple[tuple, list[str], list[str]]] = {}
+        self._resolved: dict[str, tuple[list[str], tuple, list[str]]] = {}  # sure ids, unsure present, merged
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            return read_file(path)
+        except FileNotFoundError:
+            return None
+        except KeyringDamagedException:
+            raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
+
+    def _write(self, path: Path, data: bytes) -> None:
+        atomic_write(path, data, temp_dir=self.root)
+
+    # --- the whole index ---------------------------------------------------------------------
+
+    def present(self) -> bool:
+        """Whether the index is there and speaks for keys/ as it is now: ``format`` names
+        the version and the modification time keys/ had after the last change kmscli made.
+        Any other change to keys/ (a key file copied in or removed by hand, a writer of
+        a kmscli from before the index, a crash between a key file and this stamp) moves
+        that time, and the index is then rebuilt by the next writer; readers meanwhile
+        list keys/."""
+        try:
+            raw = read_file(self.dir / FORMAT_FILE, limit=128)
+            mtime = os.stat(self.root / KEYS_DIR).st_mtime_ns
+        except (OSError, KeyringDamagedException):
+            return False  # missing, a link, too large...: no index, rebuilt by the next writer
+        return raw == FORMAT_LINE + b"keys-mtime %d\n" % mtime
+
+    def stamp(self, *, durable: bool = False) -> None:
+        """After kmscli changed keys/: record its modification time (see ``present``).
+        Not synced after each key write: lost in a power cut, the old stamp no longer
+        matches keys/ (whose change was synced first) and the index is rebuilt."""
+        mtime = os.stat(self.root / KEYS_DIR).st_mtime_ns
+        data = FORMAT_LINE + b"keys-mtime %d\n" % mtime
+        if durable:
+            self._write(self.dir / FORMAT_FILE, data)
+        else:
+            replace_unsynced(self.dir / FORMAT_FILE, data, temp_dir=self.root)
+
+    def rebuild(self, key_ids: list[str], due: Iterable[tuple[str, str]]) -> None:
+        """Write the whole index from ``key_ids`` (every key file) and ``due`` ((when, key
+        id) pairs). ``format`` is removed first and written last: a rebuild cut short leaves
+        no index, which the next writer rebuilds again."""
+        import shutil
+
+        make_private_dir(self.dir)
+        try:
+            os.unlink(self.dir / FORMAT_FILE)
+            fsync_dir(self.dir)
+        except FileNotFoundError:
+            pass
+        for sub in (KEYS_SUBDIR, DUE_SUBDIR):
+            shutil.rmtree(self.dir / sub, ignore_errors=True)
+            make_private_dir(self.dir / sub)
+        by_bucket: dict[str, list[str]] = {}
+        for key_id in key_ids:
+            by_bucket.setdefault(key_id[:2], []).append(key_id)
+        for bucket, ids in by_bucket.items():
+            self._write_bucket(bucket, sorted(ids), [])
+        by_file: dict[tuple[str, str], set] = {}
+        for when, key_id in due:
+            by_file.setdefault((when[:10], key_id[0]), set()).add(f"{when} {key_id}")
+        for (day, digit), entries in by_file.items():
+            make_private_dir(self.dir / DUE_SUBDIR / day)
+            self._write(self.dir / DUE_SUBDIR / day / digit, _seal(DUE_HEADER, sorted(entries)))
+        fsync_dir(self.dir / DUE_SUBDIR)
+        self._buckets.clear()
+        self.stamp(durable=True)
+
+    # --- key ids -------------------------------------------------------------------------------
+
+    def _read_bucket(self, bucket: str) -> tuple[list[str], list[str]]:
+        """(sure ids, sorted; unsure ids) of one bucket; a missing file is an empty bucket.
+        Parsed buckets are kept while the file is unchanged, so following NextMarker through
+        a whole listing reads each bucket once."""
+        path = self.dir / KEYS_SUBDIR / bucket
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return [], []
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = self._buckets.get(bucket)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
+        raw = self._read(path)
+        if raw is None:
+            return [], []
+        lines = _unseal(raw, KEYS_HEADER)
+        if lines and not _bucket_lines_valid("\n".join(lines), len(lines), bucket):
+            raise IndexDamaged(bucket)
+        sure = [line[1:] for line in lines if line[0] == SURE]
+        unsure = [line[1:] for line in lines if line[0] == UNSURE]
+        sure.sort()
+        self._buckets[bucket] = (stamp, sure, unsure)
+        return sure, unsure
+
+    def _bucket_ids(self, bucket: str) -> list[str]:
+        sure, unsure = self._read_bucket(bucket)
+        if not unsure:
+            return sure
+        present = tuple(k for k in unsure if self.exists(k))  # looked at every time: files come and go
+        cached = self._resolved.get(bucket)
+        if cached is not None and cached[0] is sure and cached[1] == present:
+            return cached[2]
+        ids = sorted({*sure, *present})
+        self._resolved[bucket] = (sure, present, ids)
+        return ids
+
+    def ids_from(self, start: str, count: int) -> list[str]:
+        """Up to ``count`` key ids at or after ``start`` (a key id or a prefix), in order.
+        Raises IndexDamaged."""
+        found: list[str] = []
+        first = start[:2] if len(start) >= 2 else (start + "0")[:2]
+        for bucket in BUCKETS[bisect.bisect_left(BUCKETS, first) :]:
+            ids = self._bucket_ids(bucket)
+            if bucket == first and start:
+                ids = ids[bisect.bisect_left(ids, start) :]
+            found += ids[: count - len(found)]
+            if len(found) >= count:
+                break
+        return found
+
+    def note_key_change(self, key_id: str) -> Undo:
+        """Before a key file is created or deleted: mark it unsure in its bucket (settling the
+        bucket's other unsure ids by their files). Raises IndexDamaged."""
+        bucket = key_id[:2]
+        sure, unsure = self._read_bucket(bucket)
+        settled = {*sure, *(k for k in unsure if k != key_id and self.exists(k))}
+        settled.discard(key_id)
+        undo = self._undo(self.dir / KEYS_SUBDIR / bucket)
+        self._write_bucket(bucket, sorted(settled), [key_id])
+        return undo
+
+    def _undo(self, path: Path) -> Undo:
+        """How to put ``path`` back as it is now, should the key file change it announces
+        fail: a failed command changes nothing on disk, not even a harmless hint."""
+        try:
+            previous = read_file(path)
+        except FileNotFoundError:
+            previous = None
+
+        def undo() -> None:
+            self._buckets.clear()
+            if previous is None:
+                os.unlink(path)
+            else:
+                self._write(path, previous)
+
+        return undo
+
+    def _write_bucket(self, bucket: str, sure: list[str], unsure: list[str]) -> None:
+        lines = [SURE + k for k in sure] + [UNSURE + k for k in unsure]
+        self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, lines))
+        self._buckets.pop(bucket, None)
+
+    # --- what is due ---------------------------------------------------------------------------
+
+    def _due_path(self, day: str, digit: str) -> Path:
+        return self.dir / DUE_SUBDIR / day / digit
+
+    def _read_due(self, path: Path) -> list[str]:
+        raw = self._read(path)
+        if raw is None:
+            return []
+        entries = _unseal(raw, DUE_HEADER)
+        for entry in entries:
+            when, _, key_id = entry.partition(" ")
+            if len(when) != 25 or not _is_id(key_id, ""):
+                raise IndexDamaged(str(path))
+        return entries
+
+    def add_due(self, key_id: str, when: str) -> Undo | None:
+        """Record that ``key_id`` has something due at ``when`` (ISO 8601 UTC, to the
+        second), unless it is recorded already. Raises IndexDamaged."""
+        day = when[:10]
+        path = self._due_path(day, key_id[0])
+        entries = self._read_due(path)
+        entry = f"{when} {key_id}"
+        if entry in entries:
+            return None
+        make_private_dir(path.parent)
+        undo = self._undo(path)
+        self._write(path, _seal(DUE_HEADER, sorted({*entries, entry})))
+        return undo
+
+    def due_files(self, now: str) -> list[tuple[Path, list[tuple[str, str]]]]:
+        """Every due file of a day that has begun by ``now``, with its (when, key id)
+        entries: the sweep's whole reading. Raises IndexDamaged."""
+        try:
+            days = sorted(d for d in os.listdir(self.dir / DUE_SUBDIR) if d <= now[:10] and len(d) == 10)
+        except FileNotFoundError:
+            return []
+        found = []
+        for day in days:
+            for digit in sorted(os.listdir(self.dir / DUE_SUBDIR / day)):
+                if len(digit) != 1:
+                    continue
+                path = self._due_path(day, digit)
+                found.append((path, [tuple(e.split(" ", 1)) for e in self._read_due(path)]))
+        return found
+
+    def keep_due(self, path: Path, kept: list[tuple[str, str]]) -> None:
+        """Rewrite a due file with only ``kept`` (after the sweep has done the rest); the
+        file, and its day once empty, go when nothing is kept."""
+        if kept:
+            self._write(path, _seal(DUE_HEADER, sorted(f"{w} {k}" for w, k in kept)))
+            return
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        try:
+            os.rmdir(path.parent)
+            fsync_dir(path.parent.parent)
+        except OSError:
+            fsync_dir(path.parent)  # other files of that day remain
