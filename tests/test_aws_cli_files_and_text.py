@@ -162,3 +162,22 @@ def test_list_options_take_several_values_as_aws_cli(kms):
     assert _ok(kms("list-keys", "--resource-owners", "SELF", "OTHER_ACCOUNTS_VIA_RAM"))["Keys"]
     r = kms("untag-resource", "--key-id", key, "--tag-keys")
     assert r.status == 2 and r.stdout == b""
+
+
+def test_ids_and_names_take_file_urls(kms, tmp_path):
+    """aws-cli reads file://PATH for every string parameter, so `--key-id file://id.txt`
+    works there; here too (verbatim, as aws-cli: a trailing newline is part of the value)."""
+    key = _ok(kms("create-key"))["KeyMetadata"]["KeyId"]
+    (tmp_path / "id").write_text(key)
+    (tmp_path / "alias").write_text("alias/from-a-file")
+    _ok(kms("create-alias", "--alias-name", f"file://{tmp_path / 'alias'}", "--target-key-id", f"file://{tmp_path / 'id'}"))
+    assert _ok(kms("describe-key", "--key-id", f"file://{tmp_path / 'alias'}"))["KeyMetadata"]["KeyId"] == key
+    _ok(kms("tag-resource", "--key-id", f"file://{tmp_path / 'id'}", "--tags", "TagKey=team,TagValue=ops"))
+    (tmp_path / "tagkey").write_text("team")
+    _ok(kms("untag-resource", "--key-id", key, "--tag-keys", f"file://{tmp_path / 'tagkey'}"))
+    assert _ok(kms("list-resource-tags", "--key-id", key))["Tags"] == []
+    (tmp_path / "id-newline").write_text(key + "\n")
+    r = kms("describe-key", "--key-id", f"file://{tmp_path / 'id-newline'}")
+    assert r.status != 0 and r.stderr.count("\n") <= 2, r.stderr
+    r = kms("describe-key", "--key-id", f"file://{tmp_path / 'missing'}")
+    assert r.status != 0 and "missing" in r.stderr and "Traceback" not in r.stderr

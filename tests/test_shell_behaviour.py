@@ -92,6 +92,10 @@ def test_a_closed_pipe_on_raw_output_is_quiet_too(env):
         ["generate-mac", "--key-id", "{HMAC_KEY}", "--message", "hello", "--mac-algorithm", "HMAC_SHA_256", "--out", "-"],
         ["sign", "--key-id", "{EC_KEY}", "--message", "hello", "--signing-algorithm", "ECDSA_SHA_256", "--out", "-"],
         ["get-public-key", "--key-id", "{EC_KEY}", "--format", "der", "--out", "-"],
+        # Random bytes and data keys are binary whatever they happen to be (a printable draw
+        # would otherwise be shown, and a secret is never put on a screen by chance).
+        ["generate-random", "--number-of-bytes", "1", "--out", "-"],
+        ["generate-data-key", "--key-id", "{KEY}", "--number-of-bytes", "1", "--out", "-"],
     ],
 )
 def test_binary_output_to_a_terminal_is_refused_with_a_hint(args, env):
@@ -117,6 +121,27 @@ def test_binary_plaintext_is_refused_but_text_is_shown(env, tmp_path):
         else:
             assert (status, stderr) == (0, "")
             assert shown == expected
+
+
+def test_printable_secret_bytes_are_still_refused_on_a_terminal(monkeypatch):
+    """The rule is by kind, not by content: bytes that happen to be printable (a random
+    draw of "hello") are refused unless they are the user's own plaintext or a PEM."""
+    import io as stdio
+
+    from kmscli.cli.io import write_output
+    from kmscli.errors import ValidationException
+
+    class Terminal(stdio.TextIOWrapper):
+        def isatty(self):
+            return True
+
+    shown = stdio.BytesIO()
+    monkeypatch.setattr(sys, "stdout", Terminal(shown))
+    with pytest.raises(ValidationException, match="binary output to a terminal"):
+        write_output("-", b"hello")
+    write_output("-", b"hello", may_be_text=True)
+    sys.stdout.flush()
+    assert shown.getvalue() == b"hello"
 
 
 def test_raw_output_goes_through_the_one_guarded_writer():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..service import access_keys
-from .options import complete_access_key_ids
+from .options import complete_access_key_ids, text_value
 from .render import emit
 
 
@@ -40,7 +40,7 @@ def list_access_keys(obj):
 
 @click.command("delete-access-key")
 @click.option(
-    "--access-key-id", required=True, metavar="AKID", help="The access key to delete (AKIA...).",
+    "--access-key-id", required=True, metavar="AKID", callback=text_value, help="The access key to delete (AKIA...).",
     shell_complete=complete_access_key_ids,
 )
 @click.pass_obj

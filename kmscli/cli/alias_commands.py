@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from ..service import aliases
-from .options import key_id_option
+from .options import key_id_option, text_value
 from .paging import fetch_pages, paging_options
 from .render import emit
 
 alias_name_option = click.option(
-    "--alias-name", required=True, metavar="alias/NAME", help="alias/ then letters, digits, / _ - : (at most 256 characters)."
+    "--alias-name", required=True, metavar="alias/NAME", callback=text_value,
+    help="alias/ then letters, digits, / _ - : (at most 256 characters), or file://PATH holding it."
 )
 target_option = key_id_option(
     name="--target-key-id",

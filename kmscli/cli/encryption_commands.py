@@ -73,4 +73,4 @@ def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryptio
     except InvalidCiphertextException as e:
         e.hint = streamed_file_hint(blob) or e.hint
         raise
-    deliver(obj, result, "Plaintext", out_path, source=in_path)
+    deliver(obj, result, "Plaintext", out_path, source=in_path, may_be_text=True)  # the user's own data

@@ -74,7 +74,7 @@ def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec
 @click.option("--import-type", type=choice(importing.IMPORT_TYPES),
               help="Symmetric encryption keys: NEW_KEY_MATERIAL (the default for the first import) adds material "
               "for rotate-key-on-demand; EXISTING_KEY_MATERIAL (the default later) re-imports material the key had.")
-@click.option("--key-material-id", metavar="ID", help="The id of the material re-imported (checked against it).")
+@click.option("--key-material-id", metavar="ID", callback=text_value, help="The id of the material re-imported (checked against it).")
 @click.option("--key-material-description", metavar="TEXT", callback=text_value,
               help="A description of the material (symmetric encryption keys; at most 256 characters).")
 @click.pass_obj
@@ -122,7 +122,7 @@ def import_key_material(obj, key_id, token_b64, import_token_file, material_b64,
 
 @click.command("delete-imported-key-material")
 @key_id_option(help_="A key created with --origin EXTERNAL.")
-@click.option("--key-material-id", metavar="ID", help="The material to delete (default: the current one).")
+@click.option("--key-material-id", metavar="ID", callback=text_value, help="The material to delete (default: the current one).")
 @click.pass_obj
 def delete_imported_key_material(obj, key_id, key_material_id):
     """Delete a key's imported material: the key becomes PendingImport and unusable until

@@ -131,20 +131,28 @@ def streamed_file_hint(data: bytes) -> str | None:
     return None
 
 
-def write_output(path: str, data: bytes, *, source: str | None = None) -> None:
+def write_output(path: str, data: bytes, *, source: str | None = None, may_be_text: bool = False) -> None:
     """Write raw bytes to ``path``: ``-`` is stdout (binary refused on a terminal); a named
     path is replaced atomically by a private new file, so a failed command leaves no partial
     output, and a FIFO, device or socket there is refused. The same writer as encrypt-file's
-    (stream_io)."""
+    (stream_io).
+
+    ``may_be_text``: the bytes are the user's own (a decrypted plaintext) or text by
+    construction (a PEM), so printable UTF-8 may reach a terminal. Everything else (random
+    bytes, data keys, signatures, MACs, ciphertexts, shared secrets) is binary whatever its
+    bytes happen to be: a random value must not print one time in many and be refused the
+    next, and a secret is never shown on a screen by chance."""
     from .stream_io import SAME_FILE_HINT, is_text, output, same_file  # only commands given --out pay for it
 
     if path != "-" and source and source != "-" and same_file(source, path):
         raise ValidationException(f"--out {path} is the input file; choose another output path", hint=SAME_FILE_HINT)
-    with output(path, binary=not is_text(data)) as out:
+    with output(path, binary=not (may_be_text and is_text(data))) as out:
         out.write(data)
 
 
-def deliver(obj, result: dict, field: str, out_path: str | None, *, source: str | None = None) -> None:
+def deliver(
+    obj, result: dict, field: str, out_path: str | None, *, source: str | None = None, may_be_text: bool = False
+) -> None:
     """Print ``result``; with --out, its ``field`` goes raw to the file instead.
 
     ``--out -`` writes only the raw bytes to stdout; ``--out FILE`` writes them to FILE and
@@ -154,6 +162,6 @@ def deliver(obj, result: dict, field: str, out_path: str | None, *, source: str 
     if out_path is None:
         emit(result, output=obj.output, query=obj.query)
         return
-    write_output(out_path, result[field], source=source)
+    write_output(out_path, result[field], source=source, may_be_text=may_be_text)
     if out_path != "-":
         emit({k: v for k, v in result.items() if k != field}, output=obj.output, query=obj.query)

@@ -78,8 +78,10 @@ def key_id_option(
         dest,
         required=required,
         metavar="KEY",
-        help=help_ or "Key id, key ARN, alias name (alias/NAME) or alias ARN.",
+        help=help_ or "Key id, key ARN, alias name (alias/NAME) or alias ARN (or file://PATH holding it).",
         shell_complete=complete_key_ids,
+        # aws-cli reads file://PATH for every string parameter, ids included.
+        callback=text_value,
     )
 
 

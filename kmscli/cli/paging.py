@@ -11,6 +11,7 @@ from collections.abc import Callable
 import click
 
 from .. import specs
+from .options import text_value
 
 
 def paging_options(what: str, operation: str):
@@ -18,7 +19,7 @@ def paging_options(what: str, operation: str):
     bounds = specs.LIST_LIMITS[operation]
 
     def decorate(f):
-        f = click.option("--marker", metavar="MARKER", help="Start where the previous page's NextMarker said (one page only).")(f)
+        f = click.option("--marker", metavar="MARKER", callback=text_value, help="Start where the previous page's NextMarker said (one page only).")(f)
         return click.option(
             "--limit",
             type=int,

@@ -223,7 +223,7 @@ def get_public_key(obj, key_id, out_path, key_format, **aws):
 
         data = result["PublicKey"] if key_format == "der" else to_pem(result, with_config=key_format == "pem")
         # PEM is printable text, so write_output lets it reach a terminal; DER it refuses.
-        write_output(out_path, data)
+        write_output(out_path, data, may_be_text=key_format != "der")
         if out_path == "-":
             return
     emit(result, output=obj.output, query=obj.query)

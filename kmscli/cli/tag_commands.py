@@ -45,7 +45,7 @@ def tag_resource(obj, key_id, tag, tags):
 
 @click.command("untag-resource")
 @key_id_option()
-@click.option("--tag-keys", "tag_keys", cls=ListOption, required=True, metavar="KEY ...",
+@click.option("--tag-keys", "tag_keys", cls=ListOption, required=True, metavar="KEY ...", callback=text_value,
               help="Tag keys to remove: several after one --tag-keys, as aws-cli, or --tag-keys repeated.")
 @click.pass_obj
 def untag_resource(obj, key_id, tag_keys):
