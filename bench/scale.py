@@ -57,6 +57,7 @@ def run(args: list[str], env: dict) -> tuple[float, int, bytes]:
 def commands(fixed: dict, n: int) -> dict:
     """Each command's arguments for its n-th run (names that must be new each time are)."""
     sym, hmac, ecc, blob = fixed["sym"], fixed["hmac"], fixed["ecc"], fixed["blob"]
+    fixed["updates"] = fixed.get("updates", 0) + 1  # update-alias moves the alias to and fro: a real write each time
     return {
         "create-key": ["create-key"],
         "describe-key": ["describe-key", "--key-id", sym],
@@ -71,6 +72,9 @@ def commands(fixed: dict, n: int) -> dict:
         "rotate-key-on-demand": ["rotate-key-on-demand", "--key-id", fixed["rotating"]],
         "list-keys --limit 100": ["list-keys", "--limit", "100"],
         "list-aliases --limit 100": ["list-aliases", "--limit", "100"],
+        "describe-key (alias)": ["describe-key", "--key-id", fixed["alias"]],
+        "update-alias": ["update-alias", "--alias-name", fixed["alias"], "--target-key-id", fixed["sym2"] if fixed["updates"] % 2 else sym],
+        "list-aliases (every alias)": ["list-aliases", "--output", "text"],
         "list-keys (every key)": ["list-keys", "--output", "text"],
     }
 
@@ -106,11 +110,12 @@ def add_aliases(keyring, count: int) -> None:
     ids = keyring.key_ids()
     if count > 50 * len(ids):
         sys.exit(f"{count} aliases need at least {count // 50} keys (AWS allows 50 aliases per key)")
-    aliases = keyring.load_aliases(verify=True)
     stamp = "2026-01-01T00:00:00+00:00"
-    for n in range(count):
-        aliases.setdefault(f"alias/tenant-{n:06d}", {"TargetKeyId": ids[n % len(ids)], "CreationDate": stamp, "LastUpdatedDate": stamp})
-    keyring.save_aliases(aliases)
+    with keyring.transaction():
+        aliases = keyring.load_aliases(verify=True)
+        for n in range(count):
+            aliases.setdefault(f"alias/tenant-{n:06d}", {"TargetKeyId": ids[n % len(ids)], "CreationDate": stamp, "LastUpdatedDate": stamp})
+        keyring.save_aliases(aliases)
 
 
 def main() -> None:
@@ -153,6 +158,7 @@ def main() -> None:
             "ecc": keys.create_key(keyring, key_spec_name="ECC_NIST_P256", key_usage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
             "blob": __import__("base64").b64encode(encryption.encrypt(keyring, sym, b"hello")["CiphertextBlob"]).decode(),
         }
+        fixed["sym2"] = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
         fixed["alias"] = f"alias/bench-{run_tag}"
         aliases.create_alias(keyring, fixed["alias"], sym)
         env = dict(os.environ, PYTHONPATH=str(ROOT), KMSCLI_KEYRING=str(path), KMSCLI_PASSPHRASE=PASSPHRASE)
@@ -187,6 +193,12 @@ def main() -> None:
                 assert count == len(keyring.key_ids())
                 ms = (time.perf_counter() - start) * 1000
                 table.setdefault("API: every KeyId+KeyArn", {}).setdefault(size, []).append(ms)
+            # A full rebuild of the key index from the key files (what a keyring from before
+            # the index, or one changed behind kmscli's back, costs once), timed once.
+            start = time.perf_counter()
+            with keyring.transaction():
+                keyring.rebuild_index()
+            table.setdefault("API: key index rebuild", {}).setdefault(size, []).append((time.perf_counter() - start) * 1000)
         print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr)
 
         # The table.
