@@ -330,3 +330,16 @@ def test_a_hand_edited_aliases_toml_is_refused_and_not_migrated(ring):
         aliases.create_alias(unlocked(ring.path), "alias/new", main)
     keys.create_key(unlocked(ring.path))  # other writes go on; the file stays, refused
     assert path.exists() and not (ring.path / "aliases").exists()
+
+
+def test_a_long_lived_reader_sees_aliases_another_writer_made(ring):
+    """kmscli serve keeps one Keyring: what it has read of the index is kept only while the
+    files are unchanged."""
+    key = keys.create_key(ring)["KeyMetadata"]["KeyId"]
+    reader = Keyring.open(ring.path)
+    assert aliases.list_aliases(reader)["Aliases"] == []
+    aliases.create_alias(unlocked(ring.path), "alias/later", key)
+    assert [a["AliasName"] for a in aliases.list_aliases(reader)["Aliases"]] == ["alias/later"]
+    assert [a["AliasName"] for a in aliases.list_aliases(reader, key_id=key)["Aliases"]] == ["alias/later"]
+    aliases.delete_alias(unlocked(ring.path), "alias/later")
+    assert aliases.list_aliases(reader)["Aliases"] == []

@@ -76,8 +76,10 @@ class AliasIndex:
     def __init__(self, root: Path):
         self.root = root
         self.dir = root / INDEX_DIR / SUBDIR
-        self._chunks: dict[str, list[Row]] = {}
-        self._top: tuple[list[str], list[str]] | None = None  # (first names, chunk names)
+        # Parsed files, kept while the file is unchanged (inode, size, modification time):
+        # following NextMarker reads each chunk once, and a long-lived reader (serve) still
+        # sees what other processes write.
+        self._parsed: dict[str, tuple[tuple, object]] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -107,6 +109,21 @@ class AliasIndex:
             raise IndexDamaged(str(path)) from None
         return _unseal(raw, header)
 
+    def _parsed_file(self, name: str, parse):
+        """``parse()`` of the file ``name`` (relative to index/aliases), or the kept result
+        while the file is unchanged."""
+        try:
+            st = os.stat(self.dir / name)
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        kept = self._parsed.get(name)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        value = parse()
+        self._parsed[name] = (stamp, value)
+        return value
+
     def _rows(self, lines: list[str], key_first: bool) -> list[Row]:
         rows = []
         for line in lines:
@@ -123,28 +140,27 @@ class AliasIndex:
         return rows
 
     def _read_top(self) -> tuple[list[str], list[str]]:
-        if self._top is None:
-            firsts, chunks = [], []
-            for line in self._read_lines(self.dir / TOP_FILE, TOP_HEADER):
-                chunk, _, first = line.partition(" ")
-                if len(chunk) != 9 or chunk[0] != "c" or not all(c in "0123456789abcdef" for c in chunk[1:]):
-                    raise IndexDamaged("alias index top")
-                if first and not _valid_name(first):
-                    raise IndexDamaged("alias index top")
-                firsts.append(first)
-                chunks.append(chunk)
-            if firsts != sorted(firsts) or (firsts and firsts[0] != ""):
-                raise IndexDamaged("alias index top order")
-            self._top = (firsts, chunks)
-        return self._top
+        """(first names, chunk names), in order."""
+        return self._parsed_file(TOP_FILE, self._parse_top)
+
+    def _parse_top(self) -> tuple[list[str], list[str]]:
+        firsts, chunks = [], []
+        for line in self._read_lines(self.dir / TOP_FILE, TOP_HEADER):
+            chunk, _, first = line.partition(" ")
+            if len(chunk) != 9 or chunk[0] != "c" or not all(c in "0123456789abcdef" for c in chunk[1:]):
+                raise IndexDamaged("alias index top")
+            if first and not _valid_name(first):
+                raise IndexDamaged("alias index top")
+            firsts.append(first)
+            chunks.append(chunk)
+        if firsts != sorted(firsts) or (firsts and firsts[0] != ""):
+            raise IndexDamaged("alias index top order")
+        return firsts, chunks
 
     def _read_chunk(self, chunk: str) -> list[Row]:
-        rows = self._chunks.get(chunk)
-        if rows is None:
-            rows = self._rows(self._read_lines(self.dir / chunk, CHUNK_HEADER), key_first=False)
-            rows.sort()
-            self._chunks[chunk] = rows
-        return rows
+        return self._parsed_file(
+            chunk, lambda: sorted(self._rows(self._read_lines(self.dir / chunk, CHUNK_HEADER), key_first=False))
+        )
 
     def rows_from(self, start: str, count: int) -> list[Row]:
         """Up to ``count`` aliases whose names are at or after ``start``, in order: a page of
@@ -215,11 +231,9 @@ class AliasIndex:
 
     def _write_chunk(self, chunk: str, rows: list[Row]) -> None:
         self._write(self.dir / chunk, _seal(CHUNK_HEADER, (" ".join(r) for r in rows)))
-        self._chunks[chunk] = rows
 
     def _write_top(self, firsts: list[str], chunks: list[str]) -> None:
         self._write(self.dir / TOP_FILE, _seal(TOP_HEADER, (f"{c} {f}" for f, c in zip(firsts, chunks))))
-        self._top = (firsts, chunks)
 
     @staticmethod
     def _new_chunk_name() -> str:
@@ -266,7 +280,7 @@ class AliasIndex:
         if top_changed:
             self._write_top(firsts, chunks)
         for chunk in retired:
-            self._chunks.pop(chunk, None)
+            self._parsed.pop(chunk, None)
             try:
                 os.unlink(self.dir / chunk)
             except FileNotFoundError:
@@ -318,8 +332,7 @@ class AliasIndex:
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     os.unlink(path)
-        self._chunks.clear()
-        self._top = None
+        self._parsed.clear()
         rows = sorted(set(rows))
         pieces = [rows[i : i + CHUNK_MAX // 2] for i in range(0, len(rows), CHUNK_MAX // 2)] or [[]]
         names = [self._new_chunk_name() for _ in pieces]

@@ -757,22 +757,30 @@ class Keyring:
         """The aliases of ``key_id``, by name. With ``verify`` (writers, under the lock), each
         one the index names is read again from its verified bucket and kept only if that
         says so: the index tells where to look, never what is true."""
-        if self._legacy_aliases() or not self.alias_index.present():
-            if verify and not self._legacy_aliases():
-                raise KeyringDamagedException("the alias index is missing under the writer lock")
-            return sorted(
-                r for r in (row_of(n, e) for n, e in self.load_aliases(verify=verify or None).items() if isinstance(e, dict))
-                if r and r[1] == key_id
-            )
-        try:
-            rows = self.alias_index.rows_of_key(key_id)
-        except IndexDamaged:
-            if verify:
-                raise
-            rows = [r for r in (row_of(n, e) for n, e in self.load_aliases().items() if isinstance(e, dict)) if r]
-            return sorted(r for r in rows if r[1] == key_id)
+
+        def from_buckets() -> list:
+            found = (row_of(n, e) for n, e in self.load_aliases(verify=verify or None).items() if isinstance(e, dict))
+            return sorted(r for r in found if r and r[1] == key_id)
+
+        if self._legacy_aliases():
+            return from_buckets()
         if not verify:
-            return rows
+            if not self.alias_index.present():
+                return from_buckets()
+            try:
+                return self.alias_index.rows_of_key(key_id)
+            except IndexDamaged:
+                return from_buckets()  # rebuilt by the next writer
+        for attempt in (1, 2):
+            try:
+                if not self.alias_index.present():
+                    self.rebuild_alias_index()
+                rows = self.alias_index.rows_of_key(key_id)
+                break
+            except IndexDamaged:
+                if attempt == 2:
+                    raise KeyringDamagedException("the alias index cannot be rebuilt") from None
+                self.rebuild_alias_index()
         checked = []
         for name, *_ in rows:
             entry = self.load_alias(name, verify=True)
