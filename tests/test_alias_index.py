@@ -343,3 +343,13 @@ def test_a_long_lived_reader_sees_aliases_another_writer_made(ring):
     assert [a["AliasName"] for a in aliases.list_aliases(reader, key_id=key)["Aliases"]] == ["alias/later"]
     aliases.delete_alias(unlocked(ring.path), "alias/later")
     assert aliases.list_aliases(reader)["Aliases"] == []
+
+
+def test_an_aliases_directory_that_is_a_link_is_refused(ring, tmp_path):
+    key = keys.create_key(ring)["KeyMetadata"]["KeyId"]
+    aliases.create_alias(ring, "alias/main", key)
+    elsewhere = tmp_path / "elsewhere"
+    os.rename(ring.path / "aliases", elsewhere)
+    os.symlink(elsewhere, ring.path / "aliases")
+    with pytest.raises(KeyringDamagedException):
+        keys.describe_key(Keyring.open(ring.path), "alias/main")

@@ -121,6 +121,7 @@ class Keyring:
         self._aliases_cache: tuple | None = None  # aliases.toml's (file stamp, parsed document, verified, bytes)
         self._alias_buckets: dict[str, tuple] = {}  # bucket -> (file stamp, parsed document, verified, bytes)
         self._alias_index: AliasIndex | None = None
+        self._aliases_dir_checked = False
         # While a master-key rotation is unfinished (keyring.toml holds next_master_key):
         # the passphrase's wrapping key and the next master key, from master_from_passphrase.
         self._rotation: tuple[bytes, bytes] | None = None
@@ -681,6 +682,14 @@ class Keyring:
         what = f"aliases/{bucket}{fmt.KEY_FILE_SUFFIX}"
         path = self.alias_bucket_path(bucket)
         cached = self._alias_buckets.get(bucket)
+        if not self._aliases_dir_checked:
+            # As keys/: a directory that is a link, another user's or writable by others
+            # could have its files swapped under us.
+            try:
+                check_private_dir(path.parent)
+            except FileNotFoundError:
+                return {}
+            self._aliases_dir_checked = True
         try:
             st = os.stat(path)
         except FileNotFoundError:
