@@ -353,3 +353,21 @@ def test_an_aliases_directory_that_is_a_link_is_refused(ring, tmp_path):
     os.symlink(elsewhere, ring.path / "aliases")
     with pytest.raises(KeyringDamagedException):
         keys.describe_key(Keyring.open(ring.path), "alias/main")
+
+
+def test_alias_completion_reads_the_index_from_the_typed_prefix(ring, monkeypatch):
+    many_aliases(ring, 600)
+    from kmscli.cli import options
+
+    monkeypatch.setattr(options, "_completion_keyring_path", lambda ctx: ring.path)
+    got = {}
+
+    def complete(prefix):
+        got[prefix] = [item.value for item in options.complete_key_ids(None, None, prefix) if item.value.startswith("alias/")]
+
+    read = files_read(monkeypatch, lambda: complete("alias/t-0042"))
+    assert got["alias/t-0042"] == [f"alias/t-0042{n}" for n in range(10)]
+    assert not [p for p in read if "/aliases/" in p and p.endswith(".toml")]  # no bucket: the index
+    monkeypatch.setattr(options, "_completion_keyring_path", lambda ctx: ring.path)
+    complete("alias/")
+    assert got["alias/"] == [f"alias/t-{n:05d}" for n in range(options.COMPLETION_MAX)]  # the first 100: type more
