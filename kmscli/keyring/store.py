@@ -800,8 +800,8 @@ class Keyring:
 
     def save_alias_changes(self, changes: dict[str, dict | None]) -> None:
         """Under the writer lock (``transaction``): each alias of ``changes`` set to its entry,
-        or removed (None). The index is told first (and stops speaking for aliases/ until
-        the buckets are written), then each bucket touched is written, sealed."""
+        or removed (None). The alias index first stops speaking for aliases/ (durably), then
+        each bucket touched is written, sealed, then the index is updated and speaks again."""
         if not changes:
             return
         if self._legacy_aliases():
@@ -824,6 +824,7 @@ class Keyring:
         data = {bucket: self._alias_bucket_bytes(bucket, aliases) for bucket, aliases in by_bucket.items()}
         index = self.alias_index
         suspended = index.suspend()  # the index stops speaking for aliases/ (durably)
+        written = False
         try:
             make_private_dir(self.path / fmt.ALIASES_DIR)
             for bucket, raw in data.items():
@@ -834,11 +835,16 @@ class Keyring:
                         os.unlink(path)
                     except FileNotFoundError:
                         continue
+                    written = True
                     fsync_dir(path.parent)
                 else:
                     atomic_write(path, raw, temp_dir=self.path)
+                    written = True
         except BaseException:
-            index.resume(suspended)  # nothing was written: the index speaks for aliases/ again
+            if written:
+                index.discard(suspended)  # a bucket changed: the next writer rebuilds the index
+            else:
+                index.resume(suspended)  # nothing was written: the index speaks for aliases/ again
             raise
         index.discard(suspended)
         # The aliases are written: the command has done what it says. Keeping the index is
