@@ -371,3 +371,21 @@ def test_alias_completion_reads_the_index_from_the_typed_prefix(ring, monkeypatc
     monkeypatch.setattr(options, "_completion_keyring_path", lambda ctx: ring.path)
     complete("alias/")
     assert got["alias/"] == [f"alias/t-{n:05d}" for n in range(options.COMPLETION_MAX)]  # the first 100: type more
+
+
+def test_the_limit_is_counted_from_the_index_and_refused_only_on_verified_buckets(ring, monkeypatch):
+    key = keys.create_key(ring)["KeyMetadata"]["KeyId"]
+    for n in range(10):
+        aliases.create_alias(ring, f"alias/k-{n:02d}", key)
+    keyring = unlocked(ring.path)
+    read = files_read(monkeypatch, lambda: aliases.create_alias(keyring, "alias/k-10", key))
+    others = {str(alias_file(ring.path, f"alias/k-{n:02d}")) for n in range(10)} - {str(alias_file(ring.path, "alias/k-10"))}
+    assert others and not others & set(read)  # the key's other aliases are not read to count them
+    # 45 forged entries in the index make the key look full: the buckets say otherwise.
+    targets = ring.path / "index" / "aliases" / "targets" / key[:2]
+    lines = _unseal(targets.read_bytes(), alias_index_mod.TARGETS_HEADER)
+    forged = [f"{key} alias/f-{n:02d} {STAMP} {STAMP}" for n in range(45)]
+    stamp = (ring.path / "index" / "aliases" / "format").read_bytes()
+    targets.write_bytes(_seal(alias_index_mod.TARGETS_HEADER, sorted({*lines, *forged})))
+    (ring.path / "index" / "aliases" / "format").write_bytes(stamp)
+    aliases.create_alias(unlocked(ring.path), "alias/k-11", key)
