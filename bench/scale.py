@@ -6,7 +6,9 @@ batches whose cost per key is printed, up to each size in turn (default 1, 1,000
 100,000 keys); at each size every CLI command below is run as a real process, several times,
 and the median is kept. The table at the end gives ms per command per size, the ratio of the
 largest size to the smallest (the peer every figure is measured against, in the same run),
-and the peak memory (max RSS) of any command at that size.
+and the peak memory (max RSS) of any command at that size. Each command is also run, right
+before or after, on a peer keyring of one key: a second table gives each size's median over
+the peer's, which the load of a shared machine moves far less than the first table's ratio.
 
     python3 bench/scale.py                          # 1, 1k, 10k, 100k keys (the fill takes minutes)
     python3 bench/scale.py --sizes 1,1000 --runs 5  # a quick look
@@ -57,6 +59,7 @@ def run(args: list[str], env: dict) -> tuple[float, int, bytes]:
 def commands(fixed: dict, n: int) -> dict:
     """Each command's arguments for its n-th run (names that must be new each time are)."""
     sym, hmac, ecc, blob = fixed["sym"], fixed["hmac"], fixed["ecc"], fixed["blob"]
+    fixed["updates"] = fixed.get("updates", 0) + 1  # update-alias moves the alias to and fro: a real write each time
     return {
         "create-key": ["create-key"],
         "describe-key": ["describe-key", "--key-id", sym],
@@ -71,6 +74,9 @@ def commands(fixed: dict, n: int) -> dict:
         "rotate-key-on-demand": ["rotate-key-on-demand", "--key-id", fixed["rotating"]],
         "list-keys --limit 100": ["list-keys", "--limit", "100"],
         "list-aliases --limit 100": ["list-aliases", "--limit", "100"],
+        "describe-key (alias)": ["describe-key", "--key-id", fixed["alias"]],
+        "update-alias": ["update-alias", "--alias-name", fixed["alias"], "--target-key-id", fixed["sym2"] if fixed["updates"] % 2 else sym],
+        "list-aliases (every alias)": ["list-aliases", "--output", "text"],
         "list-keys (every key)": ["list-keys", "--output", "text"],
     }
 
@@ -106,11 +112,12 @@ def add_aliases(keyring, count: int) -> None:
     ids = keyring.key_ids()
     if count > 50 * len(ids):
         sys.exit(f"{count} aliases need at least {count // 50} keys (AWS allows 50 aliases per key)")
-    aliases = keyring.load_aliases(verify=True)
     stamp = "2026-01-01T00:00:00+00:00"
-    for n in range(count):
-        aliases.setdefault(f"alias/tenant-{n:06d}", {"TargetKeyId": ids[n % len(ids)], "CreationDate": stamp, "LastUpdatedDate": stamp})
-    keyring.save_aliases(aliases)
+    with keyring.transaction():
+        aliases = keyring.load_aliases(verify=True)
+        for n in range(count):
+            aliases.setdefault(f"alias/tenant-{n:06d}", {"TargetKeyId": ids[n % len(ids)], "CreationDate": stamp, "LastUpdatedDate": stamp})
+        keyring.save_aliases(aliases)
 
 
 def main() -> None:
@@ -145,18 +152,32 @@ def main() -> None:
             path = work / "keyring"
             keyring = Keyring.create(path, PASSPHRASE.encode(), scrypt_log2_n=10)
         run_tag = os.urandom(3).hex()  # names this run creates, unique in a kept keyring
-        # The keys every command works on, made first: the same ones at every size.
-        sym = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
-        fixed = {
-            "sym": sym,
-            "hmac": keys.create_key(keyring, key_spec_name="HMAC_256", key_usage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"],
-            "ecc": keys.create_key(keyring, key_spec_name="ECC_NIST_P256", key_usage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
-            "blob": __import__("base64").b64encode(encryption.encrypt(keyring, sym, b"hello")["CiphertextBlob"]).decode(),
-        }
-        fixed["alias"] = f"alias/bench-{run_tag}"
-        aliases.create_alias(keyring, fixed["alias"], sym)
-        env = dict(os.environ, PYTHONPATH=str(ROOT), KMSCLI_KEYRING=str(path), KMSCLI_PASSPHRASE=PASSPHRASE)
-        env.pop("KMSCLI_SESSION", None)
+
+        def prepare(keyring, path: Path) -> tuple[dict, dict]:
+            """The keys every command works on, made first (the same ones at every size), and
+            the environment of the commands."""
+            sym = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
+            fixed = {
+                "sym": sym,
+                "hmac": keys.create_key(keyring, key_spec_name="HMAC_256", key_usage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"],
+                "ecc": keys.create_key(keyring, key_spec_name="ECC_NIST_P256", key_usage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
+                "blob": __import__("base64").b64encode(encryption.encrypt(keyring, sym, b"hello")["CiphertextBlob"]).decode(),
+                "sym2": keys.create_key(keyring)["KeyMetadata"]["KeyId"],
+                "alias": f"alias/bench-{run_tag}",
+                "tag": run_tag,
+            }
+            aliases.create_alias(keyring, fixed["alias"], sym)
+            env = dict(os.environ, PYTHONPATH=str(ROOT), KMSCLI_KEYRING=str(path), KMSCLI_PASSPHRASE=PASSPHRASE)
+            env.pop("KMSCLI_SESSION", None)
+            return fixed, env
+
+        fixed, env = prepare(keyring, path)
+        # The peer: a keyring of one key (and one alias), each command timed on it right
+        # before or after the same command on the keyring being measured. On a shared machine
+        # the load moves within minutes; a peer timed alongside moves with it.
+        peer = Keyring.create(work / "peer", PASSPHRASE.encode(), scrypt_log2_n=10)
+        peer_fixed, peer_env = prepare(peer, work / "peer")
+        peer_table: dict[str, dict[int, list]] = {}
         table: dict[str, dict[int, float]] = {}
         memory: dict[int, int] = {}
         batches: list = []
@@ -165,16 +186,25 @@ def main() -> None:
             fill(keyring, size, args.batch, batches)
             if alias_count:
                 add_aliases(keyring, alias_count)
-            fixed["size"], fixed["tag"] = size, run_tag
-            fixed["rotating"] = keys.create_key(keyring)["KeyMetadata"]["KeyId"]
-            fixed["doomed"] = [keys.create_key(keyring)["KeyMetadata"]["KeyId"] for _ in range(args.runs)]
+            for ring, values in ((keyring, fixed), (peer, peer_fixed)):
+                values["size"] = size
+                values["rotating"] = keys.create_key(ring)["KeyMetadata"]["KeyId"]
+                values["doomed"] = [keys.create_key(ring)["KeyMetadata"]["KeyId"] for _ in range(args.runs)]
             total = len(keyring.key_ids())
             print(f"size {size} ({total} keys on disk, {len(keyring.load_aliases())} aliases): timing commands", file=sys.stderr, flush=True)
             for n in range(args.runs):
+                peer_commands = commands(peer_fixed, n)
                 for name, argv in commands(fixed, n).items():
-                    ms, rss, _ = run(argv, env)
-                    table.setdefault(name, {}).setdefault(size, []).append(ms)
-                    memory[size] = max(memory.get(size, 0), rss)
+                    # The peer first on even runs, second on odd ones: neither always warms
+                    # the other's caches.
+                    for which in ((1, 0) if n % 2 else (0, 1)):
+                        if which == 0:
+                            ms, rss, _ = run(argv, env)
+                            table.setdefault(name, {}).setdefault(size, []).append(ms)
+                            memory[size] = max(memory.get(size, 0), rss)
+                        else:
+                            ms, _, _ = run(peer_commands[name], peer_env)
+                            peer_table.setdefault(name, {}).setdefault(size, []).append(ms)
                 # The same listing through the Python API, every page of 100 as the CLI
                 # follows NextMarker: what list-keys costs without Python's start-up.
                 start = time.perf_counter()
@@ -187,6 +217,12 @@ def main() -> None:
                 assert count == len(keyring.key_ids())
                 ms = (time.perf_counter() - start) * 1000
                 table.setdefault("API: every KeyId+KeyArn", {}).setdefault(size, []).append(ms)
+            # A full rebuild of the key index from the key files (what a keyring from before
+            # the index, or one changed behind kmscli's back, costs once), timed once.
+            start = time.perf_counter()
+            with keyring.transaction():
+                keyring.rebuild_index()
+            table.setdefault("API: key index rebuild", {}).setdefault(size, []).append((time.perf_counter() - start) * 1000)
         print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr)
 
         # The table.
@@ -200,6 +236,11 @@ def main() -> None:
                 line += f"{medians[-1] / medians[0]:>7.2f}x"
             print(line)
         print(f"{'peak RSS of a command (MiB)':<28}" + "".join(f"{memory[s] / 1024:>10.1f}" for s in sizes))
+        print()
+        print(f"{'against the 1-key peer':<28}" + "".join(f"{s:>10,}" for s in sizes) + "   (median ms / the peer's, timed alongside)")
+        for name, by_size in peer_table.items():
+            ratios = [statistics.median(table[name][s]) / statistics.median(by_size[s]) for s in sizes]
+            print(f"{name:<28}" + "".join(f"{r:>9.2f}x" for r in ratios))
         for column, what in ((1, "ms per key"), (2, "ms CPU per key")):
             per_key = [b[column] for b in batches]
             if per_key:

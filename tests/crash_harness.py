@@ -6,7 +6,7 @@ to an acknowledgement log after each change returns; SIGKILL after a random dela
 checks of issue 7:
 
 - the keyring opens, with the old or the new passphrase (exactly one of them);
-- every key file verifies, every wrapped material unwraps, aliases.toml verifies;
+- every key file verifies, every wrapped material unwraps, every alias bucket verifies;
 - every acknowledged change is there, and at most the one change in flight besides;
 - temp files left by the kill are only ``.tmp-*`` names, and the next write removes them;
 - every file is still 0600 and every directory 0700.
@@ -218,12 +218,18 @@ def _check_rotation_state(path: Path) -> None:
 
     doc = tomllib.loads((path / "keyring.toml").read_text())
     ids = {doc[f]["id"] for f in ("master_key", "next_master_key") if f in doc}
-    files = [path / "aliases.toml", *(path / "keys").glob("*.toml")]
+    files = [path / "aliases.toml", *(path / "aliases").glob("*.toml"), *(path / "keys").glob("*.toml")]
     for f in files:
         if f.exists():
             named = tomllib.loads(f.read_text()).get("master_key_id")
             _check(named in ids, f"{f.name} is sealed under master key {named}, keyring.toml holds {sorted(ids)}")
     return len(ids) == 2
+
+
+def _alias_rows(aliases: dict) -> list:
+    from kmscli.keyring.alias_index import row_of
+
+    return sorted(row_of(name, entry) for name, entry in aliases.items())
 
 
 def _temps(path: Path) -> list[Path]:
@@ -239,13 +245,14 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
     # Only temp files may be left by the kill; every other name is a committed file.
     names = {p.relative_to(path).as_posix() for p in path.rglob("*") if not p.name.startswith(".tmp-")}
     expected_names = {
-        "keyring.toml", "keys", ".lock", "aliases.toml", "session-epoch", "index", "index/format", "index/keys", "index/due"
+        "keyring.toml", "keys", ".lock", "aliases.toml", "session-epoch", "index", "index/format", "index/keys", "index/due",
+        "aliases", "index/aliases",
     }
     _check(
         all(
             n in expected_names
-            or (n.startswith("keys/") and n.endswith(".toml"))
-            or n.startswith(("index/keys/", "index/due/"))
+            or (n.startswith(("keys/", "aliases/")) and n.endswith(".toml"))
+            or n.startswith(("index/keys/", "index/due/", "index/aliases/"))
             for n in names
         ),
         f"unexpected files after the crash: {sorted(names)}",
@@ -283,6 +290,9 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
         for entry in doc["materials"]:
             keyring.unwrap_material(doc["metadata"], entry)
     current_aliases = keyring.load_aliases(verify=True)
+    # The alias index, when it says it speaks for the buckets, lists exactly their aliases.
+    if keyring.alias_index.present():
+        _check(keyring.alias_index.rows_from("", 10**6) == _alias_rows(current_aliases), "the alias index and the buckets disagree after the crash")
 
     # Every acknowledged change is there, and at most the one in flight besides.
     acked_keys = [a.split()[1] for a in acks if a.startswith("key ")]
@@ -321,6 +331,11 @@ def check_keyring(op: str, path: Path, setup: dict, acks: list[str]) -> dict:
     keys.create_key(keyring)
     _check(keyring.index.present(), "no index after the next write")
     _check(keyring.index.ids_from("", len(ids) + 10) == keyring.key_ids(), "the index is wrong after the next write")
+    _check(keyring.alias_index.present(), "no alias index after the next write")
+    _check(
+        keyring.alias_index.rows_from("", 10**6) == _alias_rows(keyring.load_aliases(verify=True)),
+        "the alias index is wrong after the next write",
+    )
     _check(not _temps(path), f"temp files left after the next write: {_temps(path)}")
     for p in [path, *path.rglob("*")]:
         mode = stat.S_IMODE(p.stat().st_mode)

@@ -41,6 +41,20 @@ def snapshot(keyring: Path) -> dict:
     }
 
 
+def alias_file(keyring: Path, alias_name: str) -> Path:
+    """The sealed bucket that holds ``alias_name`` (aliases/<2 hex>.toml)."""
+    from kmscli.keyring.format import alias_bucket
+
+    return keyring / "aliases" / f"{alias_bucket(alias_name)}.toml"
+
+
+def name_in_bucket_of(alias_name: str, stem: str = "alias/new") -> str:
+    """A new alias name that falls in the same bucket as ``alias_name``."""
+    from kmscli.keyring.format import alias_bucket
+
+    return next(f"{stem}-{n}" for n in range(100000) if alias_bucket(f"{stem}-{n}") == alias_bucket(alias_name))
+
+
 def key_file(keyring: Path, key_id: str) -> Path:
     return keyring / "keys" / f"{key_id}.toml"
 

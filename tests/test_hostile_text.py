@@ -4,11 +4,13 @@ the terminal raw, in text or table output or in error lines. JSON escapes them i
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import create_key, run_in_process
+from lifecycle_util import alias_file
 
 # An OSC title change, a CSI screen clear, an 8-bit CSI (C1), a bidi override, a BEL.
 HOSTILE = "ok\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eevil\x07"
@@ -49,8 +51,10 @@ def test_a_table_cell_is_not_rich_markup(kms):
 def test_a_hand_edited_alias_name_is_escaped_when_listed(kms, keyring_env):
     key = create_key(kms)
     assert kms("create-alias", "--alias-name", "alias/plain", "--target-key-id", key).status == 0
-    path = Path(keyring_env["KMSCLI_KEYRING"]) / "aliases.toml"
+    keyring = Path(keyring_env["KMSCLI_KEYRING"])
+    path = alias_file(keyring, "alias/plain")
     path.write_text(path.read_text().replace("alias/plain", "alias/\\u001b]0;pwned\\u0007"))
+    shutil.rmtree(keyring / "index" / "aliases")  # listed from the buckets themselves, then
     for output in ("text", "table"):
         r = kms("list-aliases", "--output", output, env={"KMSCLI_PASSPHRASE": None})
         assert clean(r.out + r.stderr)

@@ -107,6 +107,20 @@ def test_a_missing_index_is_rebuilt_from_the_key_files(ring):
     assert fresh.index.ids_from("", 100) == fresh.key_ids()
 
 
+def test_a_rebuild_parses_only_the_key_files_that_can_have_something_due(ring, monkeypatch):
+    keyring, clock = ring
+    ids = sorted(new_keys(keyring, 12))
+    state.schedule_key_deletion(keyring, ids[0], pending_window_in_days=7)
+    rotation.enable_key_rotation(keyring, ids[1], rotation_period_in_days=90)
+    state.disable_key(keyring, ids[2])
+    shutil.rmtree(keyring.path / "index")
+    fresh = reopen(keyring.path, clock)
+    read = reads_during(monkeypatch, fresh.rebuild_index)
+    assert sorted(read) == sorted(ids[:2])  # the others hold neither a deletion nor a rotation
+    due = [entry for _, entries in fresh.index.due_files("9999-12-31T00:00:00+00:00") for entry in entries]
+    assert sorted(key_id for _, key_id in due) == sorted(ids[:2])
+
+
 def corrupt(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01

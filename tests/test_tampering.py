@@ -11,6 +11,7 @@ import tomllib
 import pytest
 import tomli_w
 from hardening_util import Pristine, clone, damaged, ok, run, snapshot
+from lifecycle_util import alias_file, name_in_bucket_of
 
 SEED = 7  # the sampled bit positions are the same on every run, so a failure reproduces
 
@@ -204,28 +205,39 @@ def test_resealed_edits_still_fail_to_unwrap(pristine, tmp_path, change):
             damaged(result)
 
 
-# --- aliases.toml and keyring.toml ------------------------------------------------------------
+# --- alias buckets and keyring.toml ------------------------------------------------------------
 
 
-def test_aliases_file_mutations_are_refused(pristine, tmp_path):
+@pytest.mark.parametrize("alias", ["alias/main", "alias/signer"])
+def test_aliases_file_mutations_are_refused(pristine, tmp_path, alias):
+    """Each mutation of the bucket that holds ``alias`` is refused by every command that
+    reads that bucket: following the alias, or creating or deleting an alias of it."""
+    using = {
+        "alias/main": [
+            ["encrypt", "--key-id", "alias/main", "--plaintext", "x"],
+            ["decrypt", "--key-id", "alias/main", "--ciphertext-blob", pristine.blob],
+        ],
+        "alias/signer": [
+            ["sign", "--key-id", "alias/signer", "--message", "m", "--signing-algorithm", "ECDSA_SHA_256"],
+            ["get-public-key", "--key-id", "alias/signer"],
+        ],
+    }[alias]
     commands = [
-        ["encrypt", "--key-id", "alias/main", "--plaintext", "x"],
-        ["decrypt", "--key-id", "alias/main", "--ciphertext-blob", pristine.blob],
-        ["sign", "--key-id", "alias/signer", "--message", "m", "--signing-algorithm", "ECDSA_SHA_256"],
-        ["get-public-key", "--key-id", "alias/signer"],
-        ["create-alias", "--alias-name", "alias/new", "--target-key-id", pristine.sym2],
-        ["delete-alias", "--alias-name", "alias/main"],
+        *using,
+        ["create-alias", "--alias-name", name_in_bucket_of(alias), "--target-key-id", pristine.sym2],
+        ["delete-alias", "--alias-name", alias],
     ]
-    every_mutation_refused(pristine, tmp_path, "aliases.toml", "aliases.toml", commands)
+    name = alias_file(pristine.path, alias).relative_to(pristine.path)
+    every_mutation_refused(pristine, tmp_path, name, f"the bucket of {alias}", commands)
 
 
 def test_alias_redirected_by_hand_is_refused(pristine, tmp_path):
-    """alias/main moved to another key by editing aliases.toml: encrypting 'to alias/main'
+    """alias/main moved to another key by editing its bucket (aliases/<2 hex>.toml): encrypting 'to alias/main'
     must not silently use the attacker's choice of key."""
     copy = tmp_path / "k"
     env = clone(pristine.path, copy)
-    edit_toml(copy / "aliases.toml", lambda d: d["aliases"]["alias/main"].update(TargetKeyId=pristine.sym2))
-    edit_toml(copy / "aliases.toml", lambda d: d["aliases"]["alias/signer"].update(TargetKeyId=pristine.ecc2))
+    edit_toml(alias_file(copy, "alias/main"), lambda d: d["aliases"]["alias/main"].update(TargetKeyId=pristine.sym2))
+    edit_toml(alias_file(copy, "alias/signer"), lambda d: d["aliases"]["alias/signer"].update(TargetKeyId=pristine.ecc2))
     all_refused(
         env,
         [
@@ -319,7 +331,7 @@ def test_every_command_using_key_material_verifies_the_alias_it_followed(pristin
     enc, blob = tmp_path / "enc", tmp_path / "blob"
     ok(run(env, "encrypt-file", "--key-id", pristine.sym2, "--in", tmp_path / "plain", "--out", enc))
     ok(run(env, "encrypt", "--key-id", pristine.sym2, "--plaintext", "x", "--out", blob))
-    edit_toml(copy / "aliases.toml", lambda d: d["aliases"]["alias/main"].update(TargetKeyId=pristine.sym2))
+    edit_toml(alias_file(copy, "alias/main"), lambda d: d["aliases"]["alias/main"].update(TargetKeyId=pristine.sym2))
     all_refused(
         env,
         [

@@ -260,8 +260,8 @@ def files_lines() -> list[str]:
         italic(f"KEYRING/{f.KEYS_DIR}/KEY_ID{f.KEY_FILE_SUFFIX}"),
         esc("One file per KMS key: its metadata in the clear, its key material wrapped under the master key."),
         ".TP",
-        italic(f"KEYRING/{f.ALIASES_FILE}"),
-        esc("The aliases of the keyring."),
+        italic(f"KEYRING/{f.ALIASES_DIR}/XX{f.KEY_FILE_SUFFIX}"),
+        esc("The aliases of the keyring, in sealed buckets by a hash of the name (aliases.toml in keyrings written before; moved at the next write)."),
     ]
 
 

@@ -123,7 +123,7 @@ def describe_key(obj, key_id, detail, **aws):
     result = keys.describe_key(keyring, key_id, **aws)
     if detail or obj.output == "table":
         key = result["KeyMetadata"]["KeyId"]
-        result["KeyMetadata"]["Aliases"] = keys.aliases_by_key(keyring).get(key, [])
+        result["KeyMetadata"]["Aliases"] = keys.aliases_of_key(keyring, key)
     emit(result, output=obj.output, query=obj.query)
 
 

@@ -105,10 +105,12 @@ def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str
         keyring = Keyring.open(_completion_keyring_path(ctx))  # no unlocker: it cannot prompt
         items = []
         if "alias/".startswith(incomplete) or incomplete.startswith("alias/"):
-            for name, alias in sorted(keyring.load_aliases().items()):
-                if name.startswith(incomplete):
-                    target = alias.get("TargetKeyId", "") if isinstance(alias, dict) else ""
-                    items.append(CompletionItem(name, help=f"alias of {target}" if target else None))
+            # The names from the typed prefix on, from the alias index (a chunk or two).
+            start = incomplete if incomplete.startswith("alias/") else "alias/"
+            for name, target, _, _ in keyring.alias_rows_from(start, COMPLETION_MAX):
+                if not name.startswith(incomplete):
+                    break
+                items.append(CompletionItem(name, help=f"alias of {target}"))
         ids, more = key_id_candidates(keyring, incomplete)
         if more:
             items += [CompletionItem(prefix, help="more keys: type more of the id") for prefix in ids]

@@ -209,8 +209,16 @@ def emit(result, *, output: str, query: str | None = None) -> None:
     if output == "json":
         click.echo(escape_json(dumps_indented(value)))
     elif output == "text":
+        # Lines joined and written a thousand at a time: one click.echo per line was most of
+        # list-keys' time at 100,000 keys (each call checks the stream and its ANSI handling).
+        batch: list[str] = []
         for line in text_lines(_complete_listing(value)):  # each value escaped by _scalar
-            click.echo(line)
+            batch.append(line)
+            if len(batch) == 1000:
+                click.echo("\n".join(batch))
+                batch = []
+        if batch:
+            click.echo("\n".join(batch))
     else:
         table(value)
 

@@ -16,7 +16,9 @@ from ..errors import KeyringDamagedException
 FORMAT_VERSION = 1
 KEYRING_FILE = "keyring.toml"
 KEYS_DIR = "keys"
-ALIASES_FILE = "aliases.toml"
+ALIASES_FILE = "aliases.toml"  # every alias, in keyrings from before the buckets (read, then migrated)
+ALIASES_DIR = "aliases"  # aliases/<2 hex>.toml: the aliases whose names hash to that bucket
+ALIAS_BUCKETS = frozenset(f"{n:02x}" for n in range(256))
 ACCESS_KEYS_FILE = "access-keys.toml"
 KEY_FILE_SUFFIX = ".toml"
 # Every file is read with a bound, so that a hostile one cannot exhaust memory: 1 MiB for
@@ -42,6 +44,14 @@ SCRYPT_MAX_MEMORY = 256 << 20  # bytes: 128 * r * N
 # keyring `init` can make (log2 N up to 18 at r = 8, p = 1) stays within it.
 SCRYPT_MAX_WORK = 2 * (1 << 17) * 8 * 1
 SALT_SIZE = 16
+
+
+def alias_bucket(name: str) -> str:
+    """The bucket of an alias: the low byte of the CRC-32 of its name, two hex digits. Only a
+    place to look (the bucket's integrity tag is what is trusted), so no keyed hash is needed."""
+    import binascii
+
+    return "%02x" % (binascii.crc32(name.encode("utf-8")) & 0xFF)
 
 
 def max_log2_n(r: int) -> int:

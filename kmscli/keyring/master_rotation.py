@@ -69,7 +69,14 @@ def _key_secrets(doc: dict) -> list[Secret]:
 
 
 def _alias_files(keyring) -> list[Path]:
-    return [keyring.path / fmt.ALIASES_FILE]
+    """Every alias bucket (aliases/<2 hex>.toml), and aliases.toml if a keyring from before
+    the buckets still has it (its aliases move to buckets at the next write)."""
+    try:
+        names = os.listdir(keyring.path / fmt.ALIASES_DIR)
+    except FileNotFoundError:
+        names = []
+    buckets = sorted(n for n in names if n.endswith(fmt.KEY_FILE_SUFFIX) and n[:-5] in fmt.ALIAS_BUCKETS)
+    return [keyring.path / fmt.ALIASES_FILE, *(keyring.path / fmt.ALIASES_DIR / n for n in buckets)]
 
 
 def _access_key_secrets(doc: dict) -> list[Secret]:
@@ -206,7 +213,7 @@ def _rewrap_file(keyring, kind: SealedKind, path: Path, old: bytes, new: bytes, 
         if keyring.open_secret(entry, aad, secret_what, master=new) != secret:  # the Tink habit
             raise KeyringDamagedException(f"{secret_what} did not survive rewrapping")
     body = {k: v for k, v in doc.items() if k not in ("integrity", fmt.MASTER_KEY_ID_FIELD)}
-    atomic_write(path, keyring._sealed_bytes(body, master=new))
+    atomic_write(path, keyring._sealed_bytes(body, master=new), temp_dir=keyring.path)  # where the next writer looks
     return 1
 
 

@@ -8,6 +8,7 @@ whenever the keyring is unlocked, so a file edited by hand is refused as damaged
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from .fsutil import (
     read_file,
     remove_stale_temps,
 )
+from .alias_index import AliasIndex, row_of
 from .index import Index, IndexDamaged
 from .lock import exclusive_lock
 
@@ -103,6 +105,9 @@ class Keyring:
     # states); the index keeps these dates so that the sweep need not read every key file.
     # While it is unset, no index is built or kept (readers then list keys/ as before).
     due_date_of: Callable[[dict], str | None] | None = None
+    # Byte strings one of which a key file that due_date_of can give a date for contains
+    # (the field names it reads): a rebuild of the index parses only those files.
+    due_markers: tuple[bytes, ...] | None = None
 
     def __init__(self, path: Path, doc: dict, *, unlocker: Unlocker | None = None, clock=utc_now):
         self.path = path
@@ -113,7 +118,10 @@ class Keyring:
         self._stored_checksum: str | None = None  # keyring.toml's, as read; checked on unlock
         self._index: Index | None = None
         self._kept_index_stamp_due = False
-        self._aliases_cache: tuple | None = None  # (file stamp, parsed document, verified, bytes)
+        self._aliases_cache: tuple | None = None  # aliases.toml's (file stamp, parsed document, verified, bytes)
+        self._alias_buckets: dict[str, tuple] = {}  # bucket -> (file stamp, parsed document, verified, bytes)
+        self._alias_index: AliasIndex | None = None
+        self._aliases_dir_checked = False
         # While a master-key rotation is unfinished (keyring.toml holds next_master_key):
         # the passphrase's wrapping key and the next master key, from master_from_passphrase.
         self._rotation: tuple[bytes, bytes] | None = None
@@ -173,6 +181,7 @@ class Keyring:
         keyring._master = master
         if cls.due_date_of is not None:
             keyring.index.rebuild([], [])
+        keyring.alias_index.rebuild([])
         return keyring
 
     @staticmethod
@@ -518,11 +527,20 @@ class Keyring:
         remove_stale_temps(self.path / fmt.KEYS_DIR)  # what crashes left there before the index
         ids = self.key_ids()
         due = []
+        markers = self.due_markers
         for key_id in ids:
             try:
+                if markers is not None:
+                    # Parsing TOML is most of a rebuild's time (18-21 s at 100,000 keys): a
+                    # file without any field a due date comes from is not parsed. Only a file
+                    # kmscli wrote (which spells those names plainly) can ever be acted on by
+                    # the sweep, which verifies it first.
+                    raw = read_file(self.key_path(key_id))
+                    if not any(marker in raw for marker in markers):
+                        continue
                 when = self.due_date_of(self.load_key(key_id, verify=False))
-            except KmsError:
-                continue  # damaged: never acted on by the sweep, and refused when used
+            except (KmsError, FileNotFoundError):
+                continue  # damaged or gone: never acted on by the sweep, and refused when used
             if when is not None:
                 due.append((when, key_id))
         self.index.rebuild(ids, due)
@@ -611,14 +629,22 @@ class Keyring:
             except (OSError, KmsError):
                 pass
 
-    # --- the aliases document ---------------------------------------------------------------
+    # --- aliases ------------------------------------------------------------------------------
+    #
+    # Each alias is kept in a sealed bucket chosen by a hash of its name (aliases/3f.toml:
+    # format kmscli-aliases, the bucket's name, and a table of its aliases, with the
+    # integrity tag every sealed document has), so that resolving or changing an alias reads
+    # and writes one small file, whatever the number of aliases. The order of names and the
+    # aliases of each key are in the alias index (alias_index.py), a cache that is never
+    # trusted over the buckets. A keyring from before the buckets keeps every alias in one
+    # aliases.toml: read as before until its next write moves them (_migrate_aliases).
 
-    def load_aliases(self, *, verify: bool | None = None) -> dict:
-        """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}.
+    def _legacy_aliases(self) -> bool:
+        return os.path.lexists(self.path / fmt.ALIASES_FILE)
 
-        The parsed document is kept while the file is unchanged (same inode, size and
-        modification time): following NextMarker through thousands of aliases parses it
-        once, not once a page. Callers get their own dict to change."""
+    def _load_legacy_aliases(self, verify: bool | None) -> dict:
+        """aliases.toml, the one document of every alias (a keyring not yet migrated). The
+        parsed document is kept while the file is unchanged."""
         path = self.path / fmt.ALIASES_FILE
         try:
             st = os.stat(path)
@@ -645,11 +671,240 @@ class Keyring:
         aliases = doc.get("aliases", {})
         if not isinstance(aliases, dict):
             raise KeyringDamagedException(f"{fmt.ALIASES_FILE}: aliases is not a table")
-        return dict(aliases)
+        return aliases
+
+    def alias_bucket_path(self, bucket: str) -> Path:
+        return self.path / fmt.ALIASES_DIR / (bucket + fmt.KEY_FILE_SUFFIX)
+
+    def _alias_bucket(self, bucket: str, verify: bool | None) -> dict:
+        """The aliases of one bucket ({} when it has no file), checked as every document:
+        verified when unlocked (or ``verify``), else kept to be verified at the unlock."""
+        what = f"aliases/{bucket}{fmt.KEY_FILE_SUFFIX}"
+        path = self.alias_bucket_path(bucket)
+        cached = self._alias_buckets.get(bucket)
+        if not self._aliases_dir_checked:
+            # As keys/: a directory that is a link, another user's or writable by others
+            # could have its files swapped under us.
+            try:
+                check_private_dir(path.parent)
+            except FileNotFoundError:
+                return {}
+            self._aliases_dir_checked = True
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return {}
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if cached is not None and cached[0] == stamp:
+            _, doc, verified, raw = cached
+        else:
+            try:
+                raw = read_file(path)
+            except FileNotFoundError:
+                return {}
+            doc = fmt.parse_toml(raw, what)
+            fmt.check_kind(doc, fmt.ALIASES_KIND, what)
+            aliases = doc.get("aliases")
+            if doc.get("bucket") != bucket or not isinstance(aliases, dict) or not all(
+                isinstance(v, dict) and fmt.alias_bucket(k) == bucket for k, v in aliases.items()
+            ):
+                raise KeyringDamagedException(f"{what} was altered or damaged (not the aliases of its bucket)")
+            verified = False
+        if verify or (verify is None and self.unlocked):
+            if not verified:
+                self.verify_document(doc, what)
+                verified = True
+        elif verify is None:
+            self._read_unverified.append((raw, what))
+        self._alias_buckets[bucket] = (stamp, doc, verified, raw)
+        return doc["aliases"]
+
+    def load_alias(self, name: str, *, verify: bool | None = None) -> dict | None:
+        """One alias's entry ({"TargetKeyId", "CreationDate", "LastUpdatedDate"}), or None.
+        Reads its bucket only; verified as ``load_key`` is (at once, or at the unlock)."""
+        if self._legacy_aliases():
+            entry = self._load_legacy_aliases(verify).get(name)
+        else:
+            entry = self._alias_bucket(fmt.alias_bucket(name), verify).get(name)
+        return dict(entry) if isinstance(entry, dict) else None
+
+    def load_aliases(self, *, verify: bool | None = None) -> dict:
+        """Every alias: {"alias/name": entry}. Reads every bucket: O(aliases), for a rebuild
+        of the index and for readers while there is no index, not for every command."""
+        if self._legacy_aliases():
+            return dict(self._load_legacy_aliases(verify))
+        try:
+            names = os.listdir(self.path / fmt.ALIASES_DIR)
+        except FileNotFoundError:
+            return {}
+        found = {}
+        for name in sorted(names):
+            bucket = name[: -len(fmt.KEY_FILE_SUFFIX)]
+            if name.endswith(fmt.KEY_FILE_SUFFIX) and bucket in fmt.ALIAS_BUCKETS:
+                found.update(self._alias_bucket(bucket, verify))
+        return found
+
+    @property
+    def alias_index(self) -> AliasIndex:
+        if self._alias_index is None:
+            self._alias_index = AliasIndex(self.path)
+        return self._alias_index
+
+    def alias_rows_from(self, start: str, count: int) -> list[tuple[str, str, str, str]]:
+        """Up to ``count`` aliases named ``start`` or after, in order, as (name, target,
+        created, updated): from the index (a file or two), or from every bucket without one."""
+        if not self._legacy_aliases() and self.alias_index.present():
+            try:
+                return self.alias_index.rows_from(start, count)
+            except IndexDamaged:
+                pass  # rebuilt by the next writer; meanwhile the buckets are the truth
+        rows = sorted(r for r in (row_of(n, e) for n, e in self.load_aliases().items() if isinstance(e, dict)) if r)
+        at = bisect.bisect_left(rows, (start,))
+        return rows[at : at + count]
+
+    def alias_rows_of_key(self, key_id: str, *, verify: bool = False) -> list[tuple[str, str, str, str]]:
+        """The aliases of ``key_id``, by name. With ``verify`` (writers, under the lock), each
+        one the index names is read again from its verified bucket and kept only if that
+        says so: the index tells where to look, never what is true."""
+
+        def from_buckets() -> list:
+            found = (row_of(n, e) for n, e in self.load_aliases(verify=verify or None).items() if isinstance(e, dict))
+            return sorted(r for r in found if r and r[1] == key_id)
+
+        if self._legacy_aliases():
+            return from_buckets()
+        if not verify:
+            if not self.alias_index.present():
+                return from_buckets()
+            try:
+                return self.alias_index.rows_of_key(key_id)
+            except IndexDamaged:
+                return from_buckets()  # rebuilt by the next writer
+        for attempt in (1, 2):
+            try:
+                if not self.alias_index.present():
+                    self.rebuild_alias_index()
+                rows = self.alias_index.rows_of_key(key_id)
+                break
+            except IndexDamaged:
+                if attempt == 2:
+                    raise KeyringDamagedException("the alias index cannot be rebuilt") from None
+                self.rebuild_alias_index()
+        checked = []
+        for name, *_ in rows:
+            entry = self.load_alias(name, verify=True)
+            row = row_of(name, entry) if entry is not None else None
+            if row is not None and row[1] == key_id:
+                checked.append(row)
+        return checked
+
+    def save_alias_changes(self, changes: dict[str, dict | None]) -> None:
+        """Under the writer lock (``transaction``): each alias of ``changes`` set to its entry,
+        or removed (None). The alias index first stops speaking for aliases/ (durably), then
+        each bucket touched is written, sealed, then the index is updated and speaks again."""
+        if not changes:
+            return
+        if self._legacy_aliases():
+            self._migrate_aliases()  # here, a damaged aliases.toml is refused
+        by_bucket: dict[str, dict] = {}
+        index_changes = []
+        for name, entry in changes.items():
+            bucket = fmt.alias_bucket(name)
+            if bucket not in by_bucket:
+                by_bucket[bucket] = dict(self._alias_bucket(bucket, True))
+            aliases = by_bucket[bucket]
+            old = aliases.get(name)
+            if entry is None:
+                aliases.pop(name, None)
+            else:
+                aliases[name] = entry
+            index_changes.append(
+                (row_of(name, old) if isinstance(old, dict) else None, row_of(name, entry) if entry is not None else None)
+            )
+        data = {bucket: self._alias_bucket_bytes(bucket, aliases) for bucket, aliases in by_bucket.items()}
+        index = self.alias_index
+        suspended = index.suspend()  # the index stops speaking for aliases/ (durably)
+        written = False
+        try:
+            make_private_dir(self.path / fmt.ALIASES_DIR)
+            for bucket, raw in data.items():
+                path = self.alias_bucket_path(bucket)
+                self._alias_buckets.pop(bucket, None)
+                if raw is None:
+                    try:
+                        os.unlink(path)
+                    except FileNotFoundError:
+                        continue
+                    written = True
+                    fsync_dir(path.parent)
+                else:
+                    atomic_write(path, raw, temp_dir=self.path)
+                    written = True
+        except BaseException:
+            if written:
+                index.discard(suspended)  # a bucket changed: the next writer rebuilds the index
+            else:
+                index.resume(suspended)  # nothing was written: the index speaks for aliases/ again
+            raise
+        index.discard(suspended)
+        # The aliases are written: the command has done what it says. Keeping the index is
+        # not part of that; if it fails, the next writer rebuilds it from the buckets.
+        try:
+            index.apply([c for c in index_changes if c != (None, None)])
+            index.stamp()
+        except (OSError, KmsError, IndexDamaged):
+            pass
+
+    def _alias_bucket_bytes(self, bucket: str, aliases: dict) -> bytes | None:
+        if not aliases:
+            return None
+        doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "bucket": bucket, "aliases": aliases}
+        return self._sealed_bytes(doc)
 
     def save_aliases(self, aliases: dict) -> None:
-        doc = {"format": fmt.ALIASES_KIND, "version": fmt.FORMAT_VERSION, "aliases": aliases}
-        atomic_write(self.path / fmt.ALIASES_FILE, self._sealed_bytes(doc))
+        """Under the writer lock: the whole set of aliases becomes ``aliases`` (every bucket
+        written, the index rebuilt). For bulk changes; one alias goes through save_alias_changes."""
+        by_bucket: dict[str, dict] = {}
+        for name, entry in aliases.items():
+            by_bucket.setdefault(fmt.alias_bucket(name), {})[name] = entry
+        self.alias_index.discard(self.alias_index.suspend())
+        self._write_alias_buckets(by_bucket)
+        self.rebuild_alias_index()
+
+    def _write_alias_buckets(self, by_bucket: dict[str, dict]) -> None:
+        """Every bucket as ``by_bucket`` says (a bucket it omits is removed)."""
+        make_private_dir(self.path / fmt.ALIASES_DIR)
+        for bucket in fmt.ALIAS_BUCKETS:
+            raw = self._alias_bucket_bytes(bucket, by_bucket.get(bucket, {}))
+            path = self.alias_bucket_path(bucket)
+            if raw is not None:
+                atomic_write(path, raw, temp_dir=self.path)
+            elif os.path.lexists(path):
+                os.unlink(path)
+        fsync_dir(self.path / fmt.ALIASES_DIR)
+        self._alias_buckets.clear()
+
+    def rebuild_alias_index(self) -> None:
+        """Under the writer lock: the alias index again from every bucket (clear metadata,
+        as the key index: what it says is checked against the verified bucket before use)."""
+        rows = [row_of(n, e) for n, e in self.load_aliases(verify=False).items() if isinstance(e, dict)]
+        self.alias_index.rebuild([r for r in rows if r])
+
+    def _migrate_aliases(self) -> None:
+        """Under the writer lock: move the aliases of aliases.toml (a keyring from before the
+        buckets) into buckets. Each bucket is written from aliases.toml, which is removed
+        last: a crash before then leaves aliases.toml, still the truth, and the next writer
+        does it all again."""
+        aliases = self._load_legacy_aliases(True)
+        by_bucket: dict[str, dict] = {}
+        for name, entry in aliases.items():
+            by_bucket.setdefault(fmt.alias_bucket(name), {})[name] = entry
+        self.alias_index.discard(self.alias_index.suspend())
+        self._write_alias_buckets(by_bucket)
+        os.unlink(self.path / fmt.ALIASES_FILE)
+        fsync_dir(self.path)
+        self._aliases_cache = None
+        self.rebuild_alias_index()
 
     # --- the access keys document (credentials for `kmscli serve`) -------------------------
 
@@ -736,6 +991,13 @@ class Keyring:
             remove_stale_temps(self.path)
             if self.due_date_of is not None and not self.index.present():
                 self.rebuild_index()
+            if self._legacy_aliases():
+                try:
+                    self._migrate_aliases()
+                except KeyringDamagedException:
+                    pass  # a damaged aliases.toml stops alias changes (save_alias_changes), not every write
+            if not self._legacy_aliases() and not self.alias_index.present():
+                self.rebuild_alias_index()
             for hook in list(self.write_hooks):
                 hook(self)
             yield self

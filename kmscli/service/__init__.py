@@ -35,3 +35,7 @@ if _sweep_before_writing not in _Keyring.write_hooks:
     _Keyring.write_hooks.append(_sweep_before_writing)
 # What the keyring's index records of each key, so that the sweep reads only what is due.
 _Keyring.due_date_of = staticmethod(_due_date_of)
+# due_date gives a date only to a key pending deletion (KeyState "PendingDeletion") or with an
+# automatic rotation (its rotation table's NextRotationDate): a file holding neither name has
+# nothing due, and a rebuild of the index need not parse it.
+_Keyring.due_markers = (b'"PendingDeletion"', b"NextRotationDate")

@@ -1,9 +1,11 @@
 """CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
-Aliases live in one document, aliases.toml: {"alias/name": {TargetKeyId, CreationDate,
-LastUpdatedDate}}. Every change reads, checks and writes it inside ``keyring.transaction()``,
-so two processes creating the same name cannot both succeed, and two creating different
-names cannot lose one another's alias."""
+Each alias is {TargetKeyId, CreationDate, LastUpdatedDate}, kept by the keyring in a sealed
+bucket by a hash of its name (one small file read and written per change, whatever the
+number of aliases), with an index of names and of each key's aliases for listing. Every
+change reads, checks and writes inside ``keyring.transaction()``, so two processes creating
+the same name cannot both succeed, and two creating different names cannot lose one
+another's alias."""
 
 from __future__ import annotations
 
@@ -81,8 +83,14 @@ def _target(keyring: Keyring, target_key_id: str) -> dict:
     return doc
 
 
-def _check_room(aliases: dict, key_id: str) -> None:
-    count = sum(1 for a in aliases.values() if a.get("TargetKeyId") == key_id)
+def _check_room(keyring: Keyring, key_id: str) -> None:
+    """AWS's 50 aliases per key. Counted from the alias index (one small file); only when
+    that says the key is full are its aliases read from their verified buckets, so a forged
+    index entry can never refuse an alias, and a key with many aliases costs no more to
+    alias than one with none."""
+    if len(keyring.alias_rows_of_key(key_id)) < specs.ALIASES_PER_KEY_MAX:
+        return
+    count = len(keyring.alias_rows_of_key(key_id, verify=True))
     if count >= specs.ALIASES_PER_KEY_MAX:
         raise LimitExceededException(f"key {key_id} already has {specs.ALIASES_PER_KEY_MAX} aliases, the most a key can have")
 
@@ -90,17 +98,15 @@ def _check_room(aliases: dict, key_id: str) -> None:
 def create_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
     check_alias_name(alias_name)
     with keyring.transaction():
-        aliases = keyring.load_aliases(verify=True)
-        if alias_name in aliases:
+        if keyring.load_alias(alias_name, verify=True) is not None:
             raise AlreadyExistsException(
                 f"alias {alias_name} already exists",
                 hint=f"point it at another key with: kmscli update-alias --alias-name {alias_name} --target-key-id KEY",
             )
         key_id = _target(keyring, target_key_id)["metadata"]["KeyId"]
-        _check_room(aliases, key_id)
+        _check_room(keyring, key_id)
         stamp = iso(now(keyring))
-        aliases[alias_name] = {"TargetKeyId": key_id, "CreationDate": stamp, "LastUpdatedDate": stamp}
-        keyring.save_aliases(aliases)
+        keyring.save_alias_changes({alias_name: {"TargetKeyId": key_id, "CreationDate": stamp, "LastUpdatedDate": stamp}})
     return {}
 
 
@@ -114,9 +120,8 @@ def _family(meta: dict) -> tuple[str, str]:
 def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
     check_existing_alias_name(alias_name)
     with keyring.transaction():
-        aliases = keyring.load_aliases(verify=True)
-        entry = aliases.get(alias_name)
-        if not isinstance(entry, dict):
+        entry = keyring.load_alias(alias_name, verify=True)
+        if entry is None:
             raise NotFoundException(
                 f"alias {alias_name} does not exist",
                 hint=f"create it with: kmscli create-alias --alias-name {alias_name} --target-key-id KEY",
@@ -134,48 +139,48 @@ def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
                 f"{' '.join(_family(new))}: an alias keeps its key type and usage",
                 hint="delete the alias and create it again to point it at another kind of key",
             )
-        _check_room(aliases, new["KeyId"])
+        _check_room(keyring, new["KeyId"])
         entry = dict(entry, TargetKeyId=new["KeyId"], LastUpdatedDate=iso(now(keyring)))
-        aliases[alias_name] = entry
-        keyring.save_aliases(aliases)
+        keyring.save_alias_changes({alias_name: entry})
     return {}
 
 
 def delete_alias(keyring: Keyring, alias_name: str) -> dict:
     check_existing_alias_name(alias_name)
     with keyring.transaction():
-        aliases = keyring.load_aliases(verify=True)
-        if alias_name not in aliases:
+        if keyring.load_alias(alias_name, verify=True) is None:
             raise NotFoundException(f"alias {alias_name} does not exist", hint="list the aliases with: kmscli list-aliases")
-        del aliases[alias_name]
-        keyring.save_aliases(aliases)
+        keyring.save_alias_changes({alias_name: None})
     return {}
 
 
 def list_aliases(
     keyring: Keyring, *, key_id: str | None = None, limit: int | None = None, marker: str | None = None
 ) -> dict:
-    """ListAliases, sorted by name, paginated as AWS (``NextMarker`` is the next name)."""
+    """ListAliases, sorted by name, paginated as AWS (``NextMarker`` is the next name). A page
+    reads the alias index (a chunk or two of names), or with ``key_id`` that key's aliases:
+    its cost does not grow with the aliases of the keyring."""
     limit = paging.check_limit(limit, "ListAliases")
-    aliases = keyring.load_aliases()
+    if marker is not None and (not isinstance(marker, str) or not _NAME.fullmatch(marker)):
+        raise InvalidMarkerException("the marker is not one that list-aliases returned")
     if key_id is not None:
         wanted = resolve_key_id(keyring, key_id)
         keyring.load_key(wanted)  # NotFoundException for a key that does not exist, as AWS
-        aliases = {n: a for n, a in aliases.items() if a.get("TargetKeyId") == wanted}
-    names = sorted(aliases)
-    start = 0
-    if marker is not None:
-        if not isinstance(marker, str) or not _NAME.fullmatch(marker):
-            raise InvalidMarkerException("the marker is not one that list-aliases returned")
-        start = paging.first_from(names, marker)
+        rows = keyring.alias_rows_of_key(wanted)
+        if marker is not None:
+            rows = [r for r in rows if r[0] >= marker]
+        rows = rows[: limit + 1]
+    else:
+        rows = keyring.alias_rows_from(marker or "", limit + 1)
 
-    def row(name: str) -> dict:
+    def row(r: tuple) -> dict:
+        name, target, created, updated = r
         return {
             "AliasName": name,
             "AliasArn": keyring.alias_arn(name),
-            "TargetKeyId": aliases[name].get("TargetKeyId"),
-            "CreationDate": aliases[name].get("CreationDate"),
-            "LastUpdatedDate": aliases[name].get("LastUpdatedDate"),
+            "TargetKeyId": target,
+            "CreationDate": None if created == "-" else created,
+            "LastUpdatedDate": None if updated == "-" else updated,
         }
 
-    return paging.page(names, start=start, limit=limit, field="Aliases", row=row)
+    return paging.page(rows, start=0, limit=limit, field="Aliases", row=row, marker_of=lambda r: r[0])

@@ -223,21 +223,15 @@ def describe_key(keyring: Keyring, key_id: str) -> dict:
     return {"KeyMetadata": key_metadata(keyring, doc)}
 
 
-def aliases_by_key(keyring: Keyring) -> dict[str, list[str]]:
-    """key id -> its alias names, sorted."""
-    aliases_of: dict[str, list[str]] = {}
-    for name, alias in sorted(keyring.load_aliases().items()):
-        if isinstance(alias, dict):
-            aliases_of.setdefault(alias.get("TargetKeyId"), []).append(name)
-    return aliases_of
+def aliases_of_key(keyring: Keyring, key_id: str) -> list[str]:
+    """The names of a key's aliases, sorted (the alias index: no other alias is read)."""
+    return [row[0] for row in keyring.alias_rows_of_key(key_id)]
 
 
-def key_details(keyring: Keyring, key_ids, aliases_of: dict[str, list[str]] | None = None) -> dict[str, dict]:
+def key_details(keyring: Keyring, key_ids) -> dict[str, dict]:
     """kmscli's own detail of each key, for a person at a terminal (list-keys --detail and
     --output table): what AWS's ListKeys leaves to DescribeKey and ListAliases. Not an AWS
     shape; it reads every key file named, which ListKeys itself never needs to."""
-    if aliases_of is None:
-        aliases_of = aliases_by_key(keyring)
     details = {}
     for key_id in key_ids:
         meta = keyring.load_key(key_id)["metadata"]
@@ -247,7 +241,7 @@ def key_details(keyring: Keyring, key_ids, aliases_of: dict[str, list[str]] | No
             "KeyState": key_state(keyring, meta) if meta.get("KeyState") else None,
             "CreationDate": meta.get("CreationDate"),
             "Description": meta.get("Description", ""),
-            "Aliases": aliases_of.get(key_id, []),
+            "Aliases": aliases_of_key(keyring, key_id),
         }
     return details
 

@@ -60,8 +60,8 @@ def _check_arn_home(keyring: Keyring, m: re.Match, key_id: str) -> None:
 
 
 def _alias_target(keyring: Keyring, alias_name: str) -> str:
-    entry = keyring.load_aliases().get(alias_name)
-    target = entry.get("TargetKeyId") if isinstance(entry, dict) else None
+    entry = keyring.load_alias(alias_name)  # its bucket alone; verified at the unlock
+    target = entry.get("TargetKeyId") if entry is not None else None
     if not target:
         raise NotFoundException(
             f"alias '{_shown(alias_name)}' does not exist", hint="list the aliases with: kmscli list-aliases"

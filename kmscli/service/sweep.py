@@ -6,7 +6,7 @@ nobody writes to keeps a key past its DeletionDate as PendingDeletion (refused b
 cryptographic operation) until the next write destroys it.
 
 - A key pending deletion whose DeletionDate has passed is destroyed: its aliases are removed
-  (aliases.toml rewritten) and then its key file, with every wrapped material, is deleted.
+  (their alias buckets rewritten) and then its key file, with every wrapped material, is deleted.
   In that order, so a crash in between leaves a key that the next sweep deletes, never an
   alias pointing at nothing.
 - An enabled key whose automatic rotation is due gets one new material (service.rotation).
@@ -78,10 +78,10 @@ def _sweep(keyring: Keyring) -> None:
             _carry_out(keyring, key_id, when, destroyed)
         consumed.append((path, kept))
     if destroyed:
-        aliases = keyring.load_aliases(verify=True)
-        kept_aliases = {name: a for name, a in aliases.items() if a.get("TargetKeyId") not in destroyed}
-        if kept_aliases != aliases:
-            keyring.save_aliases(kept_aliases)
+        # The aliases of each destroyed key, as their verified buckets say (the index only
+        # says where to look).
+        gone = {row[0]: None for key_id in destroyed for row in keyring.alias_rows_of_key(key_id, verify=True)}
+        keyring.save_alias_changes(gone)
         for key_id in destroyed:
             keyring.delete_key_file(key_id)
     for path, kept in consumed:
