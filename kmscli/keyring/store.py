@@ -647,14 +647,16 @@ class Keyring:
         """{"alias/name": {"TargetKeyId": ..., "CreationDate": ..., ...}}.
 
         The parsed document is kept while the file is unchanged (same inode, size and
-        modification time): following NextMarker through thousands of aliases parses it
+        modification and change times): following NextMarker through thousands of aliases parses it
         once, not once a page. Callers get their own dict to change."""
         path = self.path / fmt.ALIASES_FILE
         try:
             st = os.stat(path)
         except FileNotFoundError:
             return {}
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        # The change time too: unlike the modification time, no user can set it back, so
+        # a hand edit in place (same inode and size, mtime restored) is read and verified.
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         cached = self._aliases_cache
         if cached is not None and cached[0] == stamp:
             doc, raw = cached[1], cached[3]
