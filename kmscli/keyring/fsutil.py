@@ -204,8 +204,19 @@ def read_file(path: Path, limit: int = 1 << 20) -> bytes:
         raise
     except OSError as e:
         raise KeyringDamagedException(f"cannot read {path}: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(limit + 1)
+    # os.read on the descriptor, not a file object: os.fdopen costs three more system calls
+    # (fstat, ioctl, lseek), and `kmscli serve` reads a key file or two per request.
+    try:
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) > limit:
         raise KeyringDamagedException(f"{path} is larger than any keyring file can be")
     return data

@@ -42,7 +42,10 @@ from .index import Index, IndexDamaged
 from .lock import exclusive_lock
 
 _HEX = frozenset("0123456789abcdef")
-_UUID_DASHES = (8, 13, 18, 23)
+
+# How many verified key documents a Keyring keeps (load_key): more than a server's working
+# set of keys in any test or benchmark, a few MiB at most.
+VERIFIED_KEYS_KEPT = 256
 
 # Unlocker: returns the 32-byte master key, asking for a passphrase or reading a session.
 Unlocker = Callable[["Keyring"], bytes]
@@ -72,12 +75,23 @@ def utc_now() -> dt.datetime:
 def is_key_id(text: str) -> bool:
     """A canonical, lower-case UUID (8-4-4-4-12 hex digits). Plain string checks, not a
     regular expression: compiling one costs every command ~0.5 ms of start-up."""
+    # Called several times a request by `kmscli serve`: string methods, no per-character loop.
     return (
         isinstance(text, str)
         and len(text) == 36
-        and all(text[i] == "-" for i in _UUID_DASHES)
-        and all(c in _HEX for i, c in enumerate(text) if i not in _UUID_DASHES)
+        and text[8] == text[13] == text[18] == text[23] == "-"
+        and _HEX.issuperset(text[:8] + text[9:13] + text[14:18] + text[19:23] + text[24:])
     )
+
+
+def plain_copy(value):
+    """A deep copy of a parsed TOML document (dicts, lists and immutable scalars): several
+    times cheaper than copy.deepcopy, which the cache of load_key would otherwise pay."""
+    if isinstance(value, dict):
+        return {k: plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_copy(v) for v in value]
+    return value
 
 
 def master_key_id(master: bytes, keyring_id: str) -> str:
@@ -122,6 +136,13 @@ class Keyring:
         self._alias_buckets: dict[str, tuple] = {}  # bucket -> (file stamp, parsed document, verified, bytes)
         self._alias_index: AliasIndex | None = None
         self._aliases_dir_checked = False
+        # Key documents already verified: {key id: (the file's bytes, the master key that
+        # verified them, the parsed document)}. load_key still reads the file every time and
+        # uses an entry only when the bytes are the same, byte for byte: what it returns is
+        # what parsing and verifying those bytes again would give, and any change (a key
+        # disabled by another process a moment ago) is seen at once. A long-running
+        # `kmscli serve` then pays a read, not a TOML parse and an HMAC, per request.
+        self._verified_keys: dict[str, tuple[bytes, bytes, dict]] = {}
         # While a master-key rotation is unfinished (keyring.toml holds next_master_key):
         # the passphrase's wrapping key and the next master key, from master_from_passphrase.
         self._rotation: tuple[bytes, bytes] | None = None
@@ -585,12 +606,21 @@ class Keyring:
             raw = read_file(path)
         except FileNotFoundError:
             raise NotFoundException(f"key '{key_id}' does not exist") from None
+        checked = verify or (verify is None and self.unlocked)
+        if checked:
+            known = self._verified_keys.get(key_id)
+            if known is not None and known[0] == raw and known[1] == self.master_key:
+                return plain_copy(known[2])
         doc = fmt.parse_toml(raw, what)
         fmt.check_kind(doc, fmt.KEY_KIND, what)
         fmt.check_key_document(doc, key_id, what)
-        if verify or (verify is None and self.unlocked):
+        if checked:
             self.verify_document(doc, what)
-        elif verify is None:
+            if len(self._verified_keys) >= VERIFIED_KEYS_KEPT:
+                self._verified_keys.clear()  # a bound on memory; atomic, so threads need no lock
+            self._verified_keys[key_id] = (raw, self.master_key, doc)
+            return plain_copy(doc)  # callers may change theirs; the kept one stays as verified
+        if verify is None:
             self._read_unverified.append((raw, what))  # the bytes: callers may change the dict
         return doc
 
@@ -644,13 +674,16 @@ class Keyring:
 
     def _load_legacy_aliases(self, verify: bool | None) -> dict:
         """aliases.toml, the one document of every alias (a keyring not yet migrated). The
-        parsed document is kept while the file is unchanged."""
+        parsed document is kept while the file is unchanged (same inode, size, and modification
+        and change times: a change time cannot be set back by hand)."""
         path = self.path / fmt.ALIASES_FILE
         try:
             st = os.stat(path)
         except FileNotFoundError:
             return {}
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        # The change time too: unlike the modification time, no user can set it back, so
+        # a hand edit in place (same inode and size, mtime restored) is read and verified.
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         cached = self._aliases_cache
         if cached is not None and cached[0] == stamp:
             doc, raw = cached[1], cached[3]
@@ -694,7 +727,8 @@ class Keyring:
             st = os.stat(path)
         except FileNotFoundError:
             return {}
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        # The change time too: a hand edit can set the modification time back, not it.
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         if cached is not None and cached[0] == stamp:
             _, doc, verified, raw = cached
         else:

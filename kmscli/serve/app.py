@@ -64,6 +64,7 @@ class KmsApp:
         self.now = now
         self.region = keyring.region
         self.secret_for = access_keys.SecretLookup(keyring)
+        self.signing_keys = sigv4.SigningKeys()
         wire.service_model()  # loaded before the first request, not during it
 
     def __call__(self, environ, start_response):
@@ -121,6 +122,7 @@ class KmsApp:
             region=self.region,
             secret_for=self.secret_for,
             now=self.now(),
+            signing_keys=self.signing_keys,
         )
         if request.method != "POST":
             raise UnknownOperationException(f"kmscli serve answers POST / only, not {request.method[:10]}")

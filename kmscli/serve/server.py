@@ -69,9 +69,55 @@ def build_server(
 ):
     """The server, not yet listening (``prepare()`` binds it). The limits are parameters
     of the Python API so that tests can shorten them; the command line has none."""
-    from cheroot import wsgi
+    from cheroot import server as http, wsgi
+    from cheroot.makefile import StreamWriter
+
+    class HeldWriter(StreamWriter):
+        # cheroot sends a response's headers and its body with a send() each: two TCP
+        # segments, two wake-ups of the client, and on loopback the kernel's delivery of
+        # each charged to this process. While ``held``, a write only joins the buffer, so
+        # the headers leave with the body in one send().
+        held = False
+
+        def write(self, b):
+            if not self.held:
+                return super().write(b)
+            self._checkClosed()
+            with self._write_lock:
+                self._write_buf.extend(b)
+            self.bytes_written += len(b)
+            return len(b)
+
+    class Request(http.HTTPRequest):
+        def send_headers(self):
+            wfile = self.conn.wfile
+            wfile.held = isinstance(wfile, HeldWriter)
+            try:
+                super().send_headers()
+            finally:
+                wfile.held = False
+
+        def respond(self):
+            try:
+                super().respond()
+            except BaseException:
+                try:
+                    self.conn.wfile.flush()  # as before: what was answered goes out
+                except (OSError, ValueError):
+                    pass  # the client is gone; cheroot handles the error being raised
+                raise
+            self.conn.wfile.flush()  # headers still held when no body followed them
+
+    class Connection(http.HTTPConnection):
+        RequestHandlerClass = Request
+
+        def __init__(self, server, sock, makefile=http.MakeFile):
+            super().__init__(server, sock, makefile)
+            self.wfile = HeldWriter(sock, "wb", self.wbufsize)  # what makefile gives, TLS or not
 
     class Server(wsgi.Server):
+        ConnectionClass = Connection
+
         def process_conn(self, conn):
             # cheroot hands a new connection to a worker at once, so connections that
             # never send a byte would each hold a worker thread for the socket timeout.

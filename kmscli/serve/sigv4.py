@@ -93,7 +93,7 @@ def request_time(headers: Mapping[str, str]) -> tuple[dt.datetime, str]:
     text = headers.get("x-amz-date")
     if text is not None:
         try:
-            when = dt.datetime.strptime(text, _AMZ_DATE).replace(tzinfo=dt.timezone.utc)
+            when = _basic_format(text) or dt.datetime.strptime(text, _AMZ_DATE).replace(tzinfo=dt.timezone.utc)
         except ValueError:
             raise IncompleteSignatureException(
                 f"Date must be in ISO-8601 'basic format'. Got '{text[:40]}'."
@@ -112,6 +112,17 @@ def request_time(headers: Mapping[str, str]) -> tuple[dt.datetime, str]:
         raise IncompleteSignatureException(f"Date must be an RFC 1123 date. Got '{text[:40]}'.")
     when = when.astimezone(dt.timezone.utc)
     return when, when.strftime(_AMZ_DATE)
+
+
+def _basic_format(text: str) -> dt.datetime | None:
+    """YYYYMMDDTHHMMSSZ, as every SDK writes it, read without strptime (a tenth of its cost,
+    on every request); None for any other text, which strptime then judges as before."""
+    if len(text) == 16 and text[8] == "T" and text[15] == "Z" and (text[:8] + text[9:15]).isdigit() and text.isascii():
+        return dt.datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), int(text[13:15]),
+            tzinfo=dt.timezone.utc,
+        )  # ValueError for a day or hour out of range, as strptime's
+    return None
 
 
 def check_scope(auth: Authorization, region: str, amz_date: str) -> None:
@@ -133,6 +144,8 @@ def check_scope(auth: Authorization, region: str, amz_date: str) -> None:
 
 
 def check_time(when: dt.datetime, amz_date: str, now: dt.datetime) -> None:
+    if now - MAX_SKEW <= when <= now + MAX_SKEW:
+        return
     now_text = now.strftime(_AMZ_DATE)
     if when < now - MAX_SKEW:
         raise InvalidSignatureException(
@@ -160,6 +173,8 @@ def check_signed_headers(auth: Authorization, headers: Mapping[str, str]) -> Non
 
 def canonical_uri(raw_path: str) -> str:
     # As botocore: dot segments and empty segments removed, then percent-encoded once more.
+    if raw_path == "/":
+        return "/"  # every SDK's request to KMS: what the steps below would make of it
     segments: list[str] = []
     for segment in (raw_path or "/").split("/"):
         if segment == "..":
@@ -191,13 +206,42 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
 
-def signature(secret: bytes, auth: Authorization, amz_date: str, canonical: str) -> str:
-    scope = "/".join((auth.date, auth.region, auth.service, auth.terminator))
-    to_sign = "\n".join((ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
+def signing_key(secret: bytes, auth: Authorization) -> bytes:
+    """The key of the credential scope: four HMACs from the secret, as AWS derives it."""
     key = b"AWS4" + secret
     for part in (auth.date, auth.region, auth.service, auth.terminator):
         key = _hmac(key, part)
+    return key
+
+
+def signature(secret: bytes, auth: Authorization, amz_date: str, canonical: str, *, key: bytes | None = None) -> str:
+    scope = "/".join((auth.date, auth.region, auth.service, auth.terminator))
+    to_sign = "\n".join((ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
+    if key is None:
+        key = signing_key(secret, auth)
     return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class SigningKeys:
+    """The derived signing keys of the last few (secret, date, region) scopes. A scope's key
+    changes once a day per access key (AWS's own front end keeps them the same way), so a
+    server derives it once, not four HMACs per request. Keyed by the secret itself, so a
+    deleted or replaced access key can never reach a key derived from its old secret."""
+
+    KEPT = 64
+
+    def __init__(self):
+        self._keys: dict[tuple, bytes] = {}
+
+    def __call__(self, secret: bytes, auth: Authorization) -> bytes:
+        scope = (secret, auth.date, auth.region, auth.service, auth.terminator)
+        key = self._keys.get(scope)
+        if key is None:
+            key = signing_key(secret, auth)
+            if len(self._keys) >= self.KEPT:
+                self._keys.clear()  # atomic: threads need no lock
+            self._keys[scope] = key
+        return key
 
 
 def verify(
@@ -206,6 +250,7 @@ def verify(
     region: str,
     secret_for: Callable[[str], bytes | None],
     now: dt.datetime,
+    signing_keys: SigningKeys | None = None,
 ) -> str:
     """The access key id that signed ``request``; AWS's exception when it is not properly signed."""
     header = request.headers.get("authorization")
@@ -230,7 +275,8 @@ def verify(
         raise InvalidSignatureException(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
-    expected = signature(secret, auth, amz_date, canonical_request(request, auth, body_hash))
+    key = signing_keys(secret, auth) if signing_keys is not None else None
+    expected = signature(secret, auth, amz_date, canonical_request(request, auth, body_hash), key=key)
     if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("utf-8", "replace")):
         raise InvalidSignatureException(MISMATCH)
     return auth.access_key_id

@@ -97,13 +97,14 @@ class SecretLookup:
 
     def __init__(self, keyring: Keyring):
         self.keyring = keyring
+        self._path = os.fspath(keyring.path / fmt.ACCESS_KEYS_FILE)  # joined once: stat'ed every request
         self._lock = threading.Lock()
         self._signature: tuple | None = None
         self._secrets: dict[str, bytes] = {}
 
     def _file_signature(self) -> tuple | None:
         try:
-            st = os.stat(self.keyring.path / fmt.ACCESS_KEYS_FILE)
+            st = os.stat(self._path)
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
