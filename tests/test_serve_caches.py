@@ -118,8 +118,11 @@ def test_an_aliases_file_edited_by_hand_is_refused_even_with_its_stamp_kept(serv
     kms.create_alias(AliasName="alias/pinned", TargetKeyId=first)
     for _ in range(WARM):
         assert kms.encrypt(KeyId="alias/pinned", Plaintext=b"x")["KeyId"].endswith(first)
-    # Point the alias at another key by hand: same length (both are UUIDs), same stamp.
-    aliases = served.keyring / "aliases.toml"
+    # Point the alias at another key by hand, in its bucket: same length (both are UUIDs),
+    # same stamp.
+    from kmscli.keyring.format import alias_bucket
+
+    aliases = served.keyring / "aliases" / f"{alias_bucket('alias/pinned')}.toml"
     _edit_in_place_keeping_the_stamp(aliases, first.encode(), second.encode())
     try:
         with pytest.raises(ClientError) as excinfo:
