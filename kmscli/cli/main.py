@@ -233,7 +233,8 @@ def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, de
 
     \b
     Exit status: 0 success, 1 a signature or MAC did not verify, 2 bad input,
-    3 the operation was refused, 4 the keyring is locked or the passphrase is wrong,
+    3 the operation was refused (no such key, or no keyring: run init),
+    4 the keyring is locked or the passphrase is wrong,
     5 the keyring is damaged or a file could not be read or written,
     130 interrupted, 141 the reader of standard output went away.
 
