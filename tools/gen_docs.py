@@ -331,7 +331,8 @@ def command_page(name: str, command: click.Command, parent: click.Context) -> st
         ".PP",
         fmt(
             "The global options of \\fBkmscli\\fR(1) (\\fB--keyring\\fR, \\fB--passphrase-file\\fR, "
-            "\\fB--output\\fR, \\fB--query\\fR, \\fB--debug\\fR) are accepted before or after the command name."
+            "\\fB--output\\fR, \\fB--query\\fR, \\fB--cli-binary-format\\fR, \\fB--debug\\fR) apply to this command "
+            "too, before or after the command name."
         ),
     ]
     lines += exit_status_lines()
