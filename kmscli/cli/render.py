@@ -325,6 +325,43 @@ def progress_wanted(total: int | None, *, quiet: bool) -> bool:
     return not quiet and total is not None and total >= PROGRESS_THRESHOLD and sys.stderr.isatty()
 
 
+_IEC_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def _iec_unit(n: float) -> tuple[int, str]:
+    """The power of 1024 and the IEC name to show ``n`` bytes in."""
+    power = 0
+    while n >= 1024 and power < len(_IEC_UNITS) - 1:
+        n /= 1024
+        power += 1
+    return power, _IEC_UNITS[power]
+
+
+def _in_unit(n: float, power: int) -> str:
+    return f"{n:.0f}" if power == 0 else f"{n / 1024 ** power:.1f}"
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    seconds = int(seconds + 0.5)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def transfer_text(done: float, total: float, speed: float | None, remaining: float | None) -> str:
+    """What the bar says beside itself, in one unit system (IEC: KiB, MiB, GiB, as sizes
+    are counted), the amount done in the total's unit: "0.2/1.4 GiB  361.6 MiB/s  ETA 0:00:04".
+    rich's own columns mixed them ("0.2/1.4 GiB 361.6 MB/s")."""
+    power, unit = _iec_unit(total)
+    text = f"{_in_unit(done, power)}/{_in_unit(total, power)} {unit}"
+    if speed:
+        rate_power, rate_unit = _iec_unit(speed)
+        text += f"  {_in_unit(speed, rate_power)} {rate_unit}/s"
+    else:
+        text += "  ?/s"
+    return f"{text}  ETA {_clock(remaining)}"
+
+
 @contextmanager
 def progress_bar(total: int | None, description: str, *, quiet: bool):
     """Yields a callable taking a byte count to advance by, or None when no bar is drawn."""
@@ -332,22 +369,15 @@ def progress_bar(total: int | None, description: str, *, quiet: bool):
         yield None
         return
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+    from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+    from rich.text import Text
 
-    columns = (
-        TextColumn("kmscli: {task.description}"),
-        BarColumn(),
-        DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
+    class Transfer(ProgressColumn):
+        def render(self, task):
+            remaining = task.time_remaining if not task.finished else 0
+            return Text(transfer_text(task.completed, task.total or 0, task.finished_speed or task.speed, remaining))
+
+    columns = (TextColumn("kmscli: {task.description}"), BarColumn(), Transfer())
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
