@@ -302,9 +302,8 @@ def _records_lines(records: Records, width: int | None, colour: bool, bold) -> l
     from rich.text import Text
 
     table = Table(
-        title=Text(records.title) if records.title else None,
+        title=Text(records.title, style="bold" if colour else "") if records.title else None,
         title_justify="left",
-        title_style="bold" if colour else "",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
