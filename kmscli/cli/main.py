@@ -93,17 +93,17 @@ class _HelpFormatter(click.HelpFormatter):
     """click's, wrapping at spaces only: its wrapper also breaks after a hyphen, which cut
     command and option names in two ("create-" / "access-key", "--new-passphrase-" / "file")."""
 
-    def _whole_words(self, write, text_positions, *args, **kwargs):
+    def _whole_words(self, write, *args, **kwargs):
         start = len(self.buffer)
         write(*args, **kwargs)
         self.buffer[start:] = [part.replace(_UNBREAKABLE_HYPHEN, "-") for part in self.buffer[start:]]
 
     def write_dl(self, rows, *args, **kwargs):
         rows = [(first, second.replace("-", _UNBREAKABLE_HYPHEN)) for first, second in rows]
-        self._whole_words(super().write_dl, None, rows, *args, **kwargs)
+        self._whole_words(super().write_dl, rows, *args, **kwargs)
 
     def write_text(self, text):
-        self._whole_words(super().write_text, None, text.replace("-", _UNBREAKABLE_HYPHEN))
+        self._whole_words(super().write_text, text.replace("-", _UNBREAKABLE_HYPHEN))
 
 
 class _Context(click.Context):
