@@ -323,3 +323,35 @@ def test_a_query_table_narrower_than_an_arn_becomes_blocks_with_the_arn_whole(ri
 
 def test_a_scalar_is_printed_alone(ring):
     assert at_width(ring, 80, "describe-key", "--key-id", ring.keys["rsa"], "--query", "KeyMetadata.KeyId") == [ring.keys["rsa"]]
+
+
+# --- any width, any content ----------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORD = st.text(alphabet="abcdef0123456789-/:鍵", min_size=1, max_size=40)
+PROSE = st.lists(st.text(alphabet="abcxyz鍵", min_size=1, max_size=12), min_size=1, max_size=12).map(" ".join)
+CELL = st.one_of(st.none(), WORD, PROSE, st.lists(WORD, max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rows=st.lists(st.fixed_dictionaries({"Id": WORD, "Names": st.lists(WORD, max_size=3), "Note": CELL, "Text": PROSE}), min_size=1, max_size=4),
+    width=st.integers(20, 220),
+)
+def test_at_any_width_every_word_stays_whole_and_every_line_fits(rows, width):
+    out = tables.render({"Items": rows}, colour=False, width=width).splitlines()
+    def values(field):
+        return [w for row in rows for w in (row[field] if isinstance(row[field], list) else [row[field]]) if w is not None]
+
+    # Ids and names whole, on one line. Free text (a column holding spaces) may be elided
+    # in a table, a word of it too; a column of words never is.
+    words = values("Id") + values("Names")
+    if not any(" " in w for w in values("Note")):
+        words += values("Note")
+    for word in words:
+        assert any(word in line for line in out), (word, out)
+    for line in out:
+        if cell_len(line) > width:  # only a block's field and a word too long for any line
+            assert len(line.split()) <= 2, (width, line)

@@ -10,7 +10,8 @@ sections out for a width and draws them; rich is imported only there.
 How a table fits (the rules the tests hold it to):
 - A word (an id, an ARN, an alias, a date, an enum value: any run without spaces) is never
   split over lines: it must stay copyable. A header is one word.
-- Free text (a column holding spaces: a description, a tag value) is elided with "…" first,
+- Free text (a column holding spaces: a description, a tag value; the whole column, a
+  one-word value in it too) is elided with "…" first,
   down to 12 characters; then a cell holding several values (a key's aliases) puts them one
   under the other.
 - Below that minimum the table becomes one block per record, "field  value" lines, as
