@@ -87,6 +87,11 @@ class NotFoundException(KmsError):
     pass
 
 
+class KeyringNotFoundException(KmsError):
+    """No keyring where one was looked for: refused (3), as a key that is not found, not
+    "damaged" (5): a script can tell "run init first" from "restore a backup"."""
+
+
 class DisabledException(KmsError):
     pass
 
@@ -187,10 +192,6 @@ class SessionExpiredException(KmsError):
 
 
 class KeyringDamagedException(KmsError):
-    status = ExitStatus.DAMAGED
-
-
-class KeyringNotFoundException(KmsError):
     status = ExitStatus.DAMAGED
 
 

@@ -85,7 +85,7 @@ def test_an_empty_keyring_or_passphrase_file_option_is_refused(kms, tmp_path, mo
 
 def test_an_empty_keyring_variable_still_means_the_default(kms, tmp_path):
     r = kms("list-keys", env={"KMSCLI_KEYRING": "", "XDG_DATA_HOME": str(tmp_path / "data")})
-    line = assert_error(r, 5, "KeyringNotFoundException")
+    line = assert_error(r, 3, "KeyringNotFoundException")
     assert str(tmp_path / "data" / "kmscli" / "keyring") in line
 
 
@@ -102,7 +102,7 @@ def test_default_keyring_ignores_an_empty_or_relative_xdg_data_home(kms, tmp_pat
     # XDG Base Directory spec: a relative path in XDG_DATA_HOME is invalid and ignored.
     home = tmp_path / "home"
     r = kms("list-keys", env={"KMSCLI_KEYRING": None, "XDG_DATA_HOME": xdg, "HOME": str(home)})
-    line = assert_error(r, 5, "KeyringNotFoundException")
+    line = assert_error(r, 3, "KeyringNotFoundException")
     assert f"no keyring at {home}/.local/share/kmscli/keyring" in line
 
 

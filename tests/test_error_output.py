@@ -31,7 +31,7 @@ def test_exit_statuses_of_the_contract():
         "KeyringLockedException": 4,
         "IncorrectPassphraseException": 4,
         "KeyringDamagedException": 5,
-        "KeyringNotFoundException": 5,
+        "KeyringNotFoundException": 3,
         "FileAccessException": 5,
     }
     assert {name: int(getattr(errors, name).status) for name in expected} == expected
@@ -140,7 +140,7 @@ def test_oversize_input_from_an_endless_file_ends_quickly(kms_proc, kms):
 def test_missing_keyring_hints_at_init(tmp_path):
     r = run_in_process(["--keyring", tmp_path / "nowhere", "encrypt", "--key-id", "k", "--plaintext", "x"],
                        env={"KMSCLI_PASSPHRASE": PASSPHRASE})
-    assert_error(r, 5, "KeyringNotFoundException")
+    assert_error(r, 3, "KeyringNotFoundException")
     hint = r.stderr.splitlines()[1]
     assert hint.startswith("kmscli: hint: ") and "kmscli" in hint[len("kmscli: hint: "):] and " init" in hint
 
@@ -148,7 +148,7 @@ def test_missing_keyring_hints_at_init(tmp_path):
 def test_a_directory_without_a_keyring_hints_at_init(tmp_path):
     (tmp_path / "empty").mkdir(mode=0o700)
     r = run_in_process(["--keyring", tmp_path / "empty", "list-keys"])
-    assert_error(r, 5, "KeyringNotFoundException")
+    assert_error(r, 3, "KeyringNotFoundException")
     assert " init" in r.stderr
 
 

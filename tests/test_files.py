@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import struct
 import threading
 
@@ -388,6 +389,9 @@ def test_progress_bar_only_on_a_terminal_and_not_with_quiet(ring, tmp_path):
     status, _, tty = _pty_run(["encrypt-file", "--key-id", ring.sym, "--in", big, "--out", tmp_path / "big.kms"], ring.env)
     assert status == 0, tty
     assert "kmscli: encrypting" in tty
+    # One unit system (IEC), and an ETA: rich's own columns said "0.2/1.4 GiB 361.6 MB/s".
+    assert re.search(r"\d+\.\d/40\.0 MiB  (\?|\d+(\.\d)? (bytes|KiB|MiB|GiB))/s  ETA (-:--:--|\d+:\d\d:\d\d)", tty), tty
+    assert not re.search(r"\d ?(kB|MB|GB)\b", tty), tty
     status, _, tty = _pty_run(
         ["encrypt-file", "--quiet", "--key-id", ring.sym, "--in", big, "--out", tmp_path / "big2.kms"], ring.env
     )
@@ -681,3 +685,18 @@ def test_pipe_input_reads_as_a_buffered_file_would():
     os.close(w)
     assert stream_io.PipeInput(r).read() == b"to the end"
     os.close(r)
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "speed", "remaining", "shown"),
+    [
+        (0.2 * 2**30, 1.4 * 2**30, 361.6 * 2**20, 3.4, "0.2/1.4 GiB  361.6 MiB/s  ETA 0:00:03"),
+        (5 << 20, 40 << 20, None, None, "5.0/40.0 MiB  ?/s  ETA -:--:--"),
+        (512, 900, 50, 3700, "512/900 bytes  50 bytes/s  ETA 1:01:40"),
+        (1 << 40, 1 << 41, 1536 << 10, 0, "1.0/2.0 TiB  1.5 MiB/s  ETA 0:00:00"),
+    ],
+)
+def test_the_progress_text_speaks_one_unit_system_and_gives_an_eta(done, total, speed, remaining, shown):
+    from kmscli.cli.render import transfer_text
+
+    assert transfer_text(done, total, speed, remaining) == shown

@@ -123,3 +123,28 @@ def test_split_help_separates_the_example_block():
     )
     assert paragraphs == [(False, "Do a thing."), (False, "More about it.")]
     assert examples == ["kmscli thing --x 1 \\\n    --y 2"]
+
+
+def test_the_environment_section_describes_each_variable_in_a_sentence():
+    """It said "Read by kmscli; see the description of the command that uses it." of
+    KMSCLI_NEW_PASSPHRASE_FILE: each variable now has a sentence of its own."""
+    gen = _load_gen_docs()
+    page = (ROOT / "man" / "kmscli.1").read_text()
+    section = page.split(".SH ENVIRONMENT\n", 1)[1].split("\n.SH ", 1)[0]
+    entries = section.split(".TP\n")[1:]
+    names = [e.split("\n")[0].removeprefix("\\fB").removesuffix("\\fR") for e in entries]
+    assert set(names) == set(gen.ENVIRONMENT)
+    for entry in entries:
+        name, text = entry.strip("\n").split("\n", 1)
+        assert "\n" not in text and "see the description" not in text
+        assert text[0].isupper() and text.endswith((".", "\\&.")), (name, text)
+        assert len(text.split()) >= 8, (name, text)  # a sentence, not a label
+    for read in ("KMSCLI_NEW_PASSPHRASE_FILE", "KMSCLI_LOCK_TIMEOUT", "XDG_RUNTIME_DIR", "TMPDIR"):
+        assert read in names
+
+
+def test_a_variable_read_without_a_sentence_stops_the_generator(monkeypatch):
+    gen = _load_gen_docs()
+    monkeypatch.delitem(gen.ENVIRONMENT, "KMSCLI_LOCK_TIMEOUT")
+    with pytest.raises(SystemExit, match="KMSCLI_LOCK_TIMEOUT"):
+        gen.environment_names()

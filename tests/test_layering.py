@@ -79,7 +79,12 @@ def test_lower_layers_never_import_the_service_or_the_cli(path):
     assert not bad, bad
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if rel(p) != "cli/render.py"], ids=rel)
+# The one renderer: render.py decides the format; tables.py, which only it imports, lays
+# tables out (and returns text: render.py prints it).
+RENDERER = ("cli/render.py", "cli/tables.py")
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if rel(p) not in RENDERER], ids=rel)
 def test_results_are_rendered_only_in_render_py(path):
     bad = {c for c in calls(path) if c in ("json.dumps", "print", "console.print")}
     if rel(path) in ("keyring/format.py", "keyring/session.py"):
@@ -89,6 +94,11 @@ def test_results_are_rendered_only_in_render_py(path):
     assert not bad, bad
     bad = {m for m in imports(path) if m.split(".")[0] == "rich"}
     assert not bad, bad
+
+
+def test_only_render_py_uses_the_table_layout():
+    users = sorted(rel(p) for p in MODULES if "kmscli.cli.tables" in resolved_imports(p))
+    assert users == ["cli/render.py"]
 
 
 @pytest.mark.parametrize("path", [p for p in MODULES if rel(p) not in ("cli/render.py", "cli/main.py")], ids=rel)

@@ -42,26 +42,43 @@ EXIT_MEANINGS = {
     errors.ExitStatus.NO: "the answer is no: a signature or MAC did not verify.",
     errors.ExitStatus.USAGE: "usage error or bad input: an unknown option, a malformed value, a wrong size, "
     "an invalid combination of key spec, usage and algorithm.",
-    errors.ExitStatus.REFUSED: "the operation was refused: the key does not exist, is disabled or pending "
+    errors.ExitStatus.REFUSED: "the operation was refused: the key (or the keyring) does not exist, the key is disabled or pending "
     "deletion, or does not support the usage or algorithm; incorrect key; invalid ciphertext.",
     errors.ExitStatus.LOCKED: "the keyring is locked, the passphrase is wrong, or the session has expired.",
     errors.ExitStatus.DAMAGED: "the keyring is damaged or was tampered with, or a file could not be read or written.",
 }
 
-# Variables read from os.environ (not through a click option) need a sentence of their own;
-# the sources are scanned for KMSCLI_* names so that none is forgotten.
+# Every variable kmscli reads, each described in a sentence of its own. The sources are
+# scanned for KMSCLI_* names and os.environ reads (environment_names), and a name found there
+# without a sentence here stops the generator: none is forgotten, none gets a placeholder.
 ENVIRONMENT = {
-    "KMSCLI_KEYRING": "The keyring directory, as \\fB--keyring\\fR.",
-    "KMSCLI_PASSPHRASE_FILE": "Read the passphrase from the first line of this file, as \\fB--passphrase-file\\fR.",
-    "KMSCLI_PASSPHRASE": "The passphrase itself, for CI and throwaway keyrings.",
-    "KMSCLI_SESSION": "A session token printed by \\fBkmscli unlock\\fR; tried before any passphrase.",
-    "KMSCLI_OUTPUT": "The output format, as \\fB--output\\fR: json, text or table.",
-    "KMSCLI_DEBUG": "When set (and not 0 or false), errors show a Python traceback, as \\fB--debug\\fR.",
-    "KMSCLI_NEW_PASSPHRASE": "The new passphrase of \\fBchange-passphrase\\fR.",
-    "KMSCLI_LOCK_TIMEOUT": "Seconds a writer waits for another kmscli process to release the keyring lock "
-    "before failing with DependencyTimeoutException.",
-    "NO_COLOR": "When set, tables are drawn without colour (as they are when standard output is not a terminal).",
-    "XDG_DATA_HOME": "The default keyring is \\fI$XDG_DATA_HOME/kmscli/keyring\\fR (\\fI~/.local/share/kmscli/keyring\\fR).",
+    "KMSCLI_KEYRING": "The keyring directory to use when \\fB--keyring\\fR is not given.",
+    "KMSCLI_PASSPHRASE_FILE": "A file whose first line is the passphrase, read when \\fB--passphrase-file\\fR "
+    "is not given.",
+    "KMSCLI_PASSPHRASE": "The passphrase itself, for CI and throwaway keyrings; it is tried after a session "
+    "and a passphrase file, and before the prompt.",
+    "KMSCLI_SESSION": "A session token printed by \\fBkmscli unlock\\fR, tried before any passphrase source "
+    "until it expires or \\fBkmscli lock\\fR ends it.",
+    "KMSCLI_OUTPUT": "The output format (json, text or table) to use when \\fB--output\\fR is not given.",
+    "KMSCLI_DEBUG": "When set to anything but an empty value, 0 or false, errors show a Python traceback, "
+    "as \\fB--debug\\fR does.",
+    "KMSCLI_NEW_PASSPHRASE": "The new passphrase of \\fBchange-passphrase\\fR, used when neither "
+    "\\fB--new-passphrase-file\\fR nor KMSCLI_NEW_PASSPHRASE_FILE is given.",
+    "KMSCLI_NEW_PASSPHRASE_FILE": "A file whose first line is the new passphrase of \\fBchange-passphrase\\fR, "
+    "read when \\fB--new-passphrase-file\\fR is not given.",
+    "KMSCLI_LOCK_TIMEOUT": "The number of seconds a writer waits for another kmscli process to release the "
+    "keyring lock before it fails with DependencyTimeoutException (default 10).",
+    "COLUMNS": "The width that \\fB--output table\\fR fits its tables to; without it, a terminal's own "
+    "width, and off a terminal no limit at all.",
+    "NO_COLOR": "When set, tables are drawn without colour or bold, as they are when standard output is not "
+    "a terminal.",
+    "XDG_DATA_HOME": "The directory under which the default keyring lives, "
+    "\\fI$XDG_DATA_HOME/kmscli/keyring\\fR; when it is unset or not absolute, "
+    "\\fI~/.local/share/kmscli/keyring\\fR is used.",
+    "XDG_RUNTIME_DIR": "The private directory where session files are kept; when it is unset, a "
+    "directory of the user's own under TMPDIR is used.",
+    "TMPDIR": "The directory that holds the user's session directory when XDG_RUNTIME_DIR is unset "
+    "(default \\fI/tmp\\fR).",
 }
 # Set only by the completion scripts, not by users.
 ENVIRONMENT_IGNORED = {"_KMSCLI_COMPLETE"}
@@ -190,25 +207,24 @@ def option_lines(params: list[click.Parameter]) -> list[str]:
 
 
 def environment_names() -> list[str]:
-    """KMSCLI_* names used anywhere in the package, plus the documented outside ones."""
+    """Every variable the package reads: KMSCLI_* names anywhere, and os.environ reads."""
     found = set()
     for path in sorted((ROOT / "kmscli").rglob("*.py")):
-        found.update(re.findall(r"\bKMSCLI_[A-Z0-9_]+\b", path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        found.update(re.findall(r"\bKMSCLI_[A-Z0-9_]+\b", text))
+        found.update(re.findall(r"os\.environ(?:\.get\(|\[)\s*\"([A-Z_][A-Z0-9_]*)\"", text))
     found -= ENVIRONMENT_IGNORED
-    outside = [n for n in ENVIRONMENT if not n.startswith("KMSCLI_")]
-    return sorted(found) + outside
+    missing = sorted(found - set(ENVIRONMENT))
+    if missing:
+        raise SystemExit(f"gen_docs: no sentence for {', '.join(missing)} in ENVIRONMENT (tools/gen_docs.py)")
+    kmscli_own = sorted(n for n in ENVIRONMENT if n.startswith("KMSCLI_"))
+    return kmscli_own + [n for n in ENVIRONMENT if not n.startswith("KMSCLI_")]
 
 
-def environment_lines(envvar_help: dict[str, str]) -> list[str]:
+def environment_lines() -> list[str]:
     out = [".SH ENVIRONMENT"]
     for name in environment_names():
-        if name in ENVIRONMENT:
-            text = fmt(ENVIRONMENT[name])
-        elif name in envvar_help:
-            text = esc(envvar_help[name])
-        else:
-            text = esc("Read by kmscli; see the description of the command that uses it.")
-        out += [".TP", bold(name), text]
+        out += [".TP", bold(name), fmt(ENVIRONMENT[name])]
     return out
 
 
@@ -315,11 +331,12 @@ def command_page(name: str, command: click.Command, parent: click.Context) -> st
         ".PP",
         fmt(
             "The global options of \\fBkmscli\\fR(1) (\\fB--keyring\\fR, \\fB--passphrase-file\\fR, "
-            "\\fB--output\\fR, \\fB--query\\fR, \\fB--debug\\fR) are accepted before or after the command name."
+            "\\fB--output\\fR, \\fB--query\\fR, \\fB--cli-binary-format\\fR, \\fB--debug\\fR) apply to this command "
+            "too, before or after the command name."
         ),
     ]
     lines += exit_status_lines()
-    lines += environment_lines(_envvar_help(ctx))
+    lines += environment_lines()
     lines += files_lines()
     lines += examples_lines(examples)
     lines += [".SH SEE ALSO", f"{bold(PROG)}(1)"]
@@ -342,25 +359,12 @@ def main_page(ctx: click.Context) -> str:
         command = cli.get_command(ctx, name)
         lines += [".TP", f"{bold(PROG + '-' + name)}(1)", esc(short_help(command) + ".")]
     lines += exit_status_lines()
-    lines += environment_lines(_envvar_help(ctx))
+    lines += environment_lines()
     lines += files_lines()
     lines += examples_lines(examples)
     see_also = [f"{bold(PROG + '-' + n)}(1)" for n in cli.list_commands(ctx)]
     lines += [".SH SEE ALSO", ".ad l", ",\n".join(see_also), ".ad"]  # long names: no justification
     return "\n".join(lines) + "\n"
-
-
-def _envvar_help(ctx: click.Context) -> dict[str, str]:
-    found = {}
-    for param in visible_params(cli, ctx):
-        if isinstance(getattr(param, "envvar", None), str):
-            found[param.envvar] = " ".join((param.help or "").split())
-    for name in cli.list_commands(ctx):
-        command = cli.get_command(ctx, name)
-        for param in visible_params(command, click.Context(command, info_name=name, parent=ctx)):
-            if isinstance(getattr(param, "envvar", None), str):
-                found.setdefault(param.envvar, " ".join((param.help or "").split()))
-    return found
 
 
 # --- everything --------------------------------------------------------------------------------

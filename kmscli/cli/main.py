@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
+import types
 from pathlib import Path
 
 import click
@@ -83,7 +85,34 @@ class _ReaderGone(Exception):
     otherwise turn it into a silent exit status 1 (our "the answer is no")."""
 
 
+# U+2011, a hyphen that is no place to break a line: what a hyphen is while help is wrapped.
+_UNBREAKABLE_HYPHEN = "\u2011"
+
+
+class _HelpFormatter(click.HelpFormatter):
+    """click's, wrapping at spaces only: its wrapper also breaks after a hyphen, which cut
+    command and option names in two ("create-" / "access-key", "--new-passphrase-" / "file")."""
+
+    def _whole_words(self, write, *args, **kwargs):
+        start = len(self.buffer)
+        write(*args, **kwargs)
+        self.buffer[start:] = [part.replace(_UNBREAKABLE_HYPHEN, "-") for part in self.buffer[start:]]
+
+    def write_dl(self, rows, *args, **kwargs):
+        rows = [(first, second.replace("-", _UNBREAKABLE_HYPHEN)) for first, second in rows]
+        self._whole_words(super().write_dl, rows, *args, **kwargs)
+
+    def write_text(self, text):
+        self._whole_words(super().write_text, text.replace("-", _UNBREAKABLE_HYPHEN))
+
+
+class _Context(click.Context):
+    formatter_class = _HelpFormatter
+
+
 class LazyGroup(click.Group):
+    context_class = _Context
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -92,6 +121,15 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx):
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx, formatter):
+        """Each command with its whole summary (its help's first sentence), wrapped: click
+        cut them to fit one line ("Protect the keyring with a..."), which says nothing."""
+        rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=10_000)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            # A narrower name column on a narrow terminal: the summaries need the room more
+            # (a longer name goes on a line of its own).
+            formatter.write_dl(rows, col_max=min(30, formatter.width // 3))
 
     def get_command(self, ctx, name):
         target = COMMANDS.get(name)
@@ -142,10 +180,13 @@ def _set_global(attribute):
 
 def _add_global_options(command: click.Command) -> None:
     """Global options are accepted after the command name too, as aws-cli accepts them
-    (`kmscli create-key --output text`): the later one wins."""
+    (`kmscli create-key --output text`): the later one wins. They are hidden among the
+    command's own options, and listed after them in a section of their own."""
     if getattr(command, "_kmscli_globals", False):
         return
     command._kmscli_globals = True
+    command.format_options = types.MethodType(_format_options_and_globals, command)
+    command.context_class = _Context
     command.params += [
         click.Option(
             ["--keyring"],
@@ -180,6 +221,19 @@ def _add_global_options(command: click.Command) -> None:
     ]
 
 
+def _format_options_and_globals(command, ctx, formatter) -> None:
+    """A command's help: its options, then the global options that apply to it too, each
+    with the first clause of its help (the whole is in `kmscli --help`)."""
+    click.Command.format_options(command, ctx, formatter)
+    rows = []
+    for param in cli.params:
+        record = param.get_help_record(ctx) if param.name not in ("version", "help") else None
+        if record is not None:
+            rows.append((record[0], re.split(r" \[|: |\. ", record[1] + " ", maxsplit=1)[0].rstrip(". ")))
+    with formatter.section("Global options (before or after the command name; see kmscli --help)"):
+        formatter.write_dl(rows)
+
+
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -209,13 +263,13 @@ def _add_global_options(command: click.Command) -> None:
     show_default=True,
     help="How results are printed [env KMSCLI_OUTPUT].",
 )
-@click.option("--query", callback=_checked_query, help="Print only this part of the result: a JMESPath expression, as aws-cli, e.g. KeyMetadata.KeyId, Keys[*].KeyId, Aliases[?TargetKeyId=='ID'].AliasName.")
+@click.option("--query", metavar="JMESPATH", callback=_checked_query, help="Print only this part of the result: a JMESPath expression, as aws-cli, e.g. KeyMetadata.KeyId, Keys[*].KeyId, Aliases[?TargetKeyId=='ID'].AliasName.")
 @click.option(
     "--cli-binary-format",
     type=click.Choice(BINARY_FORMATS),
     default="raw-in-base64-out",
     show_default=True,
-    help="As aws-cli v2: raw-in-base64-out reads --plaintext and --message as text (UTF-8) and "
+    help="How --plaintext and --message are read, as aws-cli v2: raw-in-base64-out reads them as text (UTF-8) and "
     "file:// as raw bytes; base64 reads them, and file:// contents, as base64.",
 )
 @click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
@@ -233,7 +287,8 @@ def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, de
 
     \b
     Exit status: 0 success, 1 a signature or MAC did not verify, 2 bad input,
-    3 the operation was refused, 4 the keyring is locked or the passphrase is wrong,
+    3 the operation was refused (no such key, or no keyring: run init),
+    4 the keyring is locked or the passphrase is wrong,
     5 the keyring is damaged or a file could not be read or written,
     130 interrupted, 141 the reader of standard output went away.
 

@@ -220,7 +220,7 @@ def emit(result, *, output: str, query: str | None = None) -> None:
         if batch:
             click.echo("\n".join(batch))
     else:
-        table(value)
+        table(value, curated=not query)  # after --query, the shape the query chose
 
 
 def _complete_listing(value):
@@ -307,113 +307,20 @@ def text_lines(value, label: str | None = None, scalar_keys: list[str] | None = 
         yield _scalar(value)
 
 
-# --- table -----------------------------------------------------------------------------------
+# --- table: kmscli/cli/tables.py lays it out --------------------------------------------------
 
 
 def _colour_allowed() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-# The columns a person wants for each list AWS returns, in order; other fields stay in the
-# JSON. A list not named here shows every scalar field it has.
-TABLE_COLUMNS = {
-    "Keys": ("KeyId", "Aliases", "KeySpec", "KeyUsage", "KeyState", "CreationDate", "Description"),
-    "Aliases": ("AliasName", "TargetKeyId", "CreationDate", "LastUpdatedDate"),
-    "Rotations": ("RotationDate", "RotationType", "KeyMaterialState", "KeyMaterialId"),
-    "Tags": ("TagKey", "TagValue"),
-}
-# Long identifiers a table shortens (the full value is in --output json or text).
-_SHORTENED = {"KeyMaterialId": 16}
+def table(value, *, curated: bool = True) -> None:
+    """``value`` as tables fitted to the terminal (tables.py). NO_COLOR (or no terminal): no
+    escape sequences at all, not even bold, so the table reads the same in a log, a pipe or a
+    screen reader."""
+    from .tables import render, table_width
 
-
-def table(value) -> None:
-    from rich.console import Console
-
-    # NO_COLOR (or no terminal): no escape sequences at all, not even bold, so the table
-    # reads the same in a log, a pipe or a screen reader. Off a terminal the table is as
-    # wide as its content: folding ids over several lines helps nobody reading a file.
-    plain = not _colour_allowed()
-    console = Console(
-        no_color=plain,
-        color_system=None if plain else "auto",
-        highlight=False,
-        soft_wrap=False,
-        width=None if sys.stdout.isatty() else 10_000,
-    )
-    rows = _rows_of(value)
-    if rows is None:
-        _pairs_table(console, value, None)
-        return
-    title, items = rows
-    console.print(_list_table(title, items))
-    rest = {k: v for k, v in value.items() if k != title} if isinstance(value, dict) else {}
-    if rest.get("Truncated") is False:
-        rest.pop("Truncated")  # the common case says nothing worth a table
-    if rest:
-        _pairs_table(console, rest, None)
-
-
-def _list_table(title, items):
-    from rich.table import Table
-
-    columns = list(TABLE_COLUMNS.get(title, ()))
-    if not columns:
-        for item in items:
-            columns += [k for k in item if k not in columns and not isinstance(item[k], dict)]
-    t = Table(title=title)
-    for c in columns:
-        t.add_column(_markup_free(c), overflow="fold")
-    for item in items:
-        t.add_row(*(_markup_free(_shorten(c, _cell(item.get(c)))) for c in columns))
-    return t
-
-
-def _markup_free(text: str) -> str:
-    """rich reads "[bold]" in a cell as markup: a description must show as it was written."""
-    from rich.markup import escape as markup_escape
-
-    return markup_escape(text)
-
-
-def _shorten(column: str, text: str) -> str:
-    keep = _SHORTENED.get(column)
-    return text[:keep] + "…" if keep and len(text) > keep else text
-
-
-def _rows_of(value):
-    """The first list of objects in a result (Keys, Aliases, Rotations, ...), if any; a
-    known list (TABLE_COLUMNS) even when it is empty, so its header still shows."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return None, value
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, list) and all(isinstance(i, dict) for i in v) and (v or k in TABLE_COLUMNS):
-                return k, v
-    return None
-
-
-def _pairs_table(console, value, title) -> None:
-    from rich.table import Table
-
-    if isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), dict):
-        title, value = next(iter(value.items()))
-    if not isinstance(value, dict):
-        console.print(_markup_free(_cell(value)))
-        return
-    t = Table(title=_markup_free(escape(title)) if title else None, show_header=False)
-    t.add_column("Field", style="bold")
-    t.add_column("Value", overflow="fold")
-    for k, v in value.items():
-        t.add_row(_markup_free(escape(str(k))), _markup_free(_cell(v)))
-    console.print(t)
-
-
-def _cell(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{escape(str(k))}={_cell(v)}" for k, v in value.items())
-    return _scalar(value) if value is not None else ""
+    click.echo(render(value, colour=_colour_allowed(), width=table_width(), curated=curated), nl=False)
 
 
 # --- progress: a bar on standard error for long streamed operations, and nothing otherwise --
@@ -426,6 +333,43 @@ def progress_wanted(total: int | None, *, quiet: bool) -> bool:
     return not quiet and total is not None and total >= PROGRESS_THRESHOLD and sys.stderr.isatty()
 
 
+_IEC_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def _iec_unit(n: float) -> tuple[int, str]:
+    """The power of 1024 and the IEC name to show ``n`` bytes in."""
+    power = 0
+    while n >= 1024 and power < len(_IEC_UNITS) - 1:
+        n /= 1024
+        power += 1
+    return power, _IEC_UNITS[power]
+
+
+def _in_unit(n: float, power: int) -> str:
+    return f"{n:.0f}" if power == 0 else f"{n / 1024 ** power:.1f}"
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    seconds = int(seconds + 0.5)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def transfer_text(done: float, total: float, speed: float | None, remaining: float | None) -> str:
+    """What the bar says beside itself, in one unit system (IEC: KiB, MiB, GiB, as sizes
+    are counted), the amount done in the total's unit: "0.2/1.4 GiB  361.6 MiB/s  ETA 0:00:04".
+    rich's own columns mixed them ("0.2/1.4 GiB 361.6 MB/s")."""
+    power, unit = _iec_unit(total)
+    text = f"{_in_unit(done, power)}/{_in_unit(total, power)} {unit}"
+    if speed:
+        rate_power, rate_unit = _iec_unit(speed)
+        text += f"  {_in_unit(speed, rate_power)} {rate_unit}/s"
+    else:
+        text += "  ?/s"
+    return f"{text}  ETA {_clock(remaining)}"
+
+
 @contextmanager
 def progress_bar(total: int | None, description: str, *, quiet: bool):
     """Yields a callable taking a byte count to advance by, or None when no bar is drawn."""
@@ -433,22 +377,15 @@ def progress_bar(total: int | None, description: str, *, quiet: bool):
         yield None
         return
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+    from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+    from rich.text import Text
 
-    columns = (
-        TextColumn("kmscli: {task.description}"),
-        BarColumn(),
-        DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
+    class Transfer(ProgressColumn):
+        def render(self, task):
+            remaining = task.time_remaining if not task.finished else 0
+            return Text(transfer_text(task.completed, task.total or 0, task.finished_speed or task.speed, remaining))
+
+    columns = (TextColumn("kmscli: {task.description}"), BarColumn(), Transfer())
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
