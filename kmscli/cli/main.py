@@ -93,6 +93,14 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name not in COMMANDS and not ctx.resilient_parsing and not name.startswith("-"):
+            from .suggest import unknown_command  # only on the way to the error
+
+            raise unknown_command(ctx, name, COMMANDS)
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, name):
         target = COMMANDS.get(name)
         if target is None:
@@ -348,14 +356,23 @@ def main(argv=None) -> int:
             # became one enormous error line. aws-cli says a command is required.
             _print_error(ValidationException("no command given", hint="see the commands with: kmscli --help"))
             return ExitStatus.USAGE
+        message, hint = e.format_message(), None
+        if isinstance(e, click.NoSuchOption):
+            from .suggest import no_such_option  # only on the way to the error
+
+            message, hint = no_such_option(e, argv)
+        elif isinstance(e, click.MissingParameter):
+            from .suggest import stdin_hint
+
+            hint = stdin_hint(e)
         # click attaches no context to some parse errors ("Option '--key-id' requires an
         # argument."): the command is then read from argv, so the hint never says COMMAND.
-        if e.ctx is not None and e.ctx.command_path:
+        if hint is None and e.ctx is not None and e.ctx.command_path:
             hint = f"run: {e.ctx.command_path} --help"
-        else:
+        elif hint is None:
             command = _command_of(argv)
             hint = f"run: kmscli {command} --help" if command != "COMMAND" else "run: kmscli --help"
-        _print_error(ValidationException(e.format_message(), hint=hint))
+        _print_error(ValidationException(message, hint=hint))
         return ExitStatus.USAGE
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()), argv)
