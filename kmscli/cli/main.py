@@ -186,6 +186,36 @@ def _add_global_options(command: click.Command) -> None:
         ),
         click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True),
     ]
+    command.shell_complete = _completing_globals_too(command, command.shell_complete)
+
+
+def _completing_globals_too(command: click.Command, complete_own):
+    """Tab completion of a command's options, and of the global options it takes after its
+    name once a letter is typed (`kmscli encrypt --ou<Tab>`: --out and --output). A bare
+    `--<Tab>` lists the command's own options only: the global ones would bury them."""
+
+    def shell_complete(ctx, incomplete):
+        items = complete_own(ctx, incomplete)
+        if not incomplete.startswith("--") or len(incomplete) < 3:
+            return items
+        from click.core import ParameterSource
+        from click.shell_completion import CompletionItem
+
+        # The group's own options (whatever they are) give the help; the command's hidden
+        # copies of them say which it takes after its name.
+        helps = {opt: p.help for p in ctx.find_root().command.params if isinstance(p, click.Option) for opt in p.opts}
+        offered = {item.value for item in items}
+        for param in command.params:
+            if not (isinstance(param, click.Option) and param.hidden and set(param.opts) <= helps.keys()):
+                continue
+            if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+                continue
+            for opt in param.opts:
+                if opt.startswith(incomplete) and opt not in offered:
+                    items.append(CompletionItem(opt, help=helps[opt]))
+        return items
+
+    return shell_complete
 
 
 @click.group(
