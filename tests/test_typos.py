@@ -204,3 +204,20 @@ def test_a_global_option_only_the_group_takes_says_to_put_it_first(monkeypatch):
     assert "KeyringNotFoundException" in run_in_process(["--frobnicate", "list-keys", "--keyring", "/nonexistent"]).stderr
     _, hint = error_lines(run_in_process(["list-keys", "--frobnicate"]))
     assert hint == "kmscli: hint: --frobnicate is a global option: put it before the command name"
+
+
+def test_piped_data_for_the_message_gets_no_stdin_hint_for_the_signature(kms_proc):
+    """verify --in - reads the message from standard input: the missing signature's hint
+    must not send the user to standard input a second time."""
+    result = kms_proc("verify", "--key-id", "K", "--signing-algorithm", "ECDSA_SHA_256", "--in", "-", input=b"hi")
+    assert result.status == 2
+    error, hint = error_lines(result)
+    assert "--signature" in error
+    assert hint is None or "standard input" not in hint
+
+
+def test_piped_data_without_the_signature_suggests_its_file_option(kms_proc):
+    result = kms_proc("verify", "--key-id", "K", "--signing-algorithm", "ECDSA_SHA_256", "--message", "hi", input=b"sig")
+    assert result.status == 2
+    _, hint = error_lines(result)
+    assert hint == "kmscli: hint: standard input is not a terminal: to read the data from it, add --signature-file -"

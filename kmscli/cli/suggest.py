@@ -157,6 +157,12 @@ def stdin_carries_data() -> bool:
 
 def piped_hint(file_option: str) -> str | None:
     """The hint for data that is missing while standard input carries some."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (
+        ctx.find_root().meta.get("kmscli.stdin") is not None
+        or any(value == "-" for name, value in ctx.params.items() if not name.startswith("out"))
+    ):
+        return None  # another input of the command reads it (`--in -`; `--out -` is stdout)
     if not stdin_carries_data():
         return None
     return f"standard input is not a terminal: to read the data from it, add {file_option} -"
