@@ -55,15 +55,18 @@ def ring(tmp_path_factory):
 
 
 def test_key_id_completes_key_ids_and_aliases_without_a_passphrase(ring):
-    got = values(complete("kmscli encrypt --key-id ", env={"KMSCLI_KEYRING": str(ring["path"])}))
+    got = values(complete("kmscli describe-key --key-id ", env={"KMSCLI_KEYRING": str(ring["path"])}))
     assert got == ["alias/backups", "alias/tokens", *ring["keys"]]
+    # encrypt offers only the key that can encrypt (not the HMAC key), and its alias
+    got = values(complete("kmscli encrypt --key-id ", env={"KMSCLI_KEYRING": str(ring["path"])}))
+    assert got == ["alias/backups", ring["first"]]
 
 
 def test_key_id_completion_filters_by_what_is_typed(ring):
     env = {"KMSCLI_KEYRING": str(ring["path"])}
     assert values(complete("kmscli describe-key --key-id alias/t", env=env)) == ["alias/tokens"]
     prefix = ring["first"][:6]
-    assert values(complete(f"kmscli sign --key-id {prefix}", env=env)) == [
+    assert values(complete(f"kmscli enable-key --key-id {prefix}", env=env)) == [
         k for k in ring["keys"] if k.startswith(prefix)
     ]
 
@@ -79,13 +82,13 @@ def test_key_id_completion_follows_the_keyring_option_before_or_after_the_comman
 
 def test_key_id_completion_expands_a_tilde_as_the_shell_will(ring, tmp_path):
     home = ring["path"].parent
-    got = values(complete("kmscli --keyring ~/keyring encrypt --key-id alias/", env={"HOME": str(home)}))
+    got = values(complete("kmscli --keyring ~/keyring describe-key --key-id alias/", env={"HOME": str(home)}))
     assert got == ["alias/backups", "alias/tokens"]
 
 
 def test_zsh_and_fish_completion_describe_each_key(ring):
     env = {"KMSCLI_KEYRING": str(ring["path"])}
-    zsh = complete("kmscli encrypt --key-id ", shell="zsh", env=env)
+    zsh = complete("kmscli describe-key --key-id ", shell="zsh", env=env)
     assert zsh.status == 0 and zsh.stderr == ""
     lines = zsh.out.splitlines()
     assert lines[lines.index(ring["first"]) + 1] == "SYMMETRIC_DEFAULT Enabled backups"
@@ -93,7 +96,7 @@ def test_zsh_and_fish_completion_describe_each_key(ring):
     # fish passes the partial word itself as COMP_CWORD, not its index.
     fish = run_process(
         [],
-        env={**env, "_KMSCLI_COMPLETE": "fish_complete", "COMP_WORDS": "kmscli encrypt --key-id ", "COMP_CWORD": ""},
+        env={**env, "_KMSCLI_COMPLETE": "fish_complete", "COMP_WORDS": "kmscli describe-key --key-id ", "COMP_CWORD": ""},
     )
     assert fish.status == 0 and fish.stderr == ""
     assert f"plain,{ring['first']}\tSYMMETRIC_DEFAULT Enabled backups" in fish.out.splitlines()
@@ -120,6 +123,34 @@ def test_options_complete_and_hidden_globals_stay_out_of_the_way():
     got = values(complete("kmscli encrypt --"))
     assert "--key-id" in got and "--encryption-context" in got
     assert "--debug" not in got  # the hidden per-command copies of the global options
+
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        ("kmscli encrypt --ou", ["--out", "--output"]),
+        ("kmscli describe-key --o", ["--output"]),
+        ("kmscli list-keys --q", ["--query"]),
+        ("kmscli sign --k", ["--key-id", "--keyring"]),
+        ("kmscli decrypt --cli", ["--cli-binary-format"]),
+        # a global option already given after the command name is not offered again
+        ("kmscli encrypt --output json --ou", ["--out"]),
+    ],
+)
+def test_global_options_complete_after_the_command_name(words, expected):
+    assert values(complete(words)) == expected
+
+
+def test_global_options_after_the_command_name_come_from_the_group(monkeypatch):
+    """Whatever global options the group has: each one the command takes after its name
+    completes there, with the group's help (zsh and fish show it)."""
+    ctx = click.Context(cli, info_name="kmscli")
+    command = cli.get_command(ctx, "encrypt")
+    sub = click.Context(command, info_name="encrypt", parent=ctx)
+    items = command.shell_complete(sub, "--ou")
+    helps = {item.value: item.help for item in items}
+    assert helps["--output"] == next(p.help for p in cli.params if "--output" in p.opts)
+    assert "--out" in helps
 
 
 @pytest.mark.parametrize(
@@ -217,3 +248,103 @@ def test_completion_command_refuses_an_unknown_shell():
     assert result.status == 2
     assert result.stdout == b""
     assert result.stderr.startswith("kmscli: error: ValidationException:")
+
+
+# --- key candidates per command ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """One key of each kind a command might want, each with an alias named after it."""
+    path = tmp_path_factory.mktemp("zoo") / "keyring"
+    env = make_keyring(path)
+    kms = lambda *a: run_in_process(a, env=env)  # noqa: E731
+    keys = {
+        "sym": create_key(kms),
+        "sym-disabled": create_key(kms),
+        "sym-deleting": create_key(kms),
+        "rsa-enc": create_key(kms, "RSA_2048", "ENCRYPT_DECRYPT"),
+        "rsa-sign": create_key(kms, "RSA_2048", "SIGN_VERIFY"),
+        "ecc-sign": create_key(kms, "ECC_NIST_P256", "SIGN_VERIFY"),
+        "ecc-agree": create_key(kms, "ECC_NIST_P256", "KEY_AGREEMENT"),
+        "hmac": create_key(kms, "HMAC_256"),
+        "external": create_key(kms, "SYMMETRIC_DEFAULT", None, "--origin", "EXTERNAL"),
+    }
+    for name, key in keys.items():
+        assert kms("create-alias", "--alias-name", f"alias/{name}", "--target-key-id", key).status == 0
+    assert kms("disable-key", "--key-id", keys["sym-disabled"]).status == 0
+    assert kms("schedule-key-deletion", "--key-id", keys["sym-deleting"], "--pending-window-in-days", "7").status == 0
+    return {"env": {"KMSCLI_KEYRING": str(path)}, "keys": keys}
+
+
+ALL = ["sym", "sym-disabled", "sym-deleting", "rsa-enc", "rsa-sign", "ecc-sign", "ecc-agree", "hmac", "external"]
+
+
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("encrypt --key-id", ["sym", "rsa-enc"]),
+        ("decrypt --key-id", ["sym", "rsa-enc"]),
+        ("re-encrypt --destination-key-id", ["sym", "rsa-enc"]),
+        ("re-encrypt --source-key-id", ["sym", "rsa-enc"]),
+        ("encrypt-file --key-id", ["sym", "rsa-enc"]),
+        ("decrypt-file --key-id", ["sym", "rsa-enc"]),
+        ("generate-data-key --key-id", ["sym"]),
+        ("generate-data-key-without-plaintext --key-id", ["sym"]),
+        ("generate-data-key-pair --key-id", ["sym"]),
+        ("sign --key-id", ["rsa-sign", "ecc-sign"]),
+        ("verify --key-id", ["rsa-sign", "ecc-sign"]),
+        ("generate-mac --key-id", ["hmac"]),
+        ("verify-mac --key-id", ["hmac"]),
+        ("derive-shared-secret --key-id", ["ecc-agree"]),
+        ("get-public-key --key-id", ["rsa-enc", "rsa-sign", "ecc-sign", "ecc-agree"]),
+        ("import-key-material --key-id", ["external"]),
+        ("get-parameters-for-import --key-id", ["external"]),
+        # commands that manage a key, whatever it is for: every key
+        ("describe-key --key-id", ALL),
+        ("enable-key --key-id", ALL),
+        ("cancel-key-deletion --key-id", ALL),
+        ("tag-resource --key-id", ALL),
+        ("create-alias --target-key-id", ALL),
+    ],
+)
+def test_each_command_offers_the_keys_it_can_use_and_their_aliases(zoo, command, expected):
+    got = values(complete(f"kmscli {command} ", env=zoo["env"]))
+    keys = zoo["keys"]
+    assert [v for v in got if v.startswith("alias/")] == sorted(f"alias/{name}" for name in expected)
+    assert [v for v in got if not v.startswith("alias/")] == sorted(keys[name] for name in expected)
+
+
+def test_a_typed_prefix_is_filtered_by_the_command_too(zoo):
+    keys = zoo["keys"]
+    assert values(complete("kmscli sign --key-id alias/", env=zoo["env"])) == ["alias/ecc-sign", "alias/rsa-sign"]
+    assert values(complete("kmscli sign --key-id alias/s", env=zoo["env"])) == []
+    key = keys["hmac"]
+    assert values(complete(f"kmscli generate-mac --key-id {key[:6]}", env=zoo["env"])) == [key]
+    assert values(complete(f"kmscli encrypt --key-id {key[:6]}", env=zoo["env"])) == [
+        k for k in sorted(keys.values()) if k.startswith(key[:6]) and k in (keys["sym"], keys["rsa-enc"])
+    ]
+
+
+def test_the_filter_of_each_command_matches_what_the_command_accepts(zoo):
+    """The filters are checked against the commands themselves: every key a command's
+    completion offers, the command accepts (encrypt, sign, generate-mac, derive-shared-secret
+    and generate-data-key run on each offered key), and each left out it refuses."""
+    keys = zoo["keys"]
+    env = {**zoo["env"], "KMSCLI_PASSPHRASE": PASSPHRASE}
+    runs = {
+        "encrypt": ["encrypt", "--plaintext", "x"],
+        "sign": ["sign", "--message", "x", "--signing-algorithm", "ECDSA_SHA_256"],
+        "generate-mac": ["generate-mac", "--message", "x", "--mac-algorithm", "HMAC_SHA_256"],
+        "generate-data-key": ["generate-data-key", "--key-spec", "AES_256"],
+    }
+    for command, args in runs.items():
+        offered = set(values(complete(f"kmscli {command} --key-id ", env=zoo["env"])))
+        for name, key in keys.items():
+            extra = []  # an RSA key is used with an RSA algorithm
+            if name == "rsa-sign" and command == "sign":
+                extra = ["--signing-algorithm", "RSASSA_PSS_SHA_256"]
+            elif name == "rsa-enc" and command == "encrypt":
+                extra = ["--encryption-algorithm", "RSAES_OAEP_SHA_256"]
+            ok = run_in_process([*args, *extra, "--key-id", key], env=env).status == 0
+            assert ok == (key in offered), (command, name)

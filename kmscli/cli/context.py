@@ -55,8 +55,10 @@ class CliContext:
             secret = passphrase.read_passphrase_file(self.passphrase_file)
         if secret is None:
             secret = passphrase.from_environment("KMSCLI_PASSPHRASE")
+        typed = False
         if secret is None:
             secret = passphrase.prompt(f"Passphrase for {keyring.path}")
+            typed = secret is not None
         if secret is None:
             if session_error is not None:
                 raise session_error
@@ -64,4 +66,14 @@ class CliContext:
                 "the keyring is locked: no session, passphrase file, KMSCLI_PASSPHRASE or terminal",
                 hint='unlock it with: eval "$(kmscli unlock)"  (or set KMSCLI_PASSPHRASE_FILE)',
             )
-        return keyring.master_from_passphrase(secret)
+        if not typed:
+            return keyring.master_from_passphrase(secret)
+        from ..errors import IncorrectPassphraseException
+        from ..keyring.store import WRONG_PASSPHRASE_HINT
+
+        try:
+            return keyring.master_from_passphrase(secret)
+        except IncorrectPassphraseException as e:
+            if e.hint == WRONG_PASSPHRASE_HINT:  # not a more particular one (an interrupted rotation)
+                e.hint = "the passphrase typed at the prompt is wrong: run the command again and check the keyboard layout and Caps Lock"
+            raise

@@ -46,6 +46,18 @@ def decode_base64(text: str, what: str) -> bytes:
     return b64decode_strict("".join(text.split()), what, error=ValidationException)
 
 
+def _missing_or_both(message: str, missing: bool, file_option: str):
+    """Raise the usage error for data given twice or not at all. Not at all while standard
+    input carries data (`echo hi | kmscli encrypt --key-id K`): the hint says to read it."""
+    if missing:
+        from .suggest import piped_hint  # only on the way to the error
+
+        hint = piped_hint(file_option)
+        if hint:
+            raise ValidationException(message, hint=hint)
+    raise click.UsageError(message)
+
+
 def binary_format() -> str:
     """--cli-binary-format of this run (aws-cli v2's setting; kmscli's default is
     raw-in-base64-out, aws-cli v1's behaviour and what people type)."""
@@ -62,7 +74,7 @@ def data_in(
     a literal; otherwise a literal is its UTF-8 bytes. ``too_large_hint`` is the next step
     for more than ``limit`` bytes, when there is one."""
     if (text is None) == (path is None):
-        raise click.UsageError(f"give exactly one of {option} and --in")
+        _missing_or_both(f"give exactly one of {option} and --in", text is None, "--in")
     if path is not None:
         return read_source(path, limit, what, too_large_hint=too_large_hint)
     if text.startswith(FILEB):
@@ -92,7 +104,7 @@ def blob_in(
     file://PATH is the file's bytes, as aws-cli v1 reads it for a blob; with
     --cli-binary-format base64 the file holds base64, as aws-cli v2 reads it then."""
     if (b64 is None) == (path is None):
-        raise click.UsageError(f"give exactly one of {option} and {file_option}")
+        _missing_or_both(f"give exactly one of {option} and {file_option}", b64 is None, file_option)
     if path is not None:
         return read_source(path, limit, what, too_large_hint=too_large_hint)
     if b64.startswith(FILEB):

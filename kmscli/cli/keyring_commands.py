@@ -33,11 +33,14 @@ def init(obj, region, account_id, scrypt_log2_n):
     Example:
       kmscli --keyring ~/keys init
     """
+    # Refused before a new passphrase is asked for (twice), not after.
+    Keyring.refuse_existing(obj.keyring_path)
     secret = passphrase.new_passphrase(
         obj.passphrase_file,
         file_env="KMSCLI_PASSPHRASE_FILE",
         value_env="KMSCLI_PASSPHRASE",
         what="New passphrase",
+        cost=(scrypt_log2_n, SCRYPT_DEFAULT["r"]),
     )
     keyring = Keyring.create(
         obj.keyring_path, secret, region=region, account_id=account_id, scrypt_log2_n=scrypt_log2_n

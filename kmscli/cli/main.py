@@ -131,6 +131,14 @@ class LazyGroup(click.Group):
             # (a longer name goes on a line of its own).
             formatter.write_dl(rows, col_max=min(30, formatter.width // 3))
 
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name not in COMMANDS and not ctx.resilient_parsing and not name.startswith("-"):
+            from .suggest import unknown_command  # only on the way to the error
+
+            raise unknown_command(ctx, name, COMMANDS)
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, name):
         target = COMMANDS.get(name)
         if target is None:
@@ -219,6 +227,36 @@ def _add_global_options(command: click.Command) -> None:
         ),
         click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True),
     ]
+    command.shell_complete = _completing_globals_too(command, command.shell_complete)
+
+
+def _completing_globals_too(command: click.Command, complete_own):
+    """Tab completion of a command's options, and of the global options it takes after its
+    name once a letter is typed (`kmscli encrypt --ou<Tab>`: --out and --output). A bare
+    `--<Tab>` lists the command's own options only: the global ones would bury them."""
+
+    def shell_complete(ctx, incomplete):
+        items = complete_own(ctx, incomplete)
+        if not incomplete.startswith("--") or len(incomplete) < 3:
+            return items
+        from click.core import ParameterSource
+        from click.shell_completion import CompletionItem
+
+        # The group's own options (whatever they are) give the help; the command's hidden
+        # copies of them say which it takes after its name.
+        helps = {opt: p.help for p in ctx.find_root().command.params if isinstance(p, click.Option) for opt in p.opts}
+        offered = {item.value for item in items}
+        for param in command.params:
+            if not (isinstance(param, click.Option) and param.hidden and set(param.opts) <= helps.keys()):
+                continue
+            if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+                continue
+            for opt in param.opts:
+                if opt.startswith(incomplete) and opt not in offered:
+                    items.append(CompletionItem(opt, help=helps[opt]))
+        return items
+
+    return shell_complete
 
 
 def _format_options_and_globals(command, ctx, formatter) -> None:
@@ -403,14 +441,23 @@ def main(argv=None) -> int:
             # became one enormous error line. aws-cli says a command is required.
             _print_error(ValidationException("no command given", hint="see the commands with: kmscli --help"))
             return ExitStatus.USAGE
+        message, hint = e.format_message(), None
+        if isinstance(e, click.NoSuchOption):
+            from .suggest import no_such_option  # only on the way to the error
+
+            message, hint = no_such_option(e, argv)
+        elif isinstance(e, click.MissingParameter):
+            from .suggest import stdin_hint
+
+            hint = stdin_hint(e)
         # click attaches no context to some parse errors ("Option '--key-id' requires an
         # argument."): the command is then read from argv, so the hint never says COMMAND.
-        if e.ctx is not None and e.ctx.command_path:
+        if hint is None and e.ctx is not None and e.ctx.command_path:
             hint = f"run: {e.ctx.command_path} --help"
-        else:
+        elif hint is None:
             command = _command_of(argv)
             hint = f"run: kmscli {command} --help" if command != "COMMAND" else "run: kmscli --help"
-        _print_error(ValidationException(e.format_message(), hint=hint))
+        _print_error(ValidationException(message, hint=hint))
         return ExitStatus.USAGE
     except click.ClickException as e:
         _print_error(ValidationException(e.format_message()), argv)

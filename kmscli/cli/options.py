@@ -93,7 +93,8 @@ _ID_CHARS = frozenset("0123456789abcdef-")
 
 
 def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-    """Tab completion of key ids and alias names, read from the keyring's clear metadata.
+    """Tab completion of key ids and alias names, read from the keyring's clear metadata:
+    only the keys the command can use (completion_filters) and the aliases of those keys.
 
     Runs while the user presses Tab, so it must never ask for a passphrase, print or raise:
     any problem (no keyring, a damaged file) just means no candidates."""
@@ -101,21 +102,40 @@ def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str
 
     try:
         from ..keyring import Keyring
+        from .completion_filters import for_command
 
         keyring = Keyring.open(_completion_keyring_path(ctx))  # no unlocker: it cannot prompt
+        wanted = for_command(ctx.command.name if ctx.command else None)
+        metadata: dict = {}
+
+        def meta(key_id: str) -> dict | None:
+            if key_id not in metadata:
+                metadata[key_id] = _key_metadata(keyring, key_id)
+            return metadata[key_id]
+
+        def fits(key_id: str) -> bool:
+            # A key whose file cannot be read is offered (without a summary): the command
+            # itself will say what is wrong with it.
+            found = meta(key_id) if wanted is not None else None
+            return found is None or wanted(found)
+
         items = []
         if "alias/".startswith(incomplete) or incomplete.startswith("alias/"):
-            # The names from the typed prefix on, from the alias index (a chunk or two).
+            # The names from the typed prefix on, from the alias index (a chunk or two), and
+            # of those only the aliases of keys the command can use (at most COMPLETION_MAX
+            # metadata reads).
             start = incomplete if incomplete.startswith("alias/") else "alias/"
             for name, target, _, _ in keyring.alias_rows_from(start, COMPLETION_MAX):
                 if not name.startswith(incomplete):
                     break
-                items.append(CompletionItem(name, help=f"alias of {target}"))
+                if isinstance(target, str) and _ID_CHARS.issuperset(target) and not fits(target):
+                    continue
+                items.append(CompletionItem(name, help=f"alias of {target}" if target else None))
         ids, more = key_id_candidates(keyring, incomplete)
         if more:
             items += [CompletionItem(prefix, help="more keys: type more of the id") for prefix in ids]
         else:
-            items += [CompletionItem(key_id, help=_key_summary(keyring, key_id)) for key_id in ids]
+            items += [CompletionItem(key_id, help=_key_summary(meta(key_id))) for key_id in ids if fits(key_id)]
         return items
     except Exception:  # noqa: BLE001 - completion shows nothing rather than an error
         return []
@@ -170,10 +190,16 @@ def _completion_keyring_path(ctx: click.Context):
     return Path(os.path.expanduser(typed)) if typed else default_keyring_path()
 
 
-def _key_summary(keyring, key_id: str) -> str | None:
+def _key_metadata(keyring, key_id: str) -> dict | None:
     try:
         meta = keyring.load_key(key_id, verify=False)["metadata"]
     except Exception:  # noqa: BLE001 - a damaged key still completes, without a summary
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _key_summary(meta: dict | None) -> str | None:
+    if meta is None:
         return None
     return " ".join(str(meta.get(k) or "") for k in ("KeySpec", "KeyState", "Description")).strip() or None
 

@@ -54,26 +54,69 @@ def from_environment(name: str) -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
-def prompt(message: str, *, confirm: bool = False) -> bytes | None:
-    """Ask on the terminal with echo off; None when there is no terminal to ask on."""
+# How many times a new passphrase is asked for (twice each) before the command gives up.
+CONFIRM_ATTEMPTS = 3
+
+
+def prompt(message: str, *, confirm: bool = False, cost: tuple[int, int] | None = None) -> bytes | None:
+    """Ask on the terminal with echo off; None when there is no terminal to ask on.
+
+    With ``confirm`` (a new passphrase) it is asked twice; an empty one or a confirmation
+    that differs asks again, up to CONFIRM_ATTEMPTS times, rather than throwing away what was
+    typed. A very weak one gets a warning (weak_passphrase) before the confirmation, saying
+    what scrypt at ``cost`` (log2 N, r) can and cannot do for it, so another can be chosen."""
     if not sys.stdin.isatty():
         return None
     import getpass
 
-    first = getpass.getpass(f"{message}: ", stream=sys.stderr)
-    if confirm:
+    if not confirm:
+        first = getpass.getpass(f"{message}: ", stream=sys.stderr)
+        if not first:
+            raise ValidationException("the passphrase is empty")
+        return first.encode("utf-8")
+    from .render import notice
+
+    problem = ""
+    for attempt in range(1, CONFIRM_ATTEMPTS + 1):
+        again = attempt < CONFIRM_ATTEMPTS
+        first = getpass.getpass(f"{message}: ", stream=sys.stderr)
+        if not first:
+            problem = "the passphrase is empty"
+            if again:
+                notice(f"{problem}; type one (or press Ctrl-C to stop)")
+            continue
+        if cost is not None:
+            from .weak_passphrase import warning_lines, weakness
+
+            reason = weakness(first.encode("utf-8"))
+            if reason:
+                for line in warning_lines(reason, *cost):
+                    notice(line)
         second = getpass.getpass(f"{message} (again): ", stream=sys.stderr)
-        if first != second:
-            raise ValidationException("the two passphrases differ")
-    if not first:
-        raise ValidationException("the passphrase is empty")
-    return first.encode("utf-8")
+        if first == second:
+            return first.encode("utf-8")
+        problem = "the two passphrases differ"
+        if again:
+            notice(f"{problem}; try again ({CONFIRM_ATTEMPTS - attempt} more)")
+    raise ValidationException(
+        f"{problem}, {CONFIRM_ATTEMPTS} times: nothing was changed",
+        hint="run the command again, or give the passphrase in a file (see --help)",
+    )
 
 
 def new_passphrase(
-    passphrase_file: str | None, *, file_env: str, value_env: str, what: str, option: str = "--passphrase-file"
+    passphrase_file: str | None,
+    *,
+    file_env: str,
+    value_env: str,
+    what: str,
+    option: str = "--passphrase-file",
+    cost: tuple[int, int] | None = None,
 ) -> bytes:
-    """A passphrase for a new protection (init, change-passphrase): file, env, prompt twice."""
+    """A passphrase for a new protection (init, change-passphrase): file, env, prompt twice.
+    ``cost`` is the scrypt (log2 N, r) it will be used with, for the warning the prompt gives
+    a very weak passphrase. Files and variables are not judged: they are scripts' and CI's
+    channels, where throwaway keyrings are common and a warning would be noise in logs."""
     from .hardening import no_core_dumps
 
     no_core_dumps()
@@ -82,7 +125,7 @@ def new_passphrase(
     env_file = os.environ.get(file_env)
     if env_file:
         return read_passphrase_file(env_file, file_env)
-    secret = from_environment(value_env) or prompt(what, confirm=True)
+    secret = from_environment(value_env) or prompt(what, confirm=True, cost=cost)
     if secret is None:
         raise KeyringLockedException(
             f"no {what.lower()} given and standard input is not a terminal",

@@ -92,12 +92,15 @@ def change_passphrase(obj, new_passphrase_file, scrypt_log2_n, rotate_master_key
     """
 
     def new_secret() -> bytes:
+        # Called once the keyring is unlocked: its scrypt parameters are read and checked.
+        params = keyring.scrypt_params()
         return passphrase.new_passphrase(
             new_passphrase_file,
             file_env="KMSCLI_NEW_PASSPHRASE_FILE",
             value_env="KMSCLI_NEW_PASSPHRASE",
             what="New passphrase",
             option="--new-passphrase-file",
+            cost=(scrypt_log2_n or params.log2_n, params.r),
         )
 
     keyring = obj.open_keyring(use_session=False)

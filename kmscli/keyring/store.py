@@ -60,6 +60,11 @@ def default_keyring_path() -> Path:
     return Path(base) / "kmscli" / "keyring"
 
 
+# The hint of a wrong passphrase when nothing more is known; the CLI, which knows where the
+# passphrase came from (a prompt), replaces it with one that speaks of that source.
+WRONG_PASSPHRASE_HINT = "check KMSCLI_PASSPHRASE, the passphrase file, or the session"
+
+
 def _keyring_exists(path: Path) -> AlreadyExistsException:
     # Not the generic "choose another name, or update the existing one": a keyring has no name.
     return AlreadyExistsException(
@@ -155,6 +160,13 @@ class Keyring:
 
     # --- creation and opening --------------------------------------------------------------
 
+    @staticmethod
+    def refuse_existing(path: Path) -> None:
+        """AlreadyExistsException when ``path`` holds a keyring: init checks it before it asks
+        for a new passphrase (create checks again, and the exclusive write decides a race)."""
+        if os.path.lexists(Path(path) / fmt.KEYRING_FILE):
+            raise _keyring_exists(Path(path))
+
     @classmethod
     def create(
         cls,
@@ -169,8 +181,7 @@ class Keyring:
         import uuid
 
         path = Path(path)
-        if os.path.lexists(path / fmt.KEYRING_FILE):
-            raise _keyring_exists(path)
+        cls.refuse_existing(path)
         params = fmt.ScryptParams(
             scrypt_log2_n, fmt.SCRYPT_DEFAULT["r"], fmt.SCRYPT_DEFAULT["p"], os.urandom(fmt.SALT_SIZE)
         )
@@ -327,7 +338,7 @@ class Keyring:
                     f"{fmt.KEYRING_FILE} was altered or damaged: the passphrase is right but the "
                     "master key does not unwrap"
                 ) from None
-            hint = "check KMSCLI_PASSPHRASE, the passphrase file, or the session"
+            hint = WRONG_PASSPHRASE_HINT
             if pending is not None:
                 # `change-passphrase --rotate-master-key` was interrupted after keyring.toml
                 # went under the new passphrase: the old one, which the user still tries,

@@ -47,7 +47,7 @@ def resolve_key_id(keyring: Keyring, key_id: str) -> str:
         return _alias_target(keyring, key_id)
     raise NotFoundException(
         f"'{_shown(key_id)}' is not a key id, key ARN, alias name or alias ARN",
-        hint="list the keys with: kmscli list-keys",
+        hint=_alias_hint(keyring, "alias/" + key_id) or "list the keys with: kmscli list-keys",
     )
 
 
@@ -64,9 +64,31 @@ def _alias_target(keyring: Keyring, alias_name: str) -> str:
     target = entry.get("TargetKeyId") if entry is not None else None
     if not target:
         raise NotFoundException(
-            f"alias '{_shown(alias_name)}' does not exist", hint="list the aliases with: kmscli list-aliases"
+            f"alias '{_shown(alias_name)}' does not exist",
+            hint=_alias_hint(keyring, alias_name) or "list the aliases with: kmscli list-aliases",
         )
     return target
+
+
+# An alias is suggested only for a name at least this similar (difflib's ratio).
+_ALIAS_CUTOFF = 0.8
+
+
+def _alias_hint(keyring: Keyring, alias_name: str) -> str | None:
+    """On the way to a NotFoundException only: the alias of this keyring that was probably
+    meant (`--key-id first` for alias/first, `alias/frist` for alias/first). Alias names
+    are the keyring's clear metadata (list-aliases shows them without a passphrase), so
+    naming one here tells nothing the keyring's reader could not list."""
+    try:
+        aliases = keyring.load_aliases()
+    except Exception:  # noqa: BLE001 - a hint must never replace the error it adds to
+        return None
+    if alias_name in aliases:
+        return f"did you mean {alias_name}? (an alias in this keyring)"
+    import difflib
+
+    near = difflib.get_close_matches(alias_name, list(aliases), n=1, cutoff=_ALIAS_CUTOFF)
+    return f"did you mean {near[0]}? (an alias in this keyring)" if near else None
 
 
 def _shown(text: str) -> str:
