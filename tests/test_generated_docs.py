@@ -35,9 +35,11 @@ def test_committed_completions_and_man_pages_match_the_code():
     check = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "gen_docs.py"), "--check"], capture_output=True, text=True
     )
-    assert check.returncode == 0, check.stderr
+    assert check.returncode == 0, f"regenerate with: python tools/gen_docs.py\n{check.stderr}{check.stdout}"
     assert check.stderr == ""
-    assert gen_docs.drift(ROOT) == [], "regenerate with: python tools/gen_docs.py"
+    # Not gen_docs.drift(ROOT) in this process too: click keeps the help option of the context
+    # that first resolved a command, and Tab-completion tests resolve commands without the
+    # group's ["-h", "--help"], so the order of tests would decide the pages.
 
 
 def test_drift_is_detected(tmp_path):
