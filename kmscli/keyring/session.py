@@ -38,7 +38,6 @@ from ..errors import (
 )
 from . import format as fmt
 from .fsutil import OPEN_TO_OTHERS, atomic_write, fsync_dir, private_dir_problem, read_file
-from .lock import exclusive_lock
 
 SESSION_KIND = "kmscli-session"
 SESSION_VERSION = 1
@@ -157,6 +156,8 @@ def _new_epoch(keyring) -> str:
     """Replace the epoch: every session made before now is refused, copies included.
     Runs under the keyring's writer lock (not ``transaction()``: ending sessions needs no
     passphrase)."""
+    from .lock import exclusive_lock  # lock and unlock only: a command in a session never takes it
+
     epoch = os.urandom(16).hex()
     with exclusive_lock(keyring.path):
         atomic_write(keyring.path / EPOCH_FILE, (epoch + "\n").encode("ascii"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,8 +37,10 @@ from .fsutil import (
     read_file,
     remove_stale_temps,
 )
-from .index import Index, IndexDamaged
-from .lock import exclusive_lock
+# The index and the writer lock are imported where used: encrypt, decrypt and sign with a
+# session read one key file and need neither (each module imported costs start-up).
+if TYPE_CHECKING:
+    from .index import Index
 
 _HEX = frozenset("0123456789abcdef")
 _UUID_DASHES = (8, 13, 18, 23)
@@ -487,6 +490,8 @@ class Keyring:
         """Up to ``count`` key ids at or after ``start`` (a key id, or the start of one), in
         order: a page of list-keys, or the candidates of a completion, read from the index
         (a file or two whatever the number of keys); from keys/ when there is no index."""
+        from .index import IndexDamaged
+
         index = self.index
         if index.present():
             try:
@@ -502,6 +507,8 @@ class Keyring:
     @property
     def index(self) -> Index:
         if self._index is None:
+            from .index import Index
+
             self._index = Index(self.path, lambda key_id: os.path.lexists(self.key_path(key_id)))
         return self._index
 
@@ -534,6 +541,8 @@ class Keyring:
         index = self._kept_index()
         if index is None:
             return []
+        from .index import IndexDamaged
+
         key_id = doc["metadata"]["KeyId"]
         for attempt in (1, 2):
             undo = []
@@ -728,6 +737,8 @@ class Keyring:
     def transaction(self):
         """Hold the writer lock; callers re-read what they change inside it, so concurrent
         processes never lose an update."""
+        from .lock import exclusive_lock
+
         self.master_key  # unlock before taking the lock: a prompt must not hold it
         with exclusive_lock(self.path):
             self._check_master_unchanged()
