@@ -7,7 +7,8 @@ import sys
 def run() -> None:
     # Start-up makes tens of thousands of objects that live as long as the process (modules,
     # classes, click's commands): the cyclic GC would walk them again and again for nothing,
-    # ~12M instructions of every command (bench/startup.sh). It is paused here and resumed,
+    # and once more at exit, ~33M instructions of an encrypt (bench/startup.sh, COUNT=1),
+    # a sixth of the floor. It is paused here and resumed,
     # with what exists by then frozen out of its reach, once the command is known
     # (kmscli/cli/main.py: resume_gc), so that a long command (serve, a big encrypt-file)
     # runs with it as usual.

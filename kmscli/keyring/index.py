@@ -236,7 +236,7 @@ class Index:
         first = start[:2] if len(start) >= 2 else (start + "0")[:2]
         # One listing of the buckets that exist, rather than a path and a stat for each of
         # the 256: a keyring of a few keys has a few buckets, and list-keys walked them all
-        # (~15M instructions of its start-up). A bucket written meanwhile is missed as it
+        # (~12M instructions of its start-up). A bucket written meanwhile is missed as it
         # would have been had the listing run a moment earlier.
         try:
             existing = frozenset(os.listdir(self.dir / KEYS_SUBDIR))
