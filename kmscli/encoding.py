@@ -6,12 +6,14 @@ standard library."""
 
 from __future__ import annotations
 
-import base64
 import binascii
+
+# binascii, not the base64 module: base64.b64encode and b64decode(validate=True) are these two
+# calls, and importing base64 (and struct with it) cost every command ~2M instructions.
 
 
 def b64encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def b64decode_strict(text: str, what: str, *, error: type[Exception]) -> bytes:
@@ -19,7 +21,7 @@ def b64decode_strict(text: str, what: str, *, error: type[Exception]) -> bytes:
     spelling of each value, so that one value has one text. A failure raises ``error`` with
     a message naming ``what``, never echoing the text."""
     try:
-        data = base64.b64decode(text, validate=True)
+        data = binascii.a2b_base64(text.encode("ascii") if isinstance(text, str) else text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise error(f"{what} is not valid base64") from None
     if b64encode(data) != text:

@@ -6,7 +6,10 @@ Stored names are never renamed: they are written into keyrings and ciphertexts.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
+
+# collections.namedtuple, not typing.NamedTuple: with postponed annotations the latter
+# compiles every field's annotation at import (bench/startup.sh; tests/test_startup.py).
 
 # --- key usages and the result field that lists each usage's algorithms ----------------
 
@@ -31,11 +34,12 @@ ORIGINS = ("AWS_KMS", "EXTERNAL")
 HASH_LENGTHS = {"SHA_1": 20, "SHA_224": 28, "SHA_256": 32, "SHA_384": 48, "SHA_512": 64}
 
 
-class SigningAlgorithm(NamedTuple):
-    name: str
-    scheme: str  # "PSS", "PKCS1_V1_5", "ECDSA", "ED25519", "ED25519_PH", "ML_DSA"
-    hash: str | None  # "SHA_256", ...; None where the scheme hashes internally
-    message_types: tuple[str, ...]
+class SigningAlgorithm(namedtuple("SigningAlgorithm", "name scheme hash message_types")):
+    # name: str
+    # scheme: str  "PSS", "PKCS1_V1_5", "ECDSA", "ED25519", "ED25519_PH", "ML_DSA"
+    # hash: str | None  "SHA_256", ...; None where the scheme hashes internally
+    # message_types: tuple[str, ...]
+    __slots__ = ()
 
     @property
     def digest_length(self) -> int | None:
@@ -77,13 +81,16 @@ KEY_AGREEMENT_ALGORITHMS = ("ECDH",)
 # --- key specs ----------------------------------------------------------------------------
 
 
-class KeySpec(NamedTuple):
-    name: str
-    family: str  # "SYMMETRIC", "HMAC", "RSA", "ECC", "ED25519", "ML_DSA", "SM2"
-    algorithms: dict[str, tuple[str, ...]]  # usage -> algorithms; the first usage is the default
-    size: int | None = None  # RSA modulus bits, HMAC key bytes
-    curve: str | None = None  # ECC curve name as cryptography spells it
-    unsupported: str | None = None  # why kmscli cannot offer this spec, if it cannot
+class KeySpec(
+    namedtuple("KeySpec", "name family algorithms size curve unsupported", defaults=(None, None, None))
+):
+    # name: str
+    # family: str  "SYMMETRIC", "HMAC", "RSA", "ECC", "ED25519", "ML_DSA", "SM2"
+    # algorithms: dict[str, tuple[str, ...]]  usage -> algorithms; the first usage is the default
+    # size: int | None = None  RSA modulus bits, HMAC key bytes
+    # curve: str | None = None  ECC curve name as cryptography spells it
+    # unsupported: str | None = None  why kmscli cannot offer this spec, if it cannot
+    __slots__ = ()
 
     @property
     def usages(self) -> tuple[str, ...]:
@@ -190,12 +197,10 @@ ROTATION_PERIOD_DEFAULT = 365
 ON_DEMAND_ROTATIONS_MAX = 25
 
 
-class ListLimit(NamedTuple):
+class ListLimit(namedtuple("ListLimit", "low high default")):
     """A List operation's Limit: the range AWS accepts, and the page size when none is given."""
 
-    low: int
-    high: int
-    default: int
+    __slots__ = ()
 
 
 LIST_LIMITS = {

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..errors import KeyringLockedException, KmsError
 from ..keyring import Keyring, default_keyring_path, utc_now
-from . import passphrase
 
 
 class CliContext:
@@ -50,6 +49,8 @@ class CliContext:
                 return session.master_from_session(keyring, token)
             except KmsError as e:  # expired or ended: another source may still unlock
                 session_error = e
+        from . import passphrase  # not needed by a command that a session unlocked
+
         secret = None
         if self.passphrase_file:
             secret = passphrase.read_passphrase_file(self.passphrase_file)

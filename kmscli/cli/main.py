@@ -146,6 +146,7 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         command = getattr(importlib.import_module(f"{__package__}.{module}"), attr)
         _add_global_options(command)
+        resume_gc()
         return command
 
 
@@ -509,8 +510,29 @@ def _silence_stdout() -> None:
         pass
 
 
-def entry_point() -> None:
-    status = main()
+# Whether run() paused the cyclic GC for start-up (kmscli/__main__.py says why).
+_gc_paused = False
+
+
+def resume_gc() -> None:
+    """Start-up is over (the command is imported and built): the GC runs again, over what
+    is made from now on; what start-up made is frozen (it lives until exit anyway)."""
+    global _gc_paused
+    if _gc_paused:
+        _gc_paused = False
+        import gc
+
+        gc.freeze()
+        gc.enable()
+
+
+def entry_point(*, gc_paused: bool = False) -> None:
+    global _gc_paused
+    _gc_paused = gc_paused
+    try:
+        status = main()
+    finally:
+        resume_gc()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -5,7 +5,6 @@ prints blobs. rich is imported only when a table is really drawn."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 
 import click
 
+from ..encoding import b64encode
 from ..errors import ValidationException
 from .safe_text import escape, escape_json
 
@@ -27,7 +27,7 @@ _QUERY_PART = r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?[0-9]+)\]|\[\*\]"
 def printable(value):
     """The result with every bytes value as base64 text (the AWS CLI's blob rendering)."""
     if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
+        return b64encode(value)
     if isinstance(value, dict):
         if all(type(v) is str for v in value.values()):
             return value  # a listing's row: nothing to convert (100,000 of them in list-keys)

@@ -8,12 +8,11 @@ import click
 
 from .. import specs
 from ..errors import FileAccessException
-from ..service import file_signing, signing
+from ..service import signing
 from .members import aws_members
 from .io import blob_in, data_in, deliver, read_public_key_file, write_output
 from .options import checked_output, in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
 from .render import emit
-from .stream_io import Prefixed, open_input
 
 message_option = click.option(
     "--message", metavar="TEXT", help="The message (or digest): the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH."
@@ -71,6 +70,8 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
     with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
         keyring = obj.open_keyring()
         if stream is not None:
+            from ..service import file_signing  # streamed files only: sign --message never loads it
+
             _streamed(aws)
             result = file_signing.sign_stream(
                 keyring, key_id, stream, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
@@ -132,6 +133,8 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
     if pem is not None and aws:
         raise click.UsageError("--dry-run and --grant-tokens need --key-id: --public-key verifies offline")
     with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
+        if pem is not None or stream is not None:
+            from ..service import file_signing  # offline or streamed: verify --message never loads it
         if pem is not None:
             if stream is not None:
                 result = file_signing.verify_offline_stream(
@@ -180,6 +183,8 @@ def message_source(message: str | None, in_path: str | None, message_type: str, 
         return
     if message is not None:
         raise click.UsageError("give exactly one of --message and --in")
+    from .stream_io import Prefixed, open_input  # --in only (threads and signals: start-up)
+
     with open_input(in_path, "the message") as (source, _size):
         try:
             head = source.read(MESSAGE_LIMIT + 1)

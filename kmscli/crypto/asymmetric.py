@@ -59,9 +59,23 @@ def generate_private_key(spec: KeySpec) -> bytes:
     return key.private_bytes(s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
 
 
+def _der_private_key_loader():
+    """cryptography's ``serialization.load_der_private_key``. Every sign and asymmetric
+    decrypt loads a key, and importing the serialization package brings its SSH key code
+    along (bcrypt, dataclasses, random: ~25M instructions, a tenth of the start-up floor);
+    the function itself is the one serialization.base re-exports from cryptography's
+    bindings, taken from there (tests/test_startup.py checks that it is the same object)."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+        return rust_openssl.keys.load_der_private_key
+    except (ImportError, AttributeError):  # another layout of cryptography: the public way
+        return _serialization().load_der_private_key
+
+
 def load_private_key(der: bytes):
     try:
-        return _serialization().load_der_private_key(der, password=None)
+        return _der_private_key_loader()(der, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise CryptoFailure() from None
 

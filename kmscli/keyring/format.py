@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from typing import NamedTuple
+from collections import namedtuple
 
 from ..encoding import b64decode_strict
 from ..encoding import b64encode as b64e  # noqa: F401 - re-exported: store and session write with it
@@ -69,11 +69,10 @@ KEYRING_CHECKSUM_FIELD = "checksum"
 PASSPHRASE_CHECK_LABEL = b"kmscli v1 passphrase check"
 
 
-class ScryptParams(NamedTuple):
-    log2_n: int
-    r: int
-    p: int
-    salt: bytes
+# collections.namedtuple: typing.NamedTuple compiles each annotation at import (start-up).
+class ScryptParams(namedtuple("ScryptParams", "log2_n r p salt")):
+    # log2_n: int, r: int, p: int, salt: bytes
+    __slots__ = ()
 
     def check(self) -> "ScryptParams":
         for name, value, (low, high) in (

@@ -236,7 +236,17 @@ class Index:
         Raises IndexDamaged."""
         found: list[str] = []
         first = start[:2] if len(start) >= 2 else (start + "0")[:2]
+        # One listing of the buckets that exist, rather than a path and a stat for each of
+        # the 256: a keyring of a few keys has a few buckets, and list-keys walked them all
+        # (~12M instructions of its start-up). A bucket written meanwhile is missed as it
+        # would have been had the listing run a moment earlier.
+        try:
+            existing = frozenset(os.listdir(self.dir / KEYS_SUBDIR))
+        except FileNotFoundError:
+            existing = frozenset()
         for bucket in BUCKETS[bisect.bisect_left(BUCKETS, first) :]:
+            if bucket not in existing:
+                continue
             ids = self._bucket_ids(bucket)
             if bucket == first and start:
                 ids = ids[bisect.bisect_left(ids, start) :]

@@ -5,7 +5,6 @@ lock that blocks later processes."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from contextlib import contextmanager
@@ -34,6 +33,8 @@ def lock_timeout() -> float:
 
 @contextmanager
 def exclusive_lock(directory: Path, timeout: float | None = None):
+    import fcntl  # writers only: a command that only reads never takes the lock
+
     timeout = lock_timeout() if timeout is None else timeout
     path = directory / LOCK_NAME
     try:

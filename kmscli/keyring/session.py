@@ -22,11 +22,9 @@ command run with a session, and must not pull in scrypt, rich or asymmetric cryp
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import os
-import re
 import stat
 from pathlib import Path
 
@@ -40,7 +38,6 @@ from ..errors import (
 )
 from . import format as fmt
 from .fsutil import OPEN_TO_OTHERS, atomic_write, fsync_dir, private_dir_problem, read_file
-from .lock import exclusive_lock
 
 SESSION_KIND = "kmscli-session"
 SESSION_VERSION = 1
@@ -55,10 +52,16 @@ SESSION_FILE_LIMIT = 4096
 TTL_DEFAULT = 15 * 60
 TTL_MIN = 1
 TTL_MAX = 12 * 3600
-_TTL = re.compile(r"^([0-9]{1,6})([smh]?)$")
+_TTL = r"([0-9]{1,6})([smh]?)"  # compiled by the one command that reads it, unlock
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
-_TOKEN = re.compile(r"^" + re.escape(TOKEN_PREFIX) + r"\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$")
+# A token is TOKEN_PREFIX "." 32 lower-case hex digits "." 43 characters of unpadded base64url
+# (32 bytes). Checked by string operations, not a regular expression: every command run in
+# a session reads one, and compiling a pattern costs more than the rest of the check.
+_HEX = frozenset("0123456789abcdef")
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_TO_STANDARD_B64 = str.maketrans("-_", "+/")
+_TO_URLSAFE_B64 = str.maketrans("+/", "-_")
 _SESSION_LABEL = b"kmscli v1 session\x00"
 
 UNLOCK_HINT = 'start a new session with: eval "$(kmscli unlock)"'
@@ -69,7 +72,9 @@ UNLOCK_HINT = 'start a new session with: eval "$(kmscli unlock)"'
 
 def parse_ttl(text: str) -> int:
     """Seconds in ``90``, ``90s``, ``15m`` or ``2h``, between TTL_MIN and TTL_MAX."""
-    m = _TTL.match(text.strip())
+    import re
+
+    m = re.fullmatch(_TTL, text.strip())
     if not m:
         raise ValidationException(f"--ttl {text[:40]!r} is not a duration such as 90s, 15m or 2h")
     seconds = int(m.group(1)) * _UNITS[m.group(2)]
@@ -135,13 +140,24 @@ def _read_epoch(keyring) -> str | None:
         text = read_file(keyring.path / EPOCH_FILE, limit=128).decode("ascii", "replace").strip()
     except FileNotFoundError:
         return None
-    return text if re.fullmatch(r"[0-9a-f]{32}", text) else None
+    return text if _is_hex_id(text) else None
+
+
+def _is_hex_id(text: str) -> bool:
+    """32 lower-case hex digits: a session id, or the session epoch."""
+    return len(text) == 32 and _HEX.issuperset(text)
+
+
+def _urlsafe_b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii").translate(_TO_URLSAFE_B64).rstrip("=")
 
 
 def _new_epoch(keyring) -> str:
     """Replace the epoch: every session made before now is refused, copies included.
     Runs under the keyring's writer lock (not ``transaction()``: ending sessions needs no
     passphrase)."""
+    from .lock import exclusive_lock  # lock and unlock only: a command in a session never takes it
+
     epoch = os.urandom(16).hex()
     with exclusive_lock(keyring.path):
         atomic_write(keyring.path / EPOCH_FILE, (epoch + "\n").encode("ascii"))
@@ -189,7 +205,7 @@ def start(keyring, ttl: int = TTL_DEFAULT) -> dict:
     doc = {**header, "nonce": fmt.b64e(nonce), "master_key": fmt.b64e(sealed)}
     path = _session_path(directory, keyring.keyring_id, session_id)
     atomic_write(path, json.dumps(doc, sort_keys=True).encode("utf-8"), exclusive=True)
-    token = f"{TOKEN_PREFIX}.{session_id}.{base64.urlsafe_b64encode(secret).decode('ascii').rstrip('=')}"
+    token = f"{TOKEN_PREFIX}.{session_id}.{_urlsafe_b64(secret)}"
     return {"Token": token, "Expires": header["expires"], "SessionFile": str(path)}
 
 
@@ -198,13 +214,20 @@ def _parse_token(token: str) -> tuple[str, bytes]:
     and re-encoded to compare: base64's last character carries 2 unused bits, so four
     spellings would otherwise open the same session (and "$" would allow a newline)."""
     # The token is a secret: no message below ever includes any part of it.
-    m = _TOKEN.fullmatch(token)
-    secret = base64.urlsafe_b64decode(m.group(2) + "=") if m else b""
-    if not m or base64.urlsafe_b64encode(secret).decode("ascii").rstrip("=") != m.group(2):
+    parts = token.split(".") if isinstance(token, str) else []
+    well_formed = (
+        len(parts) == 3
+        and parts[0] == TOKEN_PREFIX
+        and _is_hex_id(parts[1])
+        and len(parts[2]) == 43
+        and _B64URL.issuperset(parts[2])
+    )
+    secret = binascii.a2b_base64((parts[2] + "=").translate(_TO_STANDARD_B64)) if well_formed else b""
+    if not well_formed or _urlsafe_b64(secret) != parts[2]:
         raise KeyringLockedException(
             "KMSCLI_SESSION does not hold a kmscli session token", hint=UNLOCK_HINT
         )
-    return m.group(1), secret
+    return parts[1], secret
 
 
 def _ended(what: str) -> SessionExpiredException:
@@ -250,8 +273,8 @@ def master_from_session(keyring, token: str) -> bytes:
     try:
         doc = json.loads(raw)
         header = {k: doc[k] for k in ("format", "version", "keyring_id", "session_id", "epoch", "created", "expires")}
-        nonce = base64.b64decode(doc["nonce"], validate=True)
-        sealed = base64.b64decode(doc["master_key"], validate=True)
+        nonce = binascii.a2b_base64(doc["nonce"], strict_mode=True)
+        sealed = binascii.a2b_base64(doc["master_key"], strict_mode=True)
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise _invalid() from None
     if (

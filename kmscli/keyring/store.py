@@ -12,6 +12,7 @@ import bisect
 import datetime as dt
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,9 +38,11 @@ from .fsutil import (
     read_file,
     remove_stale_temps,
 )
-from .alias_index import AliasIndex, row_of
-from .index import Index, IndexDamaged
-from .lock import exclusive_lock
+# The indexes and the writer lock are imported where used: encrypt, decrypt and sign with a
+# session read one key file and need neither (each module imported costs start-up).
+if TYPE_CHECKING:
+    from .alias_index import AliasIndex
+    from .index import Index
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -528,6 +531,8 @@ class Keyring:
         """Up to ``count`` key ids at or after ``start`` (a key id, or the start of one), in
         order: a page of list-keys, or the candidates of a completion, read from the index
         (a file or two whatever the number of keys); from keys/ when there is no index."""
+        from .index import IndexDamaged
+
         index = self.index
         if index.present():
             try:
@@ -543,6 +548,8 @@ class Keyring:
     @property
     def index(self) -> Index:
         if self._index is None:
+            from .index import Index
+
             self._index = Index(self.path, lambda key_id: os.path.lexists(self.key_path(key_id)))
         return self._index
 
@@ -584,6 +591,8 @@ class Keyring:
         index = self._kept_index()
         if index is None:
             return []
+        from .index import IndexDamaged
+
         key_id = doc["metadata"]["KeyId"]
         for attempt in (1, 2):
             undo = []
@@ -792,12 +801,17 @@ class Keyring:
     @property
     def alias_index(self) -> AliasIndex:
         if self._alias_index is None:
+            from .alias_index import AliasIndex  # imported here: see the imports at the top
+
             self._alias_index = AliasIndex(self.path)
         return self._alias_index
 
     def alias_rows_from(self, start: str, count: int) -> list[tuple[str, str, str, str]]:
         """Up to ``count`` aliases named ``start`` or after, in order, as (name, target,
         created, updated): from the index (a file or two), or from every bucket without one."""
+        from .alias_index import row_of
+        from .index import IndexDamaged  # imported here: see the imports at the top
+
         if not self._legacy_aliases() and self.alias_index.present():
             try:
                 return self.alias_index.rows_from(start, count)
@@ -811,6 +825,9 @@ class Keyring:
         """The aliases of ``key_id``, by name. With ``verify`` (writers, under the lock), each
         one the index names is read again from its verified bucket and kept only if that
         says so: the index tells where to look, never what is true."""
+        from .alias_index import row_of
+        from .index import IndexDamaged  # imported here: see the imports at the top
+
 
         def from_buckets() -> list:
             found = (row_of(n, e) for n, e in self.load_aliases(verify=verify or None).items() if isinstance(e, dict))
@@ -847,6 +864,9 @@ class Keyring:
         """Under the writer lock (``transaction``): each alias of ``changes`` set to its entry,
         or removed (None). The alias index first stops speaking for aliases/ (durably), then
         each bucket touched is written, sealed, then the index is updated and speaks again."""
+        from .alias_index import row_of
+        from .index import IndexDamaged  # imported here: see the imports at the top
+
         if not changes:
             return
         if self._legacy_aliases():
@@ -932,6 +952,8 @@ class Keyring:
     def rebuild_alias_index(self) -> None:
         """Under the writer lock: the alias index again from every bucket (clear metadata,
         as the key index: what it says is checked against the verified bucket before use)."""
+        from .alias_index import row_of  # imported here: see the imports at the top
+
         rows = [row_of(n, e) for n, e in self.load_aliases(verify=False).items() if isinstance(e, dict)]
         self.alias_index.rebuild([r for r in rows if r])
 
@@ -1028,6 +1050,8 @@ class Keyring:
     def transaction(self):
         """Hold the writer lock; callers re-read what they change inside it, so concurrent
         processes never lose an update."""
+        from .lock import exclusive_lock
+
         self.master_key  # unlock before taking the lock: a prompt must not hold it
         with exclusive_lock(self.path):
             self._check_master_unchanged()

@@ -13,9 +13,8 @@ whose header names another key or material, or that is opened with another conte
 
 from __future__ import annotations
 
-import struct
 import uuid
-from typing import NamedTuple
+from collections import namedtuple
 
 from ..crypto.aead import NONCE_SIZE, TAG_SIZE
 from ..errors import InvalidCiphertextException
@@ -26,11 +25,10 @@ HEADER_SIZE = 1 + 16 + MATERIAL_ID_SIZE
 OVERHEAD = HEADER_SIZE + NONCE_SIZE + TAG_SIZE
 
 
-class Blob(NamedTuple):
-    key_id: str
-    material_id: str
-    nonce: bytes
-    sealed: bytes
+# collections.namedtuple: typing.NamedTuple compiles each annotation at import (start-up).
+class Blob(namedtuple("Blob", "key_id material_id nonce sealed")):
+    # key_id: str, material_id: str, nonce: bytes, sealed: bytes
+    __slots__ = ()
 
     @property
     def header(self) -> bytes:
@@ -69,10 +67,11 @@ def encode_context(context: dict[str, str] | None) -> bytes:
     Pairs sorted by key, each key and value length-prefixed, the count first: {"a": "bc"}
     and {"ab": "c"} encode differently (a plain concatenation would not)."""
     items = sorted((context or {}).items(), key=lambda kv: kv[0].encode("utf-8"))
-    out = [struct.pack(">I", len(items))]
+    # int.to_bytes(4, "big") is struct.pack(">I", n), without importing struct (start-up).
+    out = [len(items).to_bytes(4, "big")]
     for key, value in items:
         for text in (key, value):
             raw = text.encode("utf-8")
-            out.append(struct.pack(">I", len(raw)))
+            out.append(len(raw).to_bytes(4, "big"))
             out.append(raw)
     return b"".join(out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import crypto, specs
-from ..crypto import aead, asymmetric
+from ..crypto import aead
 from ..errors import (
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -158,6 +158,8 @@ def _decrypt_rsa(keyring: Keyring, doc: dict, blob: bytes, algorithm: str, conte
 
 def seal_rsa(doc: dict, algorithm: str, plaintext: bytes) -> bytes:
     """RSAES-OAEP under the key's public key (stored in the clear: no unwrapping needed)."""
+    from ..crypto import asymmetric  # RSA keys only: a symmetric encrypt never loads it
+
     public_key = asymmetric.load_public_key(public_key_bytes(doc))
     return asymmetric.rsa_encrypt(public_key, specs.RSA_ENCRYPTION_HASHES[algorithm], plaintext)
 
@@ -167,6 +169,8 @@ def open_rsa(keyring: Keyring, doc: dict, algorithm: str, blob: bytes) -> bytes:
     spec = specs.KEY_SPECS[doc["metadata"]["KeySpec"]]
     if len(blob) != spec.size // 8:
         raise ciphertext.invalid()
+    from ..crypto import asymmetric  # RSA keys only
+
     try:
         return asymmetric.rsa_decrypt(material(keyring, doc), specs.RSA_ENCRYPTION_HASHES[algorithm], blob)
     except crypto.CryptoFailure:

@@ -7,7 +7,6 @@ whole change succeeded. A change that fails leaves the file as it was."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from contextlib import contextmanager
 
@@ -28,6 +27,8 @@ def editing(keyring: Keyring, key_id: str):
     """Yield a copy of the key's verified document; write it back if the body succeeds."""
     with keyring.transaction():
         doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
+        import copy  # writers only: encrypt, decrypt and sign never copy a document
+
         work = copy.deepcopy(doc)
         yield work
         if work != doc:

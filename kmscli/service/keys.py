@@ -16,7 +16,6 @@ from ..errors import (
 )
 from ..keyring import Keyring, is_key_id
 from ..keyring import format as fmt
-from . import paging
 from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, iso, now, parse_date
 from .request import takes
 from .resolve import resolve_key_id
@@ -269,6 +268,8 @@ def list_keys(
 
     ResourceOwners: no other account shares keys with a local keyring through RAM, so
     OTHER_ACCOUNTS_VIA_RAM alone lists none, and with SELF adds none."""
+    from . import paging  # the listings only
+
     limit = paging.check_limit(limit, "ListKeys")
     owners = check_resource_owners(resource_owners)
     if marker is not None and not is_key_id(marker):

@@ -14,26 +14,28 @@ absent or ``None`` are not passed, so the service function's default applies, as
 from __future__ import annotations
 
 import importlib
-import re
-from dataclasses import dataclass, field
+from collections import namedtuple
 from typing import Any, Mapping
 
 from ..errors import UnsupportedOperationException, ValidationException
 
 
 def snake_case(member: str) -> str:
-    """``EncryptionContext`` -> ``encryption_context``: how service arguments are named."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", member).lower()
+    """``EncryptionContext`` -> ``encryption_context``: how service arguments are named.
+    (String operations, not re.sub: every command builds its options with it at start-up.)"""
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(member))
 
 
-@dataclass(frozen=True)
-class Operation:
-    name: str  # AWS's name, as in X-Amz-Target: TrentService.<name>
-    target: str  # "module:function" under kmscli.service
-    members: tuple[str, ...]  # the request members the function takes
-    renamed: Mapping[str, str] = field(default_factory=dict)  # member -> argument, where not snake_case
-    fixed: Mapping[str, Any] = field(default_factory=dict)  # arguments this operation always passes
-    uses_keyring: bool = True
+# A named tuple, not a dataclass: importing dataclasses and generating the class's methods
+# cost every command ~1 ms of start-up (the CLI reads this table to build its options).
+class Operation(namedtuple("Operation", "name target members renamed fixed uses_keyring")):
+    # name: AWS's name, as in X-Amz-Target: TrentService.<name>
+    # target: "module:function" under kmscli.service
+    # members: tuple[str, ...], the request members the function takes
+    # renamed: Mapping[str, str], member -> argument, where not snake_case
+    # fixed: Mapping[str, Any], arguments this operation always passes
+    # uses_keyring: bool
+    __slots__ = ()
 
     def argument(self, member: str) -> str:
         return self.renamed.get(member, snake_case(member))
