@@ -105,7 +105,7 @@ def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str
         from .completion_filters import for_command
 
         keyring = Keyring.open(_completion_keyring_path(ctx))  # no unlocker: it cannot prompt
-        wanted = for_command(ctx.command.name if ctx.command else None)
+        wanted = for_command(ctx.command.name if ctx is not None and ctx.command else None)
         metadata: dict = {}
 
         def meta(key_id: str) -> dict | None:
