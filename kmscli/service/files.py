@@ -94,14 +94,16 @@ def encrypt_file(
     """Encrypt ``source`` under a symmetric or RSA ENCRYPT_DECRYPT key of ``backend``."""
     _check_chunk_log2(chunk_log2)
     meta = backend.call("DescribeKey", {"KeyId": key_id})["KeyMetadata"]
-    if meta.get("KeyUsage") != specs.ENCRYPT_DECRYPT:
-        raise InvalidKeyUsageException(
-            f"key {meta.get('Arn') or meta.get('KeyId')} has KeyUsage {meta.get('KeyUsage')}; "
-            "encrypt-file needs ENCRYPT_DECRYPT"
-        )
     # The ARN from here on: an alias moved between two requests must not split the file.
     arn = meta.get("Arn") or meta["KeyId"]
-    if meta.get("KeySpec") == specs.SYMMETRIC_DEFAULT:
+    spec = specs.KEY_SPECS.get(meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "")
+    usage = meta.get("KeyUsage", specs.ENCRYPT_DECRYPT)  # moto's DescribeKey leaves it out
+    if usage != specs.ENCRYPT_DECRYPT or spec is None or spec.name != specs.SYMMETRIC_DEFAULT and spec.family != "RSA":
+        raise InvalidKeyUsageException(
+            f"key {arn} is {meta.get('KeySpec')} of KeyUsage {usage}; encrypt-file needs a "
+            "SYMMETRIC_DEFAULT or RSA key of KeyUsage ENCRYPT_DECRYPT"
+        )
+    if spec.name == specs.SYMMETRIC_DEFAULT:
         algorithm = specs.SYMMETRIC_DEFAULT
         answer = backend.call(
             "GenerateDataKey",

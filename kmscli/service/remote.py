@@ -97,6 +97,12 @@ class RemoteBackend:
         except Exception as e:  # noqa: BLE001 - every botocore failure is mapped, the rest re-raised
             raise self._error(e) from None
         response.pop("ResponseMetadata", None)
+        # AWS KMS answers a signature or MAC that does not verify with an error; some
+        # endpoints (moto) answer false instead. Either way the answer is no (exit status 1).
+        if response.get("SignatureValid") is False:
+            raise errors.KMSInvalidSignatureException(f"{self.endpoint} answered that the signature is not valid")
+        if response.get("MacValid") is False:
+            raise errors.KMSInvalidMacException(f"{self.endpoint} answered that the MAC is not valid")
         return _local_dates(response)
 
     def aliases_of(self, key_id: str) -> list[str]:
@@ -127,7 +133,8 @@ class RemoteBackend:
         s = self.settings
         session = botocore.session.Session(profile=s.profile)
         session.user_agent_name = "kmscli"
-        region = s.region or session.get_config_variable("region")
+        # AWS_REGION as aws-cli v2 and the SDKs read it (botocore alone reads AWS_DEFAULT_REGION).
+        region = s.region or os.environ.get("AWS_REGION") or session.get_config_variable("region")
         if not region:
             raise ValidationException(
                 f"no Region for {s.shown}",
