@@ -217,3 +217,14 @@ def test_completion_command_refuses_an_unknown_shell():
     assert result.status == 2
     assert result.stdout == b""
     assert result.stderr.startswith("kmscli: error: ValidationException:")
+
+
+def test_key_ids_are_not_completed_against_an_endpoint(ring):
+    """No network at Tab time: with --endpoint-url (before or after the command) or
+    KMSCLI_ENDPOINT_URL, the local keyring's keys are not offered (they are not the
+    endpoint's) and the endpoint is not asked (docs/endpoints.md)."""
+    env = {"KMSCLI_KEYRING": str(ring["path"])}
+    assert values(complete("kmscli encrypt --key-id ", env=env))  # the keyring completes
+    assert values(complete("kmscli --endpoint-url http://127.0.0.1:9 encrypt --key-id ", env=env)) == []
+    assert values(complete("kmscli encrypt --endpoint-url aws --key-id ", env=env)) == []
+    assert values(complete("kmscli encrypt --key-id ", env={**env, "KMSCLI_ENDPOINT_URL": "aws"})) == []
