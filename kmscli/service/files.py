@@ -26,6 +26,7 @@ from .. import crypto, specs
 from ..crypto import asymmetric, stream
 from ..errors import (
     IncorrectKeyException,
+    InvalidCiphertextException,
     InvalidKeyUsageException,
     NotFoundException,
     ValidationException,
@@ -240,6 +241,9 @@ def _unwrap_data_key(backend, header: fileformat.Header, context: dict | None) -
         answer = backend.call("Decrypt", request)
     except IncorrectKeyException:
         raise ciphertext.invalid() from None  # the header's key and its wrapped key disagree
+    except InvalidCiphertextException as e:
+        e.hint = ciphertext.invalid().hint  # the file names its key and algorithm: only the context can be wrong
+        raise
     except NotFoundException as e:
         e.hint = f"the file names its key {header.key_id}: decrypt it where that key is (a keyring, or --endpoint-url)"
         raise
