@@ -296,3 +296,21 @@ def test_global_options_after_the_command_select_the_endpoint(modes, served, tmp
     r = local("describe-key", "--key-id", k, "--endpoint-url", served.url, "--region", served.region, env=env)
     assert r.json()["KeyMetadata"]["KeyId"] == k
     assert local("describe-key", "--key-id", k).status == 3  # not in the local keyring
+
+
+def test_endpoint_url_aws_resolves_as_aws_cli_does(modes, served, tmp_path):
+    """`--endpoint-url aws` means AWS KMS at the endpoint botocore resolves: here
+    AWS_ENDPOINT_URL_KMS (set for aws-cli and the SDKs) points it at the served keyring, and
+    the credentials come from a profile of a shared credentials file, as aws-cli reads them."""
+    k = key(modes("serve"))["KeyId"]
+    (tmp_path / "credentials").write_text(
+        f"[team]\naws_access_key_id = {served.access_key_id}\naws_secret_access_key = {served.secret}\n"
+    )
+    (tmp_path / "config").write_text(f"[profile team]\nregion = {served.region}\n")
+    env = {**remote_env("aws", "unused", "unused", "unused", tmp_path),
+           "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_REGION": None,
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_CONFIG_FILE": str(tmp_path / "config"),
+           "AWS_ENDPOINT_URL_KMS": served.url}
+    kms = caller(env)
+    r = kms("describe-key", "--key-id", k, "--profile", "team")
+    assert r.json()["KeyMetadata"]["KeyId"] == k
