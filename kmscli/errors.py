@@ -18,6 +18,7 @@ class ExitStatus(enum.IntEnum):
     REFUSED = 3  # the operation was refused (key state, usage, incorrect key, ...)
     LOCKED = 4  # keyring locked, wrong passphrase, session expired
     DAMAGED = 5  # keyring damaged or tampered with, or a file could not be read or written
+    ENDPOINT = 6  # a KMS endpoint could not be reached, refused the credentials, or did not serve
 
 
 class KmsError(Exception):
@@ -205,3 +206,21 @@ class KMSInternalException(KmsError):
     """A bug in kmscli: shown without a traceback unless --debug."""
 
     status = ExitStatus.DAMAGED
+
+
+# --- 6: the endpoint did not serve (--endpoint-url mode) -------------------------------
+# Errors the remote answers with keep the remote's own exception name (kmscli/service/remote.py
+# gives the ones that mean "the endpoint did not serve" this status); these name what
+# happened before any answer came.
+
+
+class EndpointConnectionException(KmsError):
+    """The endpoint could not be reached: refused, unresolvable, timed out, TLS failed."""
+
+    status = ExitStatus.ENDPOINT
+
+
+class NoCredentialsException(KmsError):
+    """AWS's credential chain found no credentials to sign the request with."""
+
+    status = ExitStatus.ENDPOINT

@@ -348,3 +348,14 @@ def test_the_filter_of_each_command_matches_what_the_command_accepts(zoo):
                 extra = ["--encryption-algorithm", "RSAES_OAEP_SHA_256"]
             ok = run_in_process([*args, *extra, "--key-id", key], env=env).status == 0
             assert ok == (key in offered), (command, name)
+
+
+def test_key_ids_are_not_completed_against_an_endpoint(ring):
+    """No network at Tab time: with --endpoint-url (before or after the command) or
+    KMSCLI_ENDPOINT_URL, the local keyring's keys are not offered (they are not the
+    endpoint's) and the endpoint is not asked (docs/endpoints.md)."""
+    env = {"KMSCLI_KEYRING": str(ring["path"])}
+    assert values(complete("kmscli encrypt --key-id ", env=env))  # the keyring completes
+    assert values(complete("kmscli --endpoint-url http://127.0.0.1:9 encrypt --key-id ", env=env)) == []
+    assert values(complete("kmscli encrypt --endpoint-url aws --key-id ", env=env)) == []
+    assert values(complete("kmscli encrypt --key-id ", env={**env, "KMSCLI_ENDPOINT_URL": "aws"})) == []

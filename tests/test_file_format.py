@@ -2,9 +2,10 @@
 implementation here (cryptography's primitives, the documented offsets), and pinned by a
 committed sample so that a change which would strand existing files fails a test.
 
-tests/data/stream-v1.kms was written by encrypt_file_for_public_key with a 64 KiB chunk size
-to the throwaway RSA key in tests/data/stream-v1-rsa-2048.key (used by no one else); its
-plaintext is _sample_plaintext()."""
+tests/data/stream-v1.kms (version 1, the key named by its UUID) and tests/data/stream-v2.kms
+(version 2, the key named by its ARN) were written by encrypt_file_for_public_key with a 64 KiB
+chunk size to the throwaway RSA key in tests/data/stream-v1-rsa-2048.key (used by no one
+else); their plaintext is _sample_plaintext()."""
 
 from __future__ import annotations
 
@@ -32,15 +33,22 @@ def _sample_plaintext() -> bytes:
 
 def read_per_the_docs(data: bytes, private_key) -> tuple[dict, bytes]:
     """Decrypt a streamed file using only what docs/file-format.md says."""
-    assert data[:8] == b"kmsclisf" and data[8] == 1
+    assert data[:8] == b"kmsclisf" and data[8] in (1, 2)
     chunk_size = 1 << data[9]
     wrapping = {1: "SYMMETRIC_DEFAULT", 2: "RSAES_OAEP_SHA_256"}[data[10]]
-    key_id = str(uuid.UUID(bytes=data[11:27]))
-    salt, prefix = data[27:59], data[59:66]
-    (length,) = struct.unpack(">H", data[66:68])
-    header, body = data[: 68 + length], data[68 + length :]
+    if data[8] == 1:
+        key_id = str(uuid.UUID(bytes=data[11:27]))
+        salt, prefix = data[27:59], data[59:66]
+        (length,) = struct.unpack(">H", data[66:68])
+        wrapped_at = 68
+    else:
+        salt, prefix = data[11:43], data[43:50]
+        name_length, length = struct.unpack(">HH", data[50:54])
+        key_id = data[54 : 54 + name_length].decode("utf-8")
+        wrapped_at = 54 + name_length
+    header, body = data[: wrapped_at + length], data[wrapped_at + length :]
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
-    data_key = private_key.decrypt(header[68:], oaep)
+    data_key = private_key.decrypt(header[wrapped_at:], oaep)
     info = LABEL + hashlib.sha256(header).digest()
     file_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(data_key)
     aead = AESGCM(file_key)
@@ -71,13 +79,26 @@ def test_committed_v1_sample_reads_per_the_docs(sample_key):
     }
 
 
-def test_committed_v1_sample_opens_with_kmscli(sample_key):
+def test_committed_v2_sample_reads_per_the_docs(sample_key):
+    fields, plaintext = read_per_the_docs((DATA / "stream-v2.kms").read_bytes(), sample_key)
+    assert plaintext == _sample_plaintext()
+    assert fields == {
+        "chunk_size": 65536,
+        "wrapping": "RSAES_OAEP_SHA_256",
+        "key_id": "arn:aws:kms:local:000000000000:key/5a3c0e6e-1c2b-4f5e-9a51-0d3e6f7a8b9c",
+        "chunks": 2,
+    }
+
+
+@pytest.mark.parametrize("sample, version", [("stream-v1.kms", 1), ("stream-v2.kms", 2)])
+def test_committed_samples_open_with_kmscli(sample_key, sample, version):
     """The implementation still reads what it wrote before (given the unwrapped data key)."""
     from kmscli.crypto import stream
     from kmscli.service import fileformat
 
-    source = io.BytesIO((DATA / "stream-v1.kms").read_bytes())
+    source = io.BytesIO((DATA / sample).read_bytes())
     header = fileformat.read_header(source)
+    assert header.version == version and header.key_id.endswith("5a3c0e6e-1c2b-4f5e-9a51-0d3e6f7a8b9c")
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
     data_key = sample_key.decrypt(header.wrapped_key, oaep)
     out = io.BytesIO()
@@ -118,5 +139,5 @@ def test_kmscli_output_reads_per_the_docs(tmp_path, size):
     assert r.status == 0, r.stderr
     fields, back = read_per_the_docs((tmp_path / "in.kms").read_bytes(), private)
     assert back == plaintext
-    assert fields["key_id"] == key_id and fields["chunk_size"] == 1 << 20
+    assert fields["key_id"] == f"arn:aws:kms:local:000000000000:key/{key_id}" and fields["chunk_size"] == 1 << 20
     assert fields["chunks"] == max(1, -(-size // (1 << 20)))

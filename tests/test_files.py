@@ -39,8 +39,7 @@ def leftovers(directory) -> list[str]:
 
 
 def header_size(data: bytes) -> int:
-    (length,) = struct.unpack(">H", data[fileformat.FIXED_SIZE - 2 : fileformat.FIXED_SIZE])
-    return fileformat.FIXED_SIZE + length
+    return fileformat.header_size(data)
 
 
 def chunks_of(data: bytes) -> tuple[bytes, list[bytes]]:

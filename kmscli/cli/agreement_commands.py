@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .. import specs
-from ..service import agreement
 from .members import aws_members
 from .io import FILE, FILEB, deliver, read_source
 from .options import choice, key_id_option, out_option
@@ -48,7 +47,9 @@ def derive_shared_secret(obj, key_id, key_agreement_algorithm, public_key_path, 
             path = path[len(prefix) :]
             break
     peer = read_source(path, specs.PEER_PUBLIC_KEY_MAX, "the peer's public key")
-    result = agreement.derive_shared_secret(
-        obj.open_keyring(), key_id, peer, key_agreement_algorithm=key_agreement_algorithm, **aws
+    result = obj.call(
+        "DeriveSharedSecret",
+        {"KeyId": key_id, "PublicKey": peer, "KeyAgreementAlgorithm": key_agreement_algorithm},
+        aws,
     )
     deliver(obj, result, "SharedSecret", out_path)

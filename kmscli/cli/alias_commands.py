@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..service import aliases
 from .options import key_id_option, text_value
 from .paging import fetch_pages, paging_options
 from .render import emit
@@ -34,7 +33,7 @@ def create_alias(obj, alias_name, target_key_id):
       kmscli create-alias --alias-name alias/backups --target-key-id 1234abcd-12ab-34cd-56ef-1234567890ab
       kmscli encrypt --key-id alias/backups --plaintext secret
     """
-    aliases.create_alias(obj.open_keyring(), alias_name, target_key_id)
+    obj.call("CreateAlias", {"AliasName": alias_name, "TargetKeyId": target_key_id})
 
 
 @click.command("update-alias")
@@ -48,7 +47,7 @@ def update_alias(obj, alias_name, target_key_id):
     Example:
       kmscli update-alias --alias-name alias/backups --target-key-id 0987dcba-09fe-87dc-65ba-ab0987654321
     """
-    aliases.update_alias(obj.open_keyring(), alias_name, target_key_id)
+    obj.call("UpdateAlias", {"AliasName": alias_name, "TargetKeyId": target_key_id})
 
 
 @click.command("delete-alias")
@@ -61,7 +60,7 @@ def delete_alias(obj, alias_name):
     Example:
       kmscli delete-alias --alias-name alias/backups
     """
-    aliases.delete_alias(obj.open_keyring(), alias_name)
+    obj.call("DeleteAlias", {"AliasName": alias_name})
 
 
 @click.command("list-aliases")
@@ -75,8 +74,10 @@ def list_aliases(obj, key_id, limit, marker):
     Example:
       kmscli list-aliases --key-id alias/backups --output table
     """
-    keyring = obj.open_keyring()
     result = fetch_pages(
-        lambda **page: aliases.list_aliases(keyring, key_id=key_id, **page), "Aliases", limit=limit, marker=marker
+        lambda limit, marker: obj.call("ListAliases", {"KeyId": key_id, "Limit": limit, "Marker": marker}),
+        "Aliases",
+        limit=limit,
+        marker=marker,
     )
     emit(result, output=obj.output, query=obj.query)

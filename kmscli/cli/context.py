@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import KeyringLockedException, KmsError
+from ..errors import KeyringLockedException, KmsError, ValidationException
 from ..keyring import Keyring, default_keyring_path, utc_now
 
 
@@ -21,6 +21,74 @@ class CliContext:
         self.query = query
         # aws-cli v2's setting: how literal blob inputs are read (kmscli/cli/io.py).
         self.cli_binary_format = "raw-in-base64-out"
+        # The endpoint mode (docs/endpoints.md): set by --endpoint-url / KMSCLI_ENDPOINT_URL.
+        self.endpoint_url: str | None = None
+        self.region: str | None = None
+        self.profile: str | None = None
+        self.connect_timeout: float | None = None
+        self.read_timeout: float | None = None
+        self.no_verify_ssl = False
+        self.ca_bundle: str | None = None
+        self._backend = None
+
+    @property
+    def endpoint_mode(self) -> bool:
+        return self.endpoint_url is not None
+
+    @property
+    def backend(self):
+        """What answers this command's KMS operations: the keyring, or the endpoint."""
+        if self._backend is None:
+            if self.endpoint_mode:
+                from ..service.remote import EndpointSettings, RemoteBackend
+
+                verify = False if self.no_verify_ssl else self.ca_bundle
+                self._backend = RemoteBackend(
+                    EndpointSettings(
+                        self.endpoint_url, self.region, self.profile, self.connect_timeout, self.read_timeout, verify
+                    )
+                )
+            else:
+                self._check_local_options()
+                from ..service.backend import LocalBackend
+
+                self._backend = LocalBackend(self.open_keyring)
+        return self._backend
+
+    def call(self, operation: str, request: dict, aws: dict | None = None) -> dict:
+        """Carry out the AWS operation through the backend. ``aws`` holds the cross-cutting
+        members a command took as options (kmscli/cli/members.py), by service argument name."""
+        if aws:
+            from ..service.operations import OPERATIONS
+
+            op = OPERATIONS[operation]
+            by_argument = {op.argument(m): m for m in op.members}
+            request = {**request, **{by_argument[k]: v for k, v in aws.items()}}
+        return self.backend.call(operation, request)
+
+    def _check_local_options(self) -> None:
+        given = [o for o, v in (("--region", self.region), ("--profile", self.profile)) if v is not None]
+        if given:
+            raise ValidationException(
+                f"{given[0]} applies only with --endpoint-url: a local keyring has its own Region and no profiles",
+                hint="run against AWS KMS with: --endpoint-url aws " + given[0] + " ...",
+            )
+
+    def check_mode(self, command: str) -> None:
+        """Before a command runs: the endpoint options fit it (main.py calls this)."""
+        from .main import LOCAL_ONLY
+
+        if not self.endpoint_mode:
+            self._check_local_options()
+        elif command in LOCAL_ONLY:
+            self.refuse_in_endpoint_mode(command)
+
+    def refuse_in_endpoint_mode(self, command: str) -> None:
+        if self.endpoint_mode:
+            raise ValidationException(
+                f"{command} works on a local keyring; --endpoint-url sends only KMS operations to an endpoint",
+                hint=f"run it without --endpoint-url (and KMSCLI_ENDPOINT_URL unset): kmscli {command} ...",
+            )
 
     def open_keyring(self, *, use_session: bool = True) -> Keyring:
         """The keyring, still locked: it asks ``unlock`` only if the command needs a secret.
@@ -28,6 +96,12 @@ class CliContext:
         ``use_session=False`` insists on the passphrase (unlock, change-passphrase), so that
         a session token can neither extend itself nor replace the passphrase."""
         from .. import service  # noqa: F401 - registers the lifecycle sweep for every writer
+
+        if self.endpoint_mode:  # no keyring and no passphrase are touched in the endpoint mode
+            raise ValidationException(
+                f"this command needs a local keyring, and --endpoint-url {self.endpoint_url} is given",
+                hint="run it without --endpoint-url (and KMSCLI_ENDPOINT_URL unset)",
+            )
 
         unlocker = self.unlock if use_session else self.unlock_with_passphrase
         return Keyring.open(self.keyring_path, unlocker=unlocker, clock=self.clock)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .. import specs
-from ..service import encryption
 from ..errors import InvalidCiphertextException
 from .members import aws_members
 from .io import ciphertext_in, data_in, deliver, streamed_file_hint
@@ -40,9 +39,10 @@ def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algo
         too_large_hint="encrypt data of any size with: kmscli encrypt-file --key-id KEY --in FILE --out FILE",
     )
     context = parse_pairs(encryption_context, "--encryption-context")
-    keyring = obj.open_keyring()
-    result = encryption.encrypt(
-        keyring, key_id, data, encryption_context=context, encryption_algorithm=encryption_algorithm, **aws
+    result = obj.call(
+        "Encrypt",
+        {"KeyId": key_id, "Plaintext": data, "EncryptionContext": context or None, "EncryptionAlgorithm": encryption_algorithm},
+        aws,
     )
     deliver(obj, result, "CiphertextBlob", out_path, source=in_path)
 
@@ -65,10 +65,12 @@ def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryptio
     """
     blob = ciphertext_in(ciphertext_blob, in_path)
     context = parse_pairs(encryption_context, "--encryption-context")
-    keyring = obj.open_keyring()
     try:
-        result = encryption.decrypt(
-            keyring, blob, key_id=key_id, encryption_context=context, encryption_algorithm=encryption_algorithm, **aws
+        result = obj.call(
+            "Decrypt",
+            {"CiphertextBlob": blob, "KeyId": key_id, "EncryptionContext": context or None,
+             "EncryptionAlgorithm": encryption_algorithm},
+            aws,
         )
     except InvalidCiphertextException as e:
         e.hint = streamed_file_hint(blob) or e.hint

@@ -6,7 +6,6 @@ from __future__ import annotations
 import click
 
 from .. import specs
-from ..service import datakeys
 from .members import aws_members
 from .io import ciphertext_in, deliver
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
@@ -59,21 +58,21 @@ def re_encrypt(
           --destination-key-id alias/archive --destination-encryption-context purpose=archive \\
           --out secret.archive.bin
     """
-    from ..service import reencrypt
-
     blob = ciphertext_in(ciphertext_blob, in_path)
     source = parse_pairs(source_context, "--source-encryption-context")
     destination = parse_pairs(destination_context, "--destination-encryption-context")
-    result = reencrypt.re_encrypt(
-        obj.open_keyring(),
-        blob,
-        destination_key_id=destination_key_id,
-        source_key_id=source_key_id,
-        source_encryption_context=source,
-        destination_encryption_context=destination,
-        source_encryption_algorithm=source_encryption_algorithm,
-        destination_encryption_algorithm=destination_encryption_algorithm,
-        **aws,
+    result = obj.call(
+        "ReEncrypt",
+        {
+            "CiphertextBlob": blob,
+            "DestinationKeyId": destination_key_id,
+            "SourceKeyId": source_key_id,
+            "SourceEncryptionContext": source or None,
+            "DestinationEncryptionContext": destination or None,
+            "SourceEncryptionAlgorithm": source_encryption_algorithm,
+            "DestinationEncryptionAlgorithm": destination_encryption_algorithm,
+        },
+        aws,
     )
     deliver(obj, result, "CiphertextBlob", out_path, source=in_path)
 
@@ -92,14 +91,10 @@ def _size_options(f):
 
 def _data_key(obj, key_id, key_spec, number_of_bytes, encryption_context, out_path, *, with_plaintext, **aws):
     context = parse_pairs(encryption_context, "--encryption-context")
-    result = datakeys.generate_data_key(
-        obj.open_keyring(),
-        key_id,
-        key_spec=key_spec,
-        number_of_bytes=number_of_bytes,
-        encryption_context=context,
-        with_plaintext=with_plaintext,
-        **aws,
+    result = obj.call(
+        "GenerateDataKey" if with_plaintext else "GenerateDataKeyWithoutPlaintext",
+        {"KeyId": key_id, "KeySpec": key_spec, "NumberOfBytes": number_of_bytes, "EncryptionContext": context or None},
+        aws,
     )
     deliver(obj, result, "Plaintext" if with_plaintext else "CiphertextBlob", out_path)
 
@@ -155,13 +150,10 @@ def _pair_spec_option(f):
 
 def _data_key_pair(obj, key_id, key_pair_spec, encryption_context, out_path, *, with_plaintext, **aws):
     context = parse_pairs(encryption_context, "--encryption-context")
-    result = datakeys.generate_data_key_pair(
-        obj.open_keyring(),
-        key_id,
-        key_pair_spec=key_pair_spec,
-        encryption_context=context,
-        with_plaintext=with_plaintext,
-        **aws,
+    result = obj.call(
+        "GenerateDataKeyPair" if with_plaintext else "GenerateDataKeyPairWithoutPlaintext",
+        {"KeyId": key_id, "KeyPairSpec": key_pair_spec, "EncryptionContext": context or None},
+        aws,
     )
     field = "PrivateKeyPlaintext" if with_plaintext else "PrivateKeyCiphertextBlob"
     deliver(obj, result, field, out_path)
@@ -228,4 +220,4 @@ def generate_random(obj, number_of_bytes, out_path, **aws):
     Example:
       kmscli generate-random --number-of-bytes 32 --out nonce.bin
     """
-    deliver(obj, datakeys.generate_random(number_of_bytes, **aws), "Plaintext", out_path)
+    deliver(obj, obj.call("GenerateRandom", {"NumberOfBytes": number_of_bytes}, aws), "Plaintext", out_path)

@@ -68,14 +68,13 @@ def encrypt_file(obj, key_id, public_key_path, in_path, out_path, encryption_con
     check_paths(in_path, out_path)
     context = parse_pairs(encryption_context, "--encryption-context")
     pem = read_public_key_file(public_key_path) if public_key_path else None
-    keyring = obj.open_keyring() if pem is None else None
     with open_input(in_path) as (source, size), progress_bar(size, "encrypting", quiet=quiet) as advance:
         with output(out_path, binary=True, background=True) as out:
             streaming = {"encryption_context": context, "progress": advance, "held_views": out.held_views}
             if pem is not None:
                 result = files.encrypt_file_for_public_key(pem, source, out.write, **streaming)
             else:
-                result = files.encrypt_file(keyring, key_id, source, out.write, **streaming)
+                result = files.encrypt_file(obj.backend, key_id, source, out.write, **streaming)
     _finish(obj, result, out_path)
 
 
@@ -101,11 +100,10 @@ def decrypt_file(obj, key_id, in_path, out_path, encryption_context, quiet):
     """
     check_paths(in_path, out_path)
     context = parse_pairs(encryption_context, "--encryption-context")
-    keyring = obj.open_keyring()
     with open_input(in_path) as (source, size), progress_bar(size, "decrypting", quiet=quiet) as advance:
         with output(out_path, binary=False, background=True) as out:
             result = files.decrypt_file(
-                keyring,
+                obj.backend,
                 source,
                 out.write,
                 key_id=key_id,

@@ -51,8 +51,9 @@ def get_parameters_for_import(obj, key_id, wrapping_algorithm, wrapping_key_spec
             if path:
                 outputs[field] = stack.enter_context(output(path, binary=True))
                 outputs[field].prepare()
-        result = importing.get_parameters_for_import(
-            obj.open_keyring(), key_id, wrapping_algorithm=wrapping_algorithm, wrapping_key_spec=wrapping_key_spec
+        result = obj.call(
+            "GetParametersForImport",
+            {"KeyId": key_id, "WrappingAlgorithm": wrapping_algorithm, "WrappingKeySpec": wrapping_key_spec},
         )
         for field, out in outputs.items():
             out.write(result[field])
@@ -106,16 +107,18 @@ def import_key_material(obj, key_id, token_b64, import_token_file, material_b64,
     material = blob_in(b64=material_b64, path=encrypted_key_material_file, limit=specs.ENCRYPTED_KEY_MATERIAL_MAX,
                        what="the encrypted key material", option="--encrypted-key-material",
                        file_option="--encrypted-key-material-file")
-    result = importing.import_key_material(
-        obj.open_keyring(),
-        key_id,
-        import_token=token,
-        encrypted_key_material=material,
-        expiration_model=expiration_model,
-        valid_to=valid_to,
-        import_type=import_type,
-        key_material_id=key_material_id,
-        key_material_description=key_material_description,
+    result = obj.call(
+        "ImportKeyMaterial",
+        {
+            "KeyId": key_id,
+            "ImportToken": token,
+            "EncryptedKeyMaterial": material,
+            "ExpirationModel": expiration_model,
+            "ValidTo": valid_to,
+            "ImportType": import_type,
+            "KeyMaterialId": key_material_id,
+            "KeyMaterialDescription": key_material_description,
+        },
     )
     emit(result, output=obj.output, query=obj.query)
 
@@ -132,4 +135,5 @@ def delete_imported_key_material(obj, key_id, key_material_id):
     Example:
       kmscli delete-imported-key-material --key-id "$key"
     """
-    emit(importing.delete_imported_key_material(obj.open_keyring(), key_id, key_material_id=key_material_id), output=obj.output, query=obj.query)
+    result = obj.call("DeleteImportedKeyMaterial", {"KeyId": key_id, "KeyMaterialId": key_material_id})
+    emit(result, output=obj.output, query=obj.query)

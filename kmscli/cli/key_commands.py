@@ -85,16 +85,17 @@ def create_key(obj, key_spec, customer_master_key_spec, key_usage, description, 
     Example:
       kmscli create-key --key-spec ECC_NIST_P256 --key-usage SIGN_VERIFY --description releases
     """
-    keyring = obj.open_keyring()
-    result = keys.create_key(
-        keyring,
-        key_spec_name=key_spec,
-        key_usage=key_usage,
-        description=description,
-        tags=parse_tags(tag, tags),
-        origin=origin,
-        customer_master_key_spec=customer_master_key_spec,
-        **aws,
+    result = obj.call(
+        "CreateKey",
+        {
+            "KeySpec": key_spec,
+            "KeyUsage": key_usage,
+            "Description": description,
+            "Tags": parse_tags(tag, tags) or None,
+            "Origin": origin,
+            "CustomerMasterKeySpec": customer_master_key_spec,
+        },
+        aws,
     )
     emit(result, output=obj.output, query=obj.query)
 
@@ -119,11 +120,9 @@ def describe_key(obj, key_id, detail, **aws):
     Example:
       kmscli describe-key --key-id alias/backups
     """
-    keyring = obj.open_keyring()
-    result = keys.describe_key(keyring, key_id, **aws)
+    result = obj.call("DescribeKey", {"KeyId": key_id}, aws)
     if detail or obj.output == "table":
-        key = result["KeyMetadata"]["KeyId"]
-        result["KeyMetadata"]["Aliases"] = keys.aliases_of_key(keyring, key)
+        result["KeyMetadata"]["Aliases"] = obj.backend.aliases_of(result["KeyMetadata"]["KeyId"])
     emit(result, output=obj.output, query=obj.query)
 
 
@@ -144,12 +143,14 @@ def list_keys(obj, limit, marker, resource_owners, detail):
     Example:
       kmscli list-keys --output table
     """
-    keyring = obj.open_keyring()
     owners = list(resource_owners) or None
     result = fetch_pages(
-        lambda **page: keys.list_keys(keyring, resource_owners=owners, **page), "Keys", limit=limit, marker=marker
+        lambda limit, marker: obj.call("ListKeys", {"ResourceOwners": owners, "Limit": limit, "Marker": marker}),
+        "Keys",
+        limit=limit,
+        marker=marker,
     )
     if detail or obj.output == "table":
-        details = keys.key_details(keyring, [k["KeyId"] for k in result["Keys"]])
+        details = obj.backend.key_details([k["KeyId"] for k in result["Keys"]])
         result["Keys"] = [{**k, **details[k["KeyId"]]} for k in result["Keys"]]
     emit(result, output=obj.output, query=obj.query)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .. import specs
-from ..service import mac
 from .members import aws_members
 from .io import blob_in, data_in, deliver
 from .options import choice, in_option, key_id_option, out_option
@@ -31,7 +30,7 @@ def generate_mac(obj, key_id, message, in_path, mac_algorithm, out_path, **aws):
       kmscli generate-mac --key-id alias/tokens --message hello --mac-algorithm HMAC_SHA_256
     """
     data = data_in(text=message, path=in_path, limit=specs.MESSAGE_MAX, what="the message", option="--message")
-    result = mac.generate_mac(obj.open_keyring(), key_id, data, mac_algorithm=mac_algorithm, **aws)
+    result = obj.call("GenerateMac", {"KeyId": key_id, "Message": data, "MacAlgorithm": mac_algorithm}, aws)
     deliver(obj, result, "Mac", out_path, source=in_path)
 
 
@@ -54,5 +53,5 @@ def verify_mac(obj, key_id, message, in_path, mac_algorithm, mac_b64, mac_file, 
     """
     data = data_in(text=message, path=in_path, limit=specs.MESSAGE_MAX, what="the message", option="--message")
     tag = blob_in(b64=mac_b64, path=mac_file, limit=specs.MAC_MAX, what="the MAC", option="--mac", file_option="--mac-file")
-    result = mac.verify_mac(obj.open_keyring(), key_id, data, tag, mac_algorithm=mac_algorithm, **aws)
+    result = obj.call("VerifyMac", {"KeyId": key_id, "Message": data, "Mac": tag, "MacAlgorithm": mac_algorithm}, aws)
     emit(result, output=obj.output, query=obj.query)

@@ -80,6 +80,15 @@ COMMANDS = {
 }
 
 
+# Commands that are no AWS operation and work on the keyring itself: refused with
+# --endpoint-url (exit status 2). The offline ones (verify --public-key, encrypt-file
+# --public-key) and completion need neither and run in both modes.
+LOCAL_ONLY = frozenset({
+    "init", "unlock", "lock", "change-passphrase", "rotate-master-key",
+    "create-access-key", "list-access-keys", "delete-access-key", "serve",
+})
+
+
 class _ReaderGone(Exception):
     """Standard output's reader went away. Carries a BrokenPipeError past click, which would
     otherwise turn it into a silent exit status 1 (our "the answer is no")."""
@@ -146,8 +155,28 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         command = getattr(importlib.import_module(f"{__package__}.{module}"), attr)
         _add_global_options(command)
+        _check_mode_first(command, name)
         resume_gc()
         return command
+
+
+def _check_mode_first(command: click.Command, name: str) -> None:
+    """Once every option is parsed (global ones may follow the command name), the endpoint
+    options are checked against the command before it does anything."""
+    if getattr(command, "_kmscli_mode_checked", False) or command.callback is None:
+        return
+    command._kmscli_mode_checked = True
+    callback = command.callback
+
+    def checked(*args, **kwargs):
+        from .context import CliContext
+
+        obj = click.get_current_context().find_object(CliContext)
+        if obj is not None:
+            obj.check_mode(name)
+        return callback(*args, **kwargs)
+
+    command.callback = checked
 
 
 def _not_empty(ctx, param, value):
@@ -170,7 +199,7 @@ def _checked_query(ctx, param, value):
 
 def _set_global(attribute):
     def callback(ctx, param, value):
-        if attribute in ("keyring_path", "passphrase_file"):
+        if attribute in ("keyring_path", "passphrase_file", "endpoint_url", "region", "profile", "ca_bundle"):
             _not_empty(ctx, param, value)
         elif attribute == "query":
             _checked_query(ctx, param, value)
@@ -228,6 +257,12 @@ def _add_global_options(command: click.Command) -> None:
         ),
         click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True),
     ]
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    command.params += [  # init has its own --region (the keyring's); it keeps it
+        click.Option(decls, expose_value=False, callback=_set_global(attribute), hidden=True, **kwargs)
+        for decls, attribute, kwargs in _ENDPOINT_OPTIONS
+        if not taken.intersection(decls)
+    ]
     command.shell_complete = _completing_globals_too(command, command.shell_complete)
 
 
@@ -273,6 +308,18 @@ def _format_options_and_globals(command, ctx, formatter) -> None:
         formatter.write_dl(rows)
 
 
+# The endpoint mode's options, as aws-cli names them: (declarations, CliContext attribute, click settings).
+_ENDPOINT_OPTIONS = [
+    (["--endpoint-url"], "endpoint_url", {"metavar": "URL"}),
+    (["--region"], "region", {"metavar": "REGION"}),
+    (["--profile"], "profile", {"metavar": "PROFILE"}),
+    (["--cli-connect-timeout"], "connect_timeout", {"type": click.FloatRange(min=0), "metavar": "SECONDS"}),
+    (["--cli-read-timeout"], "read_timeout", {"type": click.FloatRange(min=0), "metavar": "SECONDS"}),
+    (["--no-verify-ssl"], "no_verify_ssl", {"is_flag": True, "default": None}),
+    (["--ca-bundle"], "ca_bundle", {"type": click.Path(dir_okay=False), "metavar": "FILE"}),
+]
+
+
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -311,9 +358,31 @@ def _format_options_and_globals(command, ctx, formatter) -> None:
     help="How --plaintext and --message are read, as aws-cli v2: raw-in-base64-out reads them as text (UTF-8) and "
     "file:// as raw bytes; base64 reads them, and file:// contents, as base64.",
 )
+@click.option(
+    "--endpoint-url",
+    envvar="KMSCLI_ENDPOINT_URL",
+    metavar="URL",
+    callback=_not_empty,
+    help="Run every KMS operation against this KMS endpoint instead of the keyring: AWS KMS "
+    "(aws: the endpoint of the resolved Region), LocalStack, moto or a kmscli serve "
+    "[env KMSCLI_ENDPOINT_URL]. See docs/endpoints.md.",
+)
+@click.option("--region", metavar="REGION", callback=_not_empty,
+              help="With --endpoint-url: the Region [default: as aws-cli resolves it, AWS_REGION, the profile].")
+@click.option("--profile", metavar="PROFILE", callback=_not_empty,
+              help="With --endpoint-url: the profile of AWS's shared config and credentials files [env AWS_PROFILE].")
+@click.option("--cli-connect-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="With --endpoint-url: as aws-cli, the connect timeout (0: none) [default 60].")
+@click.option("--cli-read-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="With --endpoint-url: as aws-cli, the read timeout (0: none) [default 60].")
+@click.option("--no-verify-ssl", is_flag=True, default=None,
+              help="With --endpoint-url: do not verify the endpoint's TLS certificate (as aws-cli).")
+@click.option("--ca-bundle", type=click.Path(dir_okay=False), metavar="FILE", callback=_not_empty,
+              help="With --endpoint-url: the CA certificates to verify the endpoint with [env AWS_CA_BUNDLE].")
 @click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
 @click.pass_context
-def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, debug):
+def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, endpoint_url, region, profile,
+        cli_connect_timeout, cli_read_timeout, no_verify_ssl, ca_bundle, debug):
     """kmscli: AWS KMS semantics, offline.
 
     A keyring directory on disk holds KMS keys whose material is wrapped under a master key
@@ -329,7 +398,12 @@ def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, de
     3 the operation was refused (no such key, or no keyring: run init),
     4 the keyring is locked or the passphrase is wrong,
     5 the keyring is damaged or a file could not be read or written,
+    6 a KMS endpoint could not be reached, refused the credentials or did not serve,
     130 interrupted, 141 the reader of standard output went away.
+
+    With --endpoint-url URL (or KMSCLI_ENDPOINT_URL) every KMS operation runs against a KMS
+    endpoint instead of the keyring (--endpoint-url aws: AWS KMS), with AWS's credentials;
+    see docs/endpoints.md.
 
     Global options may also follow the command name, as with aws-cli.
 
@@ -343,6 +417,13 @@ def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, de
 
     ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
     ctx.obj.cli_binary_format = cli_binary_format
+    ctx.obj.endpoint_url = endpoint_url
+    ctx.obj.region = region
+    ctx.obj.profile = profile
+    ctx.obj.connect_timeout = cli_connect_timeout
+    ctx.obj.read_timeout = cli_read_timeout
+    ctx.obj.no_verify_ssl = bool(no_verify_ssl)
+    ctx.obj.ca_bundle = ca_bundle
 
 
 # The next step for an error the core raised without a hint of its own. "{command}" is the
@@ -383,6 +464,18 @@ def _key_of(argv) -> str:
     return given
 
 
+def _endpoint_of(argv) -> str | None:
+    """The --endpoint-url of this run (the last one given, else KMSCLI_ENDPOINT_URL)."""
+    argv = list(argv)
+    url = None
+    for i, arg in enumerate(argv):
+        if arg == "--endpoint-url" and i + 1 < len(argv):
+            url = argv[i + 1]
+        elif arg.startswith("--endpoint-url="):
+            url = arg.split("=", 1)[1]
+    return url or os.environ.get("KMSCLI_ENDPOINT_URL") or None
+
+
 # An error line names what it was given (a path, a value); one given 100 KB must not echo it.
 ERROR_LINE_MAX = 1000
 
@@ -410,6 +503,11 @@ def _print_error(error: KmsError, argv=()) -> None:
                 hint = "see the key's usage and algorithms in the text before BEGIN in the --public-key file"
             else:
                 hint = hint.replace("--key-id KEY", f"--key-id {key}")
+        endpoint = _endpoint_of(argv)
+        if hint and endpoint and "kmscli " in hint and "--help" not in hint:
+            import shlex  # the next command goes to the same endpoint
+
+            hint = hint.replace("kmscli ", f"kmscli --endpoint-url {shlex.quote(endpoint)} ", 1)
     if hint:
         click.echo(f"kmscli: hint: {_one_line(hint)}", err=True)
 

@@ -101,6 +101,10 @@ def complete_key_ids(ctx: click.Context, param: click.Parameter, incomplete: str
     from click.shell_completion import CompletionItem
 
     try:
+        if _completing_for_an_endpoint(ctx):
+            # The keys live at the endpoint: asking it would put the network, credentials
+            # and their delays into a Tab press. Nothing is offered (docs/endpoints.md).
+            return []
         from ..keyring import Keyring
         from .completion_filters import for_command
 
@@ -176,6 +180,15 @@ def key_id_candidates(keyring, prefix: str, limit: int = COMPLETION_MAX) -> tupl
         if len(groups) != 1:
             return groups, True
         prefix = groups[0]
+
+
+def _completing_for_an_endpoint(ctx: click.Context) -> bool:
+    """--endpoint-url typed so far (before or after the command name), or KMSCLI_ENDPOINT_URL."""
+    return bool(
+        ctx.meta.get("kmscli.endpoint_url")
+        or ctx.find_root().params.get("endpoint_url")
+        or os.environ.get("KMSCLI_ENDPOINT_URL")
+    )
 
 
 def _completion_keyring_path(ctx: click.Context):

@@ -32,7 +32,7 @@ def enable_key_rotation(obj, key_id, rotation_period_in_days):
     Example:
       kmscli enable-key-rotation --key-id alias/backups --rotation-period-in-days 180
     """
-    rotation.enable_key_rotation(obj.open_keyring(), key_id, rotation_period_in_days=rotation_period_in_days)
+    obj.call("EnableKeyRotation", {"KeyId": key_id, "RotationPeriodInDays": rotation_period_in_days})
 
 
 @click.command("disable-key-rotation")
@@ -45,7 +45,7 @@ def disable_key_rotation(obj, key_id):
     Example:
       kmscli disable-key-rotation --key-id alias/backups
     """
-    rotation.disable_key_rotation(obj.open_keyring(), key_id)
+    obj.call("DisableKeyRotation", {"KeyId": key_id})
 
 
 @click.command("get-key-rotation-status")
@@ -58,7 +58,7 @@ def get_key_rotation_status(obj, key_id):
     Example:
       kmscli get-key-rotation-status --key-id alias/backups
     """
-    emit(rotation.get_key_rotation_status(obj.open_keyring(), key_id), output=obj.output, query=obj.query)
+    emit(obj.call("GetKeyRotationStatus", {"KeyId": key_id}), output=obj.output, query=obj.query)
 
 
 @click.command("rotate-key-on-demand")
@@ -74,7 +74,7 @@ def rotate_key_on_demand(obj, key_id):
     Example:
       kmscli rotate-key-on-demand --key-id alias/backups
     """
-    emit(rotation.rotate_key_on_demand(obj.open_keyring(), key_id), output=obj.output, query=obj.query)
+    emit(obj.call("RotateKeyOnDemand", {"KeyId": key_id}), output=obj.output, query=obj.query)
 
 
 @click.command("list-key-rotations")
@@ -97,9 +97,11 @@ def list_key_rotations(obj, key_id, include_key_material, limit, marker):
     Example:
       kmscli list-key-rotations --key-id alias/backups --output table
     """
-    keyring = obj.open_keyring()
     result = fetch_pages(
-        lambda **page: rotation.list_key_rotations(keyring, key_id, include_key_material=include_key_material, **page),
+        lambda limit, marker: obj.call(
+            "ListKeyRotations",
+            {"KeyId": key_id, "IncludeKeyMaterial": include_key_material, "Limit": limit, "Marker": marker},
+        ),
         "Rotations",
         limit=limit,
         marker=marker,

@@ -8,7 +8,6 @@ import click
 
 from .. import specs
 from ..errors import FileAccessException
-from ..service import signing
 from .members import aws_members
 from .io import blob_in, data_in, deliver, read_public_key_file, write_output
 from .options import checked_output, in_option, key_id_option, message_type_choice, out_option, signing_algorithm_choice
@@ -68,17 +67,18 @@ def sign(obj, key_id, message, in_path, message_type, signing_algorithm, out_pat
     if signing_algorithm is None:
         raise click.UsageError("Missing option '--signing-algorithm'.")
     with message_source(message, in_path, message_type, signing_algorithm) as (data, stream):
-        keyring = obj.open_keyring()
         if stream is not None:
             from ..service import file_signing  # streamed files only: sign --message never loads it
 
             _streamed(aws)
             result = file_signing.sign_stream(
-                keyring, key_id, stream, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
+                obj.backend, key_id, stream, signing_algorithm=signing_algorithm, detail=detail or obj.output == "table"
             )
         else:
-            result = signing.sign(
-                keyring, key_id, data, signing_algorithm=signing_algorithm, message_type=message_type, **aws
+            result = obj.call(
+                "Sign",
+                {"KeyId": key_id, "Message": data, "MessageType": message_type, "SigningAlgorithm": signing_algorithm},
+                aws,
             )
     deliver(obj, result, "Signature", out_path, source=in_path)
 
@@ -147,18 +147,15 @@ def verify(obj, key_id, public_key_path, message, in_path, message_type, signing
         elif stream is not None:
             _streamed(aws)
             result = file_signing.verify_stream(
-                obj.open_keyring(), key_id, stream, signature, signing_algorithm=signing_algorithm,
+                obj.backend, key_id, stream, signature, signing_algorithm=signing_algorithm,
                 detail=detail or obj.output == "table",
             )
         else:
-            result = signing.verify(
-                obj.open_keyring(),
-                key_id,
-                data,
-                signature,
-                signing_algorithm=signing_algorithm,
-                message_type=message_type,
-                **aws,
+            result = obj.call(
+                "Verify",
+                {"KeyId": key_id, "Message": data, "MessageType": message_type, "Signature": signature,
+                 "SigningAlgorithm": signing_algorithm},
+                aws,
             )
     emit(result, output=obj.output, query=obj.query)
 
@@ -222,7 +219,7 @@ def get_public_key(obj, key_id, out_path, key_format, **aws):
       openssl pkey -pubin -in releases.pem -noout -text
       kmscli get-public-key --key-id alias/releases --out releases-bare.pem --format bare-pem
     """
-    result = signing.get_public_key(obj.open_keyring(), key_id, **aws)
+    result = obj.call("GetPublicKey", {"KeyId": key_id}, aws)
     if out_path is not None:
         from ..service.pem import to_pem
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .. import specs
-from ..service import state
 from .options import key_id_option
 from .render import emit
 
@@ -20,7 +19,7 @@ def enable_key(obj, key_id):
     Example:
       kmscli enable-key --key-id alias/backups
     """
-    state.enable_key(obj.open_keyring(), key_id)
+    obj.call("EnableKey", {"KeyId": key_id})
 
 
 @click.command("disable-key")
@@ -34,7 +33,7 @@ def disable_key(obj, key_id):
     Example:
       kmscli disable-key --key-id alias/backups
     """
-    state.disable_key(obj.open_keyring(), key_id)
+    obj.call("DisableKey", {"KeyId": key_id})
 
 
 @click.command("schedule-key-deletion")
@@ -57,7 +56,7 @@ def schedule_key_deletion(obj, key_id, pending_window_in_days):
     Example:
       kmscli schedule-key-deletion --key-id alias/old --pending-window-in-days 7
     """
-    result = state.schedule_key_deletion(obj.open_keyring(), key_id, pending_window_in_days=pending_window_in_days)
+    result = obj.call("ScheduleKeyDeletion", {"KeyId": key_id, "PendingWindowInDays": pending_window_in_days})
     emit(result, output=obj.output, query=obj.query)
 
 
@@ -71,4 +70,4 @@ def cancel_key_deletion(obj, key_id):
     Example:
       kmscli cancel-key-deletion --key-id alias/old && kmscli enable-key --key-id alias/old
     """
-    emit(state.cancel_key_deletion(obj.open_keyring(), key_id), output=obj.output, query=obj.query)
+    emit(obj.call("CancelKeyDeletion", {"KeyId": key_id}), output=obj.output, query=obj.query)

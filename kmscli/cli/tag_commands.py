@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..service import metadata
-from ..service import tags as tag_service
 from .key_commands import parse_tags, tag_options
 from .options import ListOption, key_id_option, text_value
 from .paging import fetch_pages, paging_options
@@ -23,7 +21,7 @@ def update_key_description(obj, key_id, description):
     Example:
       kmscli update-key-description --key-id alias/backups --description 'nightly backups'
     """
-    metadata.update_key_description(obj.open_keyring(), key_id, description)
+    obj.call("UpdateKeyDescription", {"KeyId": key_id, "Description": description})
 
 
 @click.command("tag-resource")
@@ -40,7 +38,7 @@ def tag_resource(obj, key_id, tag, tags):
     Example:
       kmscli tag-resource --key-id alias/backups --tag team=ops --tags TagKey=env,TagValue=prod
     """
-    tag_service.tag_resource(obj.open_keyring(), key_id, parse_tags(tag, tags))
+    obj.call("TagResource", {"KeyId": key_id, "Tags": parse_tags(tag, tags)})
 
 
 @click.command("untag-resource")
@@ -55,7 +53,7 @@ def untag_resource(obj, key_id, tag_keys):
     Example:
       kmscli untag-resource --key-id alias/backups --tag-keys team --tag-keys env
     """
-    tag_service.untag_resource(obj.open_keyring(), key_id, list(tag_keys))
+    obj.call("UntagResource", {"KeyId": key_id, "TagKeys": list(tag_keys)})
 
 
 @click.command("list-resource-tags")
@@ -69,8 +67,10 @@ def list_resource_tags(obj, key_id, limit, marker):
     Example:
       kmscli list-resource-tags --key-id alias/backups --output table
     """
-    keyring = obj.open_keyring()
     result = fetch_pages(
-        lambda **page: tag_service.list_resource_tags(keyring, key_id, **page), "Tags", limit=limit, marker=marker
+        lambda limit, marker: obj.call("ListResourceTags", {"KeyId": key_id, "Limit": limit, "Marker": marker}),
+        "Tags",
+        limit=limit,
+        marker=marker,
     )
     emit(result, output=obj.output, query=obj.query)

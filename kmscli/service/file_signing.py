@@ -22,8 +22,7 @@ from ..errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from ..keyring import Keyring
-from .keys import check_algorithm, material, usable_key
+
 from .signing import check_message, check_signature_size
 
 STREAMABLE_SCHEMES = ("PSS", "PKCS1_V1_5", "ECDSA", "ED25519_PH")
@@ -50,43 +49,48 @@ def _streamed_fields(algorithm: specs.SigningAlgorithm, digest: bytes) -> dict:
     return {"MessageType": "DIGEST", "MessageDigest": digest, "MessageDigestAlgorithm": algorithm.hash}
 
 
-def sign_stream(
-    keyring: Keyring, key_id: str, source: BinaryIO, *, signing_algorithm: str, detail: bool = False
-) -> dict:
-    """Sign a message of any size, read from ``source``, as its streamed digest. ``detail``
-    adds how (MessageType DIGEST, the digest and its hash): fields AWS's Sign has not."""
-    doc = usable_key(keyring, key_id, specs.SIGN_VERIFY)
-    check_algorithm(doc["metadata"], signing_algorithm, "SigningAlgorithm")
-    algorithm = specs.SIGNING_ALGORITHMS[signing_algorithm]
-    check_streamable(algorithm)
+def sign_stream(backend, key_id: str, source: BinaryIO, *, signing_algorithm: str, detail: bool = False) -> dict:
+    """Sign a message of any size, read from ``source``, as its streamed digest: hashed
+    here, the digest signed by the backend (Sign, MessageType DIGEST), so a KMS endpoint
+    never sees the file. ``detail`` adds how (MessageType DIGEST, the digest and its hash):
+    fields AWS's Sign has not."""
+    algorithm = _streamable(signing_algorithm)
     digest = digest_stream(algorithm.hash, source)
-    try:
-        signature = asymmetric.sign_digest(material(keyring, doc), algorithm, digest)
-    except asymmetric.UnsupportedDigestSigning as e:  # Ed25519ph without PyNaCl
-        raise UnsupportedOperationException(f"{algorithm.name}: {e}") from None
+    answer = backend.call(
+        "Sign", {"KeyId": key_id, "Message": digest, "MessageType": "DIGEST", "SigningAlgorithm": signing_algorithm}
+    )
     return {
-        "KeyId": keyring.key_arn(doc["metadata"]["KeyId"]),
-        "Signature": signature,
-        "SigningAlgorithm": signing_algorithm,
+        "KeyId": answer.get("KeyId"),
+        "Signature": answer["Signature"],
+        "SigningAlgorithm": answer.get("SigningAlgorithm", signing_algorithm),
         **(_streamed_fields(algorithm, digest) if detail else {}),
     }
 
 
 def verify_stream(
-    keyring: Keyring, key_id: str, source: BinaryIO, signature: bytes, *, signing_algorithm: str, detail: bool = False
+    backend, key_id: str, source: BinaryIO, signature: bytes, *, signing_algorithm: str, detail: bool = False
 ) -> dict:
-    """Verify a signature over a message of any size; KMSInvalidSignatureException if not valid."""
-    from .keys import public_key_bytes
-
-    doc = usable_key(keyring, key_id, specs.SIGN_VERIFY)
-    check_algorithm(doc["metadata"], signing_algorithm, "SigningAlgorithm")
-    algorithm = specs.SIGNING_ALGORITHMS[signing_algorithm]
-    check_streamable(algorithm)
+    """Verify a signature over a message of any size; KMSInvalidSignatureException if not
+    valid. Hashed here, the digest verified by the backend (Verify, MessageType DIGEST)."""
+    algorithm = _streamable(signing_algorithm)
     check_signature_size(signature)
-    public_key = asymmetric.load_public_key(public_key_bytes(doc))
     digest = digest_stream(algorithm.hash, source)
-    _check(public_key, algorithm, digest, signature, prehashed=True)
-    return _verified(keyring.key_arn(doc["metadata"]["KeyId"]), algorithm, digest if detail else None)
+    answer = backend.call(
+        "Verify",
+        {"KeyId": key_id, "Message": digest, "MessageType": "DIGEST", "Signature": signature,
+         "SigningAlgorithm": signing_algorithm},
+    )
+    if not answer.get("SignatureValid"):  # AWS answers an invalid signature with an error
+        raise KMSInvalidSignatureException("the signature is not valid for this message and key")
+    return _verified(answer.get("KeyId"), algorithm, digest if detail else None)
+
+
+def _streamable(signing_algorithm: str) -> specs.SigningAlgorithm:
+    algorithm = specs.SIGNING_ALGORITHMS.get(signing_algorithm)
+    if algorithm is None:
+        raise ValidationException(f"SigningAlgorithm {signing_algorithm!r} is not valid")
+    check_streamable(algorithm)
+    return algorithm
 
 
 def _check(public_key, algorithm, data: bytes, signature: bytes, *, prehashed: bool) -> None:

@@ -1,9 +1,14 @@
 """EncryptFile and DecryptFile: envelope encryption of input of any size, in constant memory.
 
 A fresh 256-bit data key per file is wrapped by a KMS key (a SYMMETRIC_DEFAULT key through
-the ordinary Encrypt blob, with the encryption context as its AAD; or an RSA
-ENCRYPT_DECRYPT key with RSAES_OAEP_SHA_256), and the data is sealed in chunks by
-kmscli.crypto.stream. The header format is kmscli.service.fileformat.
+GenerateDataKey, with the encryption context; or an RSA ENCRYPT_DECRYPT key through Encrypt
+with RSAES_OAEP_SHA_256), and the data is sealed in chunks by kmscli.crypto.stream. The
+header format is kmscli.service.fileformat; the header names the key by the ARN the KMS
+answered with.
+
+The KMS is a backend (kmscli/service/backend.py): the local keyring or a KMS endpoint. The
+data key is asked of it and given back to it as AWS's operations do, so the same code
+writes and reads files for a keyring's keys and for AWS KMS's, and the files are one format.
 
 Functions here read a binary source and hand output to a ``write`` callable; where the
 output goes, and when it becomes visible, is the caller's business (the CLI writes to a
@@ -20,25 +25,32 @@ from typing import BinaryIO
 from .. import crypto, specs
 from ..crypto import asymmetric, stream
 from ..errors import (
+    IncorrectKeyException,
+    InvalidCiphertextException,
     InvalidKeyUsageException,
+    NotFoundException,
     ValidationException,
 )
-from ..keyring import Keyring, is_key_id
+from ..keyring import is_key_id
 from . import ciphertext, fileformat
-from .encryption import check_context, open_rsa, open_symmetric, seal_rsa, seal_symmetric
-from .keys import check_algorithm, usable_key
-from .resolve import check_named_key
 
 RSA_WRAPPING = "RSAES_OAEP_SHA_256"
-_ARN_KEY_ID = re.compile(r"^arn:aws:kms:[^:]*:[^:]*:key/(?P<id>[0-9a-f-]{36})$")
+# A key ARN of any partition; the key id after key/ is a UUID or a multi-Region mrk- id.
+_ARN_KEY_ID = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:[^:]*:key/(?P<id>[A-Za-z0-9-]{1,64})$")
+
+
+def key_id_of(name: str) -> str:
+    """The key id in a key ARN (or the key id itself)."""
+    m = _ARN_KEY_ID.match(name)
+    return m["id"] if m else name
 
 
 def _result(key_arn: str, algorithm: str, header: fileformat.Header, size: int) -> dict:
     return {
         "KeyId": key_arn,
         "EncryptionAlgorithm": algorithm,
-        # Extra fields: what was written, for scripts and logs.
-        "FileFormatVersion": fileformat.VERSION,
+        # Extra fields: what was written (or read), for scripts and logs.
+        "FileFormatVersion": header.version,
         "ChunkSize": header.chunk_size,
         "PlaintextSize": size,
     }
@@ -70,7 +82,7 @@ def _check_chunk_log2(chunk_log2: int) -> None:
 
 
 def encrypt_file(
-    keyring: Keyring,
+    backend,
     key_id: str,
     source: BinaryIO,
     write,
@@ -80,22 +92,40 @@ def encrypt_file(
     progress=None,
     held_views: int = 0,
 ) -> dict:
-    """Encrypt ``source`` under a symmetric or RSA ENCRYPT_DECRYPT key of the keyring."""
+    """Encrypt ``source`` under a symmetric or RSA ENCRYPT_DECRYPT key of ``backend``."""
     _check_chunk_log2(chunk_log2)
-    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
-    meta = doc["metadata"]
-    context = check_context(encryption_context, meta)
-    data_key = os.urandom(stream.DATA_KEY_SIZE)
-    if meta["KeySpec"] == specs.SYMMETRIC_DEFAULT:
+    meta = backend.call("DescribeKey", {"KeyId": key_id})["KeyMetadata"]
+    # The ARN from here on: an alias moved between two requests must not split the file.
+    arn = meta.get("Arn") or meta["KeyId"]
+    spec = specs.KEY_SPECS.get(meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "")
+    usage = meta.get("KeyUsage", specs.ENCRYPT_DECRYPT)  # moto's DescribeKey leaves it out
+    if usage != specs.ENCRYPT_DECRYPT or spec is None or spec.name != specs.SYMMETRIC_DEFAULT and spec.family != "RSA":
+        raise InvalidKeyUsageException(
+            f"key {arn} is {meta.get('KeySpec')} of KeyUsage {usage}; encrypt-file needs a "
+            "SYMMETRIC_DEFAULT or RSA key of KeyUsage ENCRYPT_DECRYPT"
+        )
+    if spec.name == specs.SYMMETRIC_DEFAULT:
         algorithm = specs.SYMMETRIC_DEFAULT
-        wrapped = seal_symmetric(keyring, doc, data_key, context)
+        answer = backend.call(
+            "GenerateDataKey",
+            {"KeyId": arn, "KeySpec": "AES_256", "EncryptionContext": encryption_context or None},
+        )
+        data_key, wrapped = answer["Plaintext"], answer["CiphertextBlob"]
     else:
         algorithm = RSA_WRAPPING
-        check_algorithm(meta, algorithm, "EncryptionAlgorithm")
-        wrapped = seal_rsa(doc, algorithm, data_key)
-    header = _new_header(algorithm, meta["KeyId"], wrapped, chunk_log2)
+        data_key = os.urandom(stream.DATA_KEY_SIZE)
+        answer = backend.call(
+            "Encrypt",
+            {"KeyId": arn, "Plaintext": data_key, "EncryptionAlgorithm": algorithm,
+             "EncryptionContext": encryption_context or None},
+        )
+        wrapped = answer["CiphertextBlob"]
+    if len(data_key) != stream.DATA_KEY_SIZE:
+        raise ciphertext.invalid()
+    named = answer.get("KeyId") or arn
+    header = _new_header(algorithm, named, wrapped, chunk_log2)
     size = _seal_payload(header, data_key, source, write, progress, held_views)
-    return _result(keyring.key_arn(meta["KeyId"]), algorithm, header, size)
+    return _result(named, algorithm, header, size)
 
 
 def public_key_encryption_config(pem: bytes) -> tuple[str, str, object]:
@@ -110,10 +140,9 @@ def public_key_encryption_config(pem: bytes) -> tuple[str, str, object]:
             "the public key file carries no KeyId: the encrypted file could not name its key",
             hint="export the key with: kmscli get-public-key --key-id KEY --out key.pem",
         )
-    m = _ARN_KEY_ID.match(shown_id)
-    key_uuid = shown_id if is_key_id(shown_id) else (m["id"] if m else None)
-    if key_uuid is None or not is_key_id(key_uuid):
+    if not (is_key_id(shown_id) or _ARN_KEY_ID.match(shown_id)):
         raise ValidationException("the KeyId in the public key file is not a key id or key ARN")
+    key_uuid = key_id_of(shown_id)
     usage = config.get("KeyUsage")
     if usage != specs.ENCRYPT_DECRYPT:
         raise InvalidKeyUsageException(
@@ -154,13 +183,13 @@ def encrypt_file_for_public_key(
     shown_id, key_uuid, public_key = public_key_encryption_config(pem)
     data_key = os.urandom(stream.DATA_KEY_SIZE)
     wrapped = asymmetric.rsa_encrypt(public_key, specs.RSA_ENCRYPTION_HASHES[RSA_WRAPPING], data_key)
-    header = _new_header(RSA_WRAPPING, key_uuid, wrapped, chunk_log2)
+    header = _new_header(RSA_WRAPPING, shown_id, wrapped, chunk_log2)
     size = _seal_payload(header, data_key, source, write, progress, held_views)
     return _result(shown_id, RSA_WRAPPING, header, size)
 
 
 def decrypt_file(
-    keyring: Keyring,
+    backend,
     source: BinaryIO,
     write,
     *,
@@ -176,8 +205,9 @@ def decrypt_file(
     header = fileformat.read_header(source)
     if progress:
         progress(len(header.raw))
-    check_named_key(keyring, key_id, header.key_id, "the file", hint="omit --key-id: the file names its own key")
-    data_key, key_arn = _unwrap_data_key(keyring, header, encryption_context)
+    if key_id is not None:
+        _check_named_key(backend, key_id, header.key_id)
+    data_key, key_arn = _unwrap_data_key(backend, header, encryption_context)
     try:
         key = stream.file_key(data_key, header.salt, header.raw)
         size = stream.decrypt(
@@ -188,17 +218,37 @@ def decrypt_file(
     return _result(key_arn, header.algorithm, header, size)
 
 
-def _unwrap_data_key(keyring: Keyring, header: fileformat.Header, context: dict | None) -> tuple[bytes, str]:
-    if header.algorithm == specs.SYMMETRIC_DEFAULT:
-        data_key, meta = open_symmetric(keyring, header.wrapped_key, None, context)
-        if meta["KeyId"] != header.key_id:
-            raise ciphertext.invalid()  # a blob lifted from another file's header
-    else:
-        doc = usable_key(keyring, header.key_id, specs.ENCRYPT_DECRYPT)
-        meta = doc["metadata"]
-        check_algorithm(meta, header.algorithm, "EncryptionAlgorithm")
-        check_context(context, meta)
-        data_key = open_rsa(keyring, doc, header.algorithm, header.wrapped_key)
-    if len(data_key) != stream.DATA_KEY_SIZE:
+def _check_named_key(backend, key_id: str, named: str) -> None:
+    """A --key-id given with a file that names its own key must name the same key."""
+    meta = backend.call("DescribeKey", {"KeyId": key_id})["KeyMetadata"]
+    same = meta.get("Arn") == named if _ARN_KEY_ID.match(named) else meta["KeyId"] == named
+    if not same:
+        raise IncorrectKeyException(
+            f"the file was not encrypted under key {meta['KeyId']}",
+            hint="omit --key-id: the file names its own key",
+        )
+
+
+def _unwrap_data_key(backend, header: fileformat.Header, context: dict | None) -> tuple[bytes, str]:
+    request = {"CiphertextBlob": header.wrapped_key, "EncryptionContext": context or None}
+    if header.algorithm != specs.SYMMETRIC_DEFAULT:
+        # An RSA ciphertext does not name its key: the header does (AWS requires KeyId).
+        request.update(KeyId=header.key_id, EncryptionAlgorithm=header.algorithm)
+    # A symmetric blob names its own key; the answer's key must be the header's (checked
+    # below), so a wrapped key lifted from another file's header is the one opaque error,
+    # and so is any change to the header's key name.
+    try:
+        answer = backend.call("Decrypt", request)
+    except IncorrectKeyException:
+        raise ciphertext.invalid() from None  # the header's key and its wrapped key disagree
+    except InvalidCiphertextException as e:
+        e.hint = ciphertext.invalid().hint  # the file names its key and algorithm: only the context can be wrong
+        raise
+    except NotFoundException as e:
+        e.hint = f"the file names its key {header.key_id}: decrypt it where that key is (a keyring, or --endpoint-url)"
+        raise
+    data_key = answer.get("Plaintext") or b""
+    answered = answer.get("KeyId") or header.key_id
+    if len(data_key) != stream.DATA_KEY_SIZE or key_id_of(answered) != key_id_of(header.key_id):
         raise ciphertext.invalid()
-    return data_key, keyring.key_arn(meta["KeyId"])
+    return data_key, answered

@@ -28,6 +28,8 @@ def to_pem(public_key: dict, *, with_config: bool = True) -> bytes:
     lines = []
     for field in CONFIG_FIELDS if with_config else ():
         value = public_key.get(field)
+        if field == "KeySpec" and not value:
+            value = public_key.get("CustomerMasterKeySpec")  # endpoints that send only AWS's older name
         if value:
             lines.append(f"{field}: {', '.join(value) if isinstance(value, list) else value}")
     body = base64.b64encode(public_key["PublicKey"]).decode("ascii")
