@@ -79,6 +79,14 @@ ENVIRONMENT = {
     "directory of the user's own under TMPDIR is used.",
     "TMPDIR": "The directory that holds the user's session directory when XDG_RUNTIME_DIR is unset "
     "(default \\fI/tmp\\fR).",
+    "KMSCLI_ENDPOINT_URL": "The KMS endpoint that every KMS operation runs against instead of the keyring "
+    "when \\fB--endpoint-url\\fR is not given (\\fBaws\\fR: AWS KMS in the resolved Region).",
+    "AWS_REGION": "In the endpoint mode, the Region when \\fB--region\\fR is not given, as aws-cli v2 and "
+    "the AWS SDKs read it; otherwise the profile's region is used.",
+    "AWS_RETRY_MODE": "In the endpoint mode, botocore's retry mode (standard, the default, adaptive or legacy), "
+    "as aws-cli reads it.",
+    "AWS_MAX_ATTEMPTS": "In the endpoint mode, how many times in all botocore tries a request that was "
+    "throttled or failed on the way, as aws-cli reads it.",
 }
 # Set only by the completion scripts, not by users.
 ENVIRONMENT_IGNORED = {"_KMSCLI_COMPLETE"}
