@@ -184,11 +184,8 @@ def key_id_candidates(keyring, prefix: str, limit: int = COMPLETION_MAX) -> tupl
 
 def _completing_for_an_endpoint(ctx: click.Context) -> bool:
     """--endpoint-url typed so far (before or after the command name), or KMSCLI_ENDPOINT_URL."""
-    return bool(
-        ctx.meta.get("kmscli.endpoint_url")
-        or ctx.find_root().params.get("endpoint_url")
-        or os.environ.get("KMSCLI_ENDPOINT_URL")
-    )
+    typed = ctx is not None and (ctx.meta.get("kmscli.endpoint_url") or ctx.find_root().params.get("endpoint_url"))
+    return bool(typed or os.environ.get("KMSCLI_ENDPOINT_URL"))
 
 
 def _completion_keyring_path(ctx: click.Context):
