@@ -55,7 +55,11 @@ def test_each_commands_help_lists_the_global_options(name):
     assert r.status == 0, r.stderr
     section = r.out.split("\nGlobal options (before or after the command name; see kmscli --help):\n", 1)[1]
     listed = re.findall(r"^  (--[a-z-]+)", section, flags=re.M)
-    assert listed == ["--keyring", "--passphrase-file", "--output", "--query", "--cli-binary-format", "--debug"]
+    assert listed == [
+        "--keyring", "--passphrase-file", "--output", "--query", "--cli-binary-format",
+        "--endpoint-url", "--region", "--profile", "--cli-connect-timeout", "--cli-read-timeout",
+        "--no-verify-ssl", "--ca-bundle", "--debug",
+    ]
     assert "--output [json|text|table]" in section and "--query JMESPATH" in section
     # Listed apart, not among the command's own options (they stay hidden there).
     own = r.out.split("\nOptions:\n", 1)[1].split("\nGlobal options", 1)[0]

@@ -38,10 +38,11 @@ class LocalBackend:
         return operations.invoke(self.keyring if op.uses_keyring else None, name, request) or {}
 
     def aliases_of(self, key_id: str) -> list[str]:
-        """The alias names of the key (its UUID), for kmscli's own --detail."""
-        from .keys import aliases_by_key
+        """The alias names of the key (its UUID), for kmscli's own --detail: from the alias
+        index, reading no other alias (issue 15)."""
+        from .keys import aliases_of_key
 
-        return aliases_by_key(self.keyring).get(key_id, [])
+        return aliases_of_key(self.keyring, key_id)
 
     def key_details(self, key_ids: list[str]) -> dict[str, dict]:
         """kmscli's own detail of each key (list-keys --detail, --output table)."""
