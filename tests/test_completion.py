@@ -132,7 +132,7 @@ def test_options_complete_and_hidden_globals_stay_out_of_the_way():
         ("kmscli describe-key --o", ["--output"]),
         ("kmscli list-keys --q", ["--query"]),
         ("kmscli sign --k", ["--key-id", "--keyring"]),
-        ("kmscli decrypt --cli", ["--cli-binary-format"]),
+        ("kmscli decrypt --cli", ["--cli-binary-format", "--cli-connect-timeout", "--cli-read-timeout"]),
         # a global option already given after the command name is not offered again
         ("kmscli encrypt --output json --ou", ["--out"]),
     ],

@@ -62,6 +62,9 @@ def test_a_word_like_no_command_gets_no_suggestion():
         (["encrypt", "--outptu", "json"], "'--output'"),
         (["list-keys", "--debg"], "'--debug'"),
         (["describe-key", "--keyrign", "/tmp"], "'--keyring'"),
+        # the endpoint mode's globals (issue 14): --profil no longer meets --passphrase-file
+        (["list-keys", "--profil", "dev"], "'--profile'"),
+        (["list-keys", "--endpoint-ulr", "aws"], "'--endpoint-url'"),
         # a global option, typed before it
         (["--qurey", "x", "list-keys"], "'--query'"),
         (["--verison"], "'--version'"),
@@ -82,7 +85,7 @@ def test_option_suggestions_come_from_the_groups_actual_options(monkeypatch):
     assert error.endswith("Did you mean '--frobnicate-level'?"), error
 
 
-@pytest.mark.parametrize("option", ["--no-paginate", "--no-cli-pager", "--ca-bundle"])
+@pytest.mark.parametrize("option", ["--no-paginate", "--no-cli-pager", "--no-sign-request"])
 def test_an_aws_cli_option_kmscli_lacks_is_named_as_such_not_matched_to_another(option):
     result = run_in_process(["list-keys", option])
     assert result.status == 2

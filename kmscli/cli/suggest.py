@@ -13,14 +13,9 @@ import click
 # those kmscli still lacks are ever used: an option kmscli has (a global added later,
 # such as --output or --debug today) is a real option and never reaches this table.
 AWS_CLI_GLOBALS = {
-    "--profile": None,
-    "--region": None,
-    "--endpoint-url": "to offer this keyring to AWS clients, run: kmscli serve",
-    "--no-verify-ssl": None,
-    "--ca-bundle": None,
+    # --profile, --region, --endpoint-url, --no-verify-ssl, --ca-bundle and the two timeouts
+    # are kmscli's own since the endpoint mode (docs/endpoints.md).
     "--no-sign-request": None,
-    "--cli-read-timeout": None,
-    "--cli-connect-timeout": None,
     "--no-paginate": "kmscli lists every page unless given --limit or --marker, as aws-cli does",
     "--page-size": "ask for one page with --limit N, the next with --marker",
     "--max-items": "ask for one page with --limit N, the next with --marker",
