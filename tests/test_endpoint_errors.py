@@ -66,36 +66,34 @@ def test_no_region_is_bad_input(served, tmp_path):
     assert "--region" in r.stderr
 
 
-def test_throttling_is_retried_as_configured_then_status_6(tmp_path):
-    scripted = ScriptedKms(400, "ThrottlingException", "Rate exceeded")
+def run_scripted(tmp_path, status: int, name: str, message: str, attempts: str):
+    """One command against a test endpoint that answers every request with ``name``;
+    returns (its result, the endpoint, which counted the requests)."""
+    scripted = ScriptedKms(status, name, message)
     with scripted.running() as url:
-        env = {**remote_env(url, "us-east-1", "AKID", "secret", tmp_path), "AWS_MAX_ATTEMPTS": "2"}
-        r = run(env, tmp_path=tmp_path)
+        env = {**remote_env(url, "us-east-1", "AKID", "secret", tmp_path), "AWS_MAX_ATTEMPTS": attempts}
+        return run(env, tmp_path=tmp_path), scripted
+
+
+def test_throttling_is_retried_as_configured_then_status_6(tmp_path):
+    r, scripted = run_scripted(tmp_path, 400, "ThrottlingException", "Rate exceeded", "2")
     one_error(r, 6, "ThrottlingException")
     assert "Rate exceeded" in r.stderr
     assert scripted.requests == 2  # botocore's retries, as AWS_MAX_ATTEMPTS says
 
 
 def test_the_endpoint_failing_is_status_6(tmp_path):
-    scripted = ScriptedKms(500, "KMSInternalException", "internal failure")
-    with scripted.running() as url:
-        env = {**remote_env(url, "us-east-1", "AKID", "secret", tmp_path), "AWS_MAX_ATTEMPTS": "1"}
-        r = run(env, tmp_path=tmp_path)
+    r, scripted = run_scripted(tmp_path, 500, "KMSInternalException", "internal failure", "1")
     one_error(r, 6, "KMSInternalException")
     assert scripted.requests == 1
 
 
 def test_an_exception_kmscli_does_not_know_keeps_its_name_and_is_refused(tmp_path):
-    scripted = ScriptedKms(400, "KMSBrandNewException", "something AWS added later")
-    with scripted.running() as url:
-        env = {**remote_env(url, "us-east-1", "AKID", "secret", tmp_path), "AWS_MAX_ATTEMPTS": "1"}
-        r = run(env, tmp_path=tmp_path)
+    r, scripted = run_scripted(tmp_path, 400, "KMSBrandNewException", "something AWS added later", "1")
     one_error(r, 3, "KMSBrandNewException")
     assert "something AWS added later" in r.stderr
 
 
 def test_a_remote_validation_error_is_status_2(tmp_path):
-    scripted = ScriptedKms(400, "ValidationException", "1 validation error detected")
-    with scripted.running() as url:
-        env = {**remote_env(url, "us-east-1", "AKID", "secret", tmp_path), "AWS_MAX_ATTEMPTS": "1"}
-        one_error(run(env, tmp_path=tmp_path), 2, "ValidationException")
+    r, _ = run_scripted(tmp_path, 400, "ValidationException", "1 validation error detected", "1")
+    one_error(r, 2, "ValidationException")

@@ -55,12 +55,18 @@ def test_a_rotation_by_the_cli_is_used_at_the_next_request(served, kms):
     assert kms.decrypt(CiphertextBlob=after["CiphertextBlob"])["KeyMaterialId"] == after["KeyMaterialId"]
 
 
-def test_an_alias_moved_by_the_cli_is_followed_at_the_next_request(served, kms):
+def _two_keys_and_a_warm_alias(kms, alias: str) -> tuple[str, str]:
+    """Two new keys, ``alias`` on the first, followed until serve keeps what it read."""
     first = kms.create_key()["KeyMetadata"]["KeyId"]
     second = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName="alias/moving", TargetKeyId=first)
+    kms.create_alias(AliasName=alias, TargetKeyId=first)
     for _ in range(WARM):
-        assert kms.encrypt(KeyId="alias/moving", Plaintext=b"x")["KeyId"].endswith(first)
+        assert kms.encrypt(KeyId=alias, Plaintext=b"x")["KeyId"].endswith(first)
+    return first, second
+
+
+def test_an_alias_moved_by_the_cli_is_followed_at_the_next_request(served, kms):
+    first, second = _two_keys_and_a_warm_alias(kms, "alias/moving")
     status, _, err = cli(served.env, "update-alias", "--alias-name", "alias/moving", "--target-key-id", second)
     assert status == 0, err
     assert kms.encrypt(KeyId="alias/moving", Plaintext=b"x")["KeyId"].endswith(second)
@@ -113,11 +119,7 @@ def test_a_key_file_edited_by_hand_is_refused_even_with_its_stamp_kept(served, k
 
 
 def test_an_aliases_file_edited_by_hand_is_refused_even_with_its_stamp_kept(served, kms):
-    first = kms.create_key()["KeyMetadata"]["KeyId"]
-    second = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName="alias/pinned", TargetKeyId=first)
-    for _ in range(WARM):
-        assert kms.encrypt(KeyId="alias/pinned", Plaintext=b"x")["KeyId"].endswith(first)
+    first, second = _two_keys_and_a_warm_alias(kms, "alias/pinned")
     # Point the alias at another key by hand, in its bucket: same length (both are UUIDs),
     # same stamp.
     from kmscli.keyring.format import alias_bucket
