@@ -178,7 +178,11 @@ class AliasIndex:
 
     def rows_of_key(self, key_id: str) -> list[Row]:
         """The aliases whose target is ``key_id``, by name (as the index says). Raises IndexDamaged."""
-        rows = self._rows(self._read_lines(self._targets_path(key_id[:2]), TARGETS_HEADER), key_first=True)
+        bucket = key_id[:2]
+        rows = self._parsed_file(
+            f"{TARGETS}/{bucket}",
+            lambda: self._rows(self._read_lines(self._targets_path(bucket), TARGETS_HEADER), key_first=True),
+        )
         return sorted(r for r in rows if r[1] == key_id)
 
     def _targets_path(self, bucket: str) -> Path:

@@ -71,12 +71,7 @@ def _key_secrets(doc: dict) -> list[Secret]:
 def _alias_files(keyring) -> list[Path]:
     """Every alias bucket (aliases/<2 hex>.toml), and aliases.toml if a keyring from before
     the buckets still has it (its aliases move to buckets at the next write)."""
-    try:
-        names = os.listdir(keyring.path / fmt.ALIASES_DIR)
-    except FileNotFoundError:
-        names = []
-    buckets = sorted(n for n in names if n.endswith(fmt.KEY_FILE_SUFFIX) and n[:-5] in fmt.ALIAS_BUCKETS)
-    return [keyring.path / fmt.ALIASES_FILE, *(keyring.path / fmt.ALIASES_DIR / n for n in buckets)]
+    return [keyring.path / fmt.ALIASES_FILE, *map(keyring.alias_bucket_path, keyring.alias_buckets_present())]
 
 
 def _access_key_secrets(doc: dict) -> list[Secret]:

@@ -787,16 +787,19 @@ class Keyring:
         of the index and for readers while there is no index, not for every command."""
         if self._legacy_aliases():
             return dict(self._load_legacy_aliases(verify))
+        found = {}
+        for bucket in self.alias_buckets_present():
+            found.update(self._alias_bucket(bucket, verify))
+        return found
+
+    def alias_buckets_present(self) -> list[str]:
+        """The alias buckets that exist (aliases/<2 hex>.toml), in order; one listing."""
         try:
             names = os.listdir(self.path / fmt.ALIASES_DIR)
         except FileNotFoundError:
-            return {}
-        found = {}
-        for name in sorted(names):
-            bucket = name[: -len(fmt.KEY_FILE_SUFFIX)]
-            if name.endswith(fmt.KEY_FILE_SUFFIX) and bucket in fmt.ALIAS_BUCKETS:
-                found.update(self._alias_bucket(bucket, verify))
-        return found
+            return []
+        suffix = fmt.KEY_FILE_SUFFIX
+        return sorted(n[: -len(suffix)] for n in names if n.endswith(suffix) and n[: -len(suffix)] in fmt.ALIAS_BUCKETS)
 
     @property
     def alias_index(self) -> AliasIndex:
@@ -806,10 +809,17 @@ class Keyring:
             self._alias_index = AliasIndex(self.path)
         return self._alias_index
 
+    def _rows_from_buckets(self, verify: bool | None = None) -> list[tuple[str, str, str, str]]:
+        """Every alias as an index row (name, target, created, updated), read from the
+        buckets themselves (or aliases.toml), by name: where the alias index cannot answer."""
+        from .alias_index import row_of  # imported here: see the imports at the top
+
+        found = (row_of(n, e) for n, e in self.load_aliases(verify=verify).items() if isinstance(e, dict))
+        return sorted(r for r in found if r)
+
     def alias_rows_from(self, start: str, count: int) -> list[tuple[str, str, str, str]]:
         """Up to ``count`` aliases named ``start`` or after, in order, as (name, target,
         created, updated): from the index (a file or two), or from every bucket without one."""
-        from .alias_index import row_of
         from .index import IndexDamaged  # imported here: see the imports at the top
 
         if not self._legacy_aliases() and self.alias_index.present():
@@ -817,7 +827,7 @@ class Keyring:
                 return self.alias_index.rows_from(start, count)
             except IndexDamaged:
                 pass  # rebuilt by the next writer; meanwhile the buckets are the truth
-        rows = sorted(r for r in (row_of(n, e) for n, e in self.load_aliases().items() if isinstance(e, dict)) if r)
+        rows = self._rows_from_buckets()
         at = bisect.bisect_left(rows, (start,))
         return rows[at : at + count]
 
@@ -830,8 +840,7 @@ class Keyring:
 
 
         def from_buckets() -> list:
-            found = (row_of(n, e) for n, e in self.load_aliases(verify=verify or None).items() if isinstance(e, dict))
-            return sorted(r for r in found if r and r[1] == key_id)
+            return [r for r in self._rows_from_buckets(verify or None) if r[1] == key_id]
 
         if self._legacy_aliases():
             return from_buckets()
@@ -929,11 +938,8 @@ class Keyring:
     def save_aliases(self, aliases: dict) -> None:
         """Under the writer lock: the whole set of aliases becomes ``aliases`` (every bucket
         written, the index rebuilt). For bulk changes; one alias goes through save_alias_changes."""
-        by_bucket: dict[str, dict] = {}
-        for name, entry in aliases.items():
-            by_bucket.setdefault(fmt.alias_bucket(name), {})[name] = entry
         self.alias_index.discard(self.alias_index.suspend())
-        self._write_alias_buckets(by_bucket)
+        self._write_alias_buckets(_by_bucket(aliases))
         self.rebuild_alias_index()
 
     def _write_alias_buckets(self, by_bucket: dict[str, dict]) -> None:
@@ -952,22 +958,16 @@ class Keyring:
     def rebuild_alias_index(self) -> None:
         """Under the writer lock: the alias index again from every bucket (clear metadata,
         as the key index: what it says is checked against the verified bucket before use)."""
-        from .alias_index import row_of  # imported here: see the imports at the top
-
-        rows = [row_of(n, e) for n, e in self.load_aliases(verify=False).items() if isinstance(e, dict)]
-        self.alias_index.rebuild([r for r in rows if r])
+        self.alias_index.rebuild(self._rows_from_buckets(verify=False))
 
     def _migrate_aliases(self) -> None:
         """Under the writer lock: move the aliases of aliases.toml (a keyring from before the
         buckets) into buckets. Each bucket is written from aliases.toml, which is removed
         last: a crash before then leaves aliases.toml, still the truth, and the next writer
         does it all again."""
-        aliases = self._load_legacy_aliases(True)
-        by_bucket: dict[str, dict] = {}
-        for name, entry in aliases.items():
-            by_bucket.setdefault(fmt.alias_bucket(name), {})[name] = entry
+        aliases = self._load_legacy_aliases(True)  # here, a damaged aliases.toml is refused
         self.alias_index.discard(self.alias_index.suspend())
-        self._write_alias_buckets(by_bucket)
+        self._write_alias_buckets(_by_bucket(aliases))
         os.unlink(self.path / fmt.ALIASES_FILE)
         fsync_dir(self.path)
         self._aliases_cache = None
@@ -1083,3 +1083,11 @@ class Keyring:
                 "the keyring's master key changed since this command unlocked it (a master-key rotation)",
                 hint="run the command again",
             )
+
+
+def _by_bucket(aliases: dict) -> dict[str, dict]:
+    """{bucket: {name: entry}}: the aliases grouped as they are stored."""
+    by_bucket: dict[str, dict] = {}
+    for name, entry in aliases.items():
+        by_bucket.setdefault(fmt.alias_bucket(name), {})[name] = entry
+    return by_bucket

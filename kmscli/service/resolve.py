@@ -80,11 +80,11 @@ def _alias_hint(keyring: Keyring, alias_name: str) -> str | None:
     are the keyring's clear metadata (list-aliases shows them without a passphrase), so
     naming one here tells nothing the keyring's reader could not list."""
     try:
-        aliases = keyring.load_aliases()
+        if keyring.load_alias(alias_name) is not None:  # its bucket alone
+            return f"did you mean {alias_name}? (an alias in this keyring)"
+        aliases = keyring.load_aliases()  # every bucket: only for a name not found at all
     except Exception:  # noqa: BLE001 - a hint must never replace the error it adds to
         return None
-    if alias_name in aliases:
-        return f"did you mean {alias_name}? (an alias in this keyring)"
     import difflib
 
     near = difflib.get_close_matches(alias_name, list(aliases), n=1, cutoff=_ALIAS_CUTOFF)
