@@ -21,7 +21,7 @@ def b64decode_strict(text: str, what: str, *, error: type[Exception]) -> bytes:
     spelling of each value, so that one value has one text. A failure raises ``error`` with
     a message naming ``what``, never echoing the text."""
     try:
-        data = binascii.a2b_base64(text.encode("ascii") if isinstance(text, str) else text, strict_mode=True)
+        data = binascii.a2b_base64(text, strict_mode=True)  # a str of ASCII; anything else: ValueError
     except (binascii.Error, ValueError):
         raise error(f"{what} is not valid base64") from None
     if b64encode(data) != text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import KeyringLockedException, KmsError, ValidationException
+from ..errors import IncorrectPassphraseException, KeyringLockedException, KmsError, ValidationException
 from ..keyring import Keyring, default_keyring_path, utc_now
 
 
@@ -49,7 +49,6 @@ class CliContext:
                     )
                 )
             else:
-                self._check_local_options()
                 from ..service.backend import LocalBackend
 
                 self._backend = LocalBackend(self.open_keyring)
@@ -81,10 +80,6 @@ class CliContext:
         if not self.endpoint_mode:
             self._check_local_options()
         elif command in LOCAL_ONLY:
-            self.refuse_in_endpoint_mode(command)
-
-    def refuse_in_endpoint_mode(self, command: str) -> None:
-        if self.endpoint_mode:
             raise ValidationException(
                 f"{command} works on a local keyring; --endpoint-url sends only KMS operations to an endpoint",
                 hint=f"run it without --endpoint-url (and KMSCLI_ENDPOINT_URL unset): kmscli {command} ...",
@@ -141,14 +136,11 @@ class CliContext:
                 "the keyring is locked: no session, passphrase file, KMSCLI_PASSPHRASE or terminal",
                 hint='unlock it with: eval "$(kmscli unlock)"  (or set KMSCLI_PASSPHRASE_FILE)',
             )
-        if not typed:
-            return keyring.master_from_passphrase(secret)
-        from ..errors import IncorrectPassphraseException
-        from ..keyring.store import WRONG_PASSPHRASE_HINT
-
         try:
             return keyring.master_from_passphrase(secret)
         except IncorrectPassphraseException as e:
-            if e.hint == WRONG_PASSPHRASE_HINT:  # not a more particular one (an interrupted rotation)
+            from ..keyring.store import WRONG_PASSPHRASE_HINT
+
+            if typed and e.hint == WRONG_PASSPHRASE_HINT:  # not a more particular one (an interrupted rotation)
                 e.hint = "the passphrase typed at the prompt is wrong: run the command again and check the keyboard layout and Caps Lock"
             raise

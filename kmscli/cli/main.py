@@ -450,30 +450,30 @@ def _command_of(argv) -> str:
     return next((a for a in argv if a in COMMANDS), "COMMAND")
 
 
+def _last_value(argv, option: str) -> str | None:
+    """The value of ``option`` on the command line (``--opt V`` or ``--opt=V``): the last
+    one, as click takes the last of a repeated option."""
+    argv = list(argv)
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith(option + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
 def _key_of(argv) -> str:
     """The --key-id the user gave (shell-quoted when needed), for a hint to name it."""
     import shlex
 
-    argv = list(argv)
-    given = "KEY"
-    for i, arg in enumerate(argv):  # the last one, as click takes the last of a repeated option
-        if arg == "--key-id" and i + 1 < len(argv):
-            given = shlex.quote(argv[i + 1])
-        elif arg.startswith("--key-id="):
-            given = shlex.quote(arg.split("=", 1)[1])
-    return given
+    given = _last_value(argv, "--key-id")
+    return "KEY" if given is None else shlex.quote(given)
 
 
 def _endpoint_of(argv) -> str | None:
     """The --endpoint-url of this run (the last one given, else KMSCLI_ENDPOINT_URL)."""
-    argv = list(argv)
-    url = None
-    for i, arg in enumerate(argv):
-        if arg == "--endpoint-url" and i + 1 < len(argv):
-            url = argv[i + 1]
-        elif arg.startswith("--endpoint-url="):
-            url = arg.split("=", 1)[1]
-    return url or os.environ.get("KMSCLI_ENDPOINT_URL") or None
+    return _last_value(argv, "--endpoint-url") or os.environ.get("KMSCLI_ENDPOINT_URL") or None
 
 
 # An error line names what it was given (a path, a value); one given 100 KB must not echo it.
