@@ -214,11 +214,10 @@ def signing_key(secret: bytes, auth: Authorization) -> bytes:
     return key
 
 
-def signature(secret: bytes, auth: Authorization, amz_date: str, canonical: str, *, key: bytes | None = None) -> str:
+def signature(key: bytes, auth: Authorization, amz_date: str, canonical: str) -> str:
+    """The request's signature under the scope's signing key (``signing_key``)."""
     scope = "/".join((auth.date, auth.region, auth.service, auth.terminator))
     to_sign = "\n".join((ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
-    if key is None:
-        key = signing_key(secret, auth)
     return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -275,8 +274,8 @@ def verify(
         raise InvalidSignatureException(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
-    key = signing_keys(secret, auth) if signing_keys is not None else None
-    expected = signature(secret, auth, amz_date, canonical_request(request, auth, body_hash), key=key)
+    key = (signing_keys or signing_key)(secret, auth)
+    expected = signature(key, auth, amz_date, canonical_request(request, auth, body_hash))
     if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("utf-8", "replace")):
         raise InvalidSignatureException(MISMATCH)
     return auth.access_key_id
