@@ -212,7 +212,7 @@ def emit(result, *, output: str, query: str | None = None) -> None:
         # Lines joined and written a thousand at a time: one click.echo per line was most of
         # list-keys' time at 100,000 keys (each call checks the stream and its ANSI handling).
         batch: list[str] = []
-        for line in text_lines(_complete_listing(value)):  # each value escaped by _scalar
+        for line in text_lines(_complete_listing(value)):  # each value escaped by scalar_text
             batch.append(line)
             if len(batch) == 1000:
                 click.echo("\n".join(batch))
@@ -257,13 +257,11 @@ def notice(message: str) -> None:
 # --- text: the AWS CLI's tab-separated rendering ---------------------------------------------
 
 
-def _scalar(value) -> str:
-    # aws-cli writes str(value): None, True and False as Python spells them.
-    if value is None:
-        return "None"
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    return escape(str(value))  # a description or tag value must not drive the terminal
+def scalar_text(value) -> str:
+    """A scalar as aws-cli writes it: str(value), so None, True and False as Python spells
+    them; escaped, as a description or tag value must not drive the terminal. Text output and
+    table cells (tables.py, which leaves a None cell empty instead) both write scalars so."""
+    return escape(str(value))
 
 
 def text_lines(value, label: str | None = None, scalar_keys: list[str] | None = None):
@@ -276,10 +274,10 @@ def text_lines(value, label: str | None = None, scalar_keys: list[str] | None = 
     if isinstance(value, dict):
         if scalar_keys is None:
             keys = sorted(value)
-            scalars = [_scalar(value[k]) for k in keys if not isinstance(value[k], (dict, list))]
+            scalars = [scalar_text(value[k]) for k in keys if not isinstance(value[k], (dict, list))]
             nested = [k for k in keys if isinstance(value[k], (dict, list))]
         else:
-            scalars = [_scalar(value[k]) if k in value else "" for k in scalar_keys]
+            scalars = [scalar_text(value[k]) if k in value else "" for k in scalar_keys]
             nested = sorted(set(value) - set(scalar_keys))
         if scalars:
             yield "\t".join(([label.upper()] if label is not None else []) + scalars)
@@ -297,14 +295,14 @@ def text_lines(value, label: str | None = None, scalar_keys: list[str] | None = 
             if scalars:
                 if label is not None:
                     for v in scalars:
-                        yield f"{label.upper()}\t{_scalar(v)}"
+                        yield f"{label.upper()}\t{scalar_text(v)}"
                 else:
-                    yield "\t".join(_scalar(v) for v in scalars)
+                    yield "\t".join(scalar_text(v) for v in scalars)
             for v in value:
                 if isinstance(v, list):
                     yield from text_lines(v, label)
     else:
-        yield _scalar(value)
+        yield scalar_text(value)
 
 
 # --- table: kmscli/cli/tables.py lays it out --------------------------------------------------

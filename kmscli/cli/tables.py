@@ -28,6 +28,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from .render import scalar_text
 from .safe_text import escape
 
 # The columns a person wants for each list AWS returns, in order; other fields stay in the
@@ -145,14 +146,12 @@ def _items(value) -> list[str]:
     """A value as the texts of one cell: a scalar one, a list one per element, an object one
     per field ("k=v"). Escaped: a description must not drive the terminal."""
     if value is None:
-        return []
-    if isinstance(value, bool):
-        return ["True" if value else "False"]
+        return []  # an empty cell, where text output writes None
     if isinstance(value, list):
         return [text for v in value for text in _items(v)]
     if isinstance(value, dict):
         return [f"{escape(str(k))}={','.join(_items(v))}" for k, v in value.items()]
-    return [escape(str(value))]
+    return [scalar_text(value)]
 
 
 # --- the layout -----------------------------------------------------------------------------------
@@ -178,26 +177,44 @@ def _cell_len(text: str) -> int:
     return cell_len(text)
 
 
-def _is_prose(cell: list[str]) -> bool:
-    return any(" " in value for value in cell)
+@dataclass
+class _Column:
+    """One column of a Records, as the layout sees it."""
+
+    header: str
+    cells: list[list[str]]  # one per row; [] where a row is short
+    prose: bool  # free text (a value holding a space): elided, never folded
+    multi: bool  # a cell holds several values: they may go one under the other
+
+
+def _columns(records: Records) -> list[_Column]:
+    count = _column_count(records)
+    headers = records.columns or [""] * count
+    columns = []
+    for i, header in enumerate(headers):
+        cells = [row[i] if i < len(row) else [] for row in records.rows]
+        prose = any(" " in value for cell in cells for value in cell)
+        columns.append(_Column(header, cells, prose, any(len(c) > 1 for c in cells)))
+    return columns
 
 
 def column_widths(records: Records, width: int | None) -> list[int] | None:
     """The width of each column, or None when the table cannot fit ``width`` with every word
     whole (then it is drawn as blocks)."""
-    count = _column_count(records)
-    headers = records.columns or [""] * count
-    natural, least, prose, multi, columns = [], [], [], [], []
-    for i in range(count):
-        cells = [row[i] if i < len(row) else [] for row in records.rows]
-        columns.append(cells)
-        head = _cell_len(headers[i])
+    return _fit(_columns(records), width)
+
+
+def _fit(columns: list[_Column], width: int | None) -> list[int] | None:
+    count = len(columns)
+    prose = [c.prose for c in columns]
+    multi = [c.multi for c in columns]
+    natural, least = [], []
+    for column in columns:
+        cells = column.cells
+        head = _cell_len(column.header)
         full = max([head] + [_cell_len(", ".join(c)) for c in cells])
-        is_prose = any(_is_prose(c) for c in cells)
         natural.append(full)
-        prose.append(is_prose)
-        multi.append(any(len(c) > 1 for c in cells))
-        if is_prose:
+        if column.prose:
             least.append(max(head, min(full, PROSE_MIN)))
         else:  # every value whole; a comma stays with the value it follows
             words = [_cell_len(v) + (j < len(c) - 1) for c in cells for j, v in enumerate(c)]
@@ -221,10 +238,10 @@ def column_widths(records: Records, width: int | None) -> list[int] | None:
             excess -= step
     # Several values wrap between values: such a column needs only its widest line, and what
     # that frees goes back to the free text.
-    for i in range(count):
+    for i, column in enumerate(columns):
         if multi[i] and not prose[i] and widths[i] < natural[i]:
-            lines = [line for cell in columns[i] for line in _wrap(", ".join(cell), widths[i])]
-            widths[i] = max([_cell_len(headers[i])] + [_cell_len(line) for line in lines])
+            lines = [line for cell in column.cells for line in _wrap(", ".join(cell), widths[i])]
+            widths[i] = max([_cell_len(column.header)] + [_cell_len(line) for line in lines])
     slack = width - sum(widths) - chrome
     for i in sorted((i for i in range(count) if prose[i]), key=lambda i: widths[i] - natural[i]):
         grow = min(slack, natural[i] - widths[i])
@@ -294,9 +311,10 @@ def _spaced(blocks: list[list[str]]):
 
 
 def _records_lines(records: Records, width: int | None, colour: bool, bold) -> list[str]:
-    widths = column_widths(records, width)
+    columns = _columns(records)
+    widths = _fit(columns, width)
     if widths is None:
-        return _blocks(records, width, bold)
+        return _blocks(records.title, columns, len(records.rows), width, bold)
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -314,17 +332,13 @@ def _records_lines(records: Records, width: int | None, colour: bool, bold) -> l
         style="",
         border_style="",
     )
-    count = len(widths)
-    for i, (header, w) in enumerate(zip(records.columns or [""] * count, widths)):
-        cells = [row[i] if i < len(row) else [] for row in records.rows]
-        prose = any(_is_prose(c) for c in cells)
+    for column, w in zip(columns, widths):
         # Text, not markup: a description saying "[bold]" shows as written.
-        table.add_column(
-            Text(header), width=w, no_wrap=prose, overflow="ellipsis" if prose else "fold", min_width=w, max_width=w
-        )
-    for row in records.rows:
-        table.add_row(*(Text(", ".join(row[i]) if i < len(row) else "") for i in range(count)))
-    total = sum(widths) + GAP * (count - 1)
+        overflow = "ellipsis" if column.prose else "fold"
+        table.add_column(Text(column.header), width=w, no_wrap=column.prose, overflow=overflow, min_width=w, max_width=w)
+    for n in range(len(records.rows)):
+        table.add_row(*(Text(", ".join(column.cells[n])) for column in columns))
+    total = sum(widths) + GAP * (len(widths) - 1)
     out = io.StringIO()
     console = Console(
         file=out,
@@ -340,14 +354,11 @@ def _records_lines(records: Records, width: int | None, colour: bool, bold) -> l
     return [line.rstrip() for line in out.getvalue().rstrip("\n").split("\n")]
 
 
-def _blocks(records: Records, width: int | None, bold) -> list[str]:
+def _blocks(title: str | None, columns: list[_Column], rows: int, width: int | None, bold) -> list[str]:
     """Below the table's minimum: one block per record, as kubectl and gh do."""
-    lines = [bold(records.title)] if records.title else []
-    count = _column_count(records)
-    headers = records.columns or [""] * count
-    for n, row in enumerate(records.rows):
-        if lines and (count > 1 or n == 0):  # a blank line between records of several fields
+    lines = [bold(title)] if title else []
+    for n in range(rows):
+        if lines and (len(columns) > 1 or n == 0):  # a blank line between records of several fields
             lines.append("")
-        cells = [row[i] if i < len(row) else [] for i in range(count)]
-        lines += record_lines(list(zip(headers, cells)), width, bold)
+        lines += record_lines([(column.header, column.cells[n]) for column in columns], width, bold)
     return lines
