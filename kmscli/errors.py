@@ -7,6 +7,7 @@ exactly one place (``kmscli.cli.main``). Messages never contain secrets or key m
 from __future__ import annotations
 
 import enum
+from typing import Callable
 
 
 class ExitStatus(enum.IntEnum):
@@ -22,14 +23,30 @@ class ExitStatus(enum.IntEnum):
 
 
 class KmsError(Exception):
-    """Base of every user-facing error. ``name`` is what the user sees, as AWS names it."""
+    """Base of every user-facing error. ``name`` is what the user sees, as AWS names it.
+
+    ``hint`` is the next step to suggest: a string, or a function that finds it when it
+    costs something to find (the alias that was probably meant reads every alias bucket).
+    A function is called when ``hint`` is first read, which the CLI's error line does; an
+    error that is never shown with its hint (`kmscli serve`'s: AWS errors carry none, or
+    one the Python API catches) never pays for it."""
 
     status: ExitStatus = ExitStatus.REFUSED
 
-    def __init__(self, message: str, *, hint: str | None = None):
+    def __init__(self, message: str, *, hint: str | Callable[[], str | None] | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @property
+    def hint(self) -> str | None:
+        if callable(self._hint):
+            self._hint = self._hint()
+        return self._hint
+
+    @hint.setter
+    def hint(self, value: str | Callable[[], str | None] | None) -> None:
+        self._hint = value
 
     @property
     def name(self) -> str:

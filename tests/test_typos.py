@@ -145,6 +145,57 @@ def test_an_alias_of_another_keyring_is_never_suggested(kms, tmp_path):
     assert hint == "kmscli: hint: list the keys with: kmscli list-keys"
 
 
+def test_the_alias_hint_is_looked_for_only_when_the_cli_shows_it(kms, monkeypatch):
+    """Finding the alias that was meant reads alias buckets: the service (the Python API, and
+    `kmscli serve`, whose AWS errors carry no hints) raises the error without it; the CLI's
+    error line reads the hint, and only then is the alias looked for."""
+    import botocore.exceptions
+    from serve_util import open_keyring, serve_in_thread
+
+    from kmscli.errors import NotFoundException
+    from kmscli.keyring import Keyring
+    from kmscli.service import operations
+
+    key = create_key(kms)
+    assert kms("create-alias", "--alias-name", "alias/first", "--target-key-id", key).status == 0
+    reads = []
+
+    def counted(name):
+        real = getattr(Keyring, name)
+
+        def read(self, *args, **kwargs):
+            reads.append(name)
+            return real(self, *args, **kwargs)
+
+        return read
+
+    for name in ("load_alias", "load_aliases"):
+        monkeypatch.setattr(Keyring, name, counted(name))
+    keyring_path = kms.env["KMSCLI_KEYRING"]
+
+    keyring = open_keyring(keyring_path)
+    with pytest.raises(NotFoundException) as raised:
+        operations.invoke(keyring, "DescribeKey", {"KeyId": "first"})
+    assert reads == []
+    assert raised.value.hint == "did you mean alias/first? (an alias in this keyring)"
+    assert reads == ["load_alias"]  # read when asked for, and once: the answer is kept
+    assert raised.value.hint.startswith("did you mean") and reads == ["load_alias"]
+
+    with serve_in_thread(keyring_path) as endpoint:
+        client = endpoint.client()
+        for typed, bucket_reads in (("first", []), ("alias/frist", ["load_alias"])):  # the lookup's own bucket
+            reads.clear()
+            with pytest.raises(botocore.exceptions.ClientError) as refused:
+                client.describe_key(KeyId=typed)
+            assert refused.value.response["Error"]["Code"] == "NotFoundException"
+            assert reads == bucket_reads, typed
+
+    reads.clear()
+    _, hint = error_lines(kms("describe-key", "--key-id", "alias/frist"))
+    assert hint == "kmscli: hint: did you mean alias/first? (an alias in this keyring)"
+    assert "load_aliases" in reads
+
+
 @pytest.mark.parametrize(
     "args, option",
     [

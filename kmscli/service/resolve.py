@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from ..errors import IncorrectKeyException, NotFoundException, ValidationException
 from ..keyring import Keyring, is_key_id
@@ -47,7 +48,7 @@ def resolve_key_id(keyring: Keyring, key_id: str) -> str:
         return _alias_target(keyring, key_id)
     raise NotFoundException(
         f"'{_shown(key_id)}' is not a key id, key ARN, alias name or alias ARN",
-        hint=_alias_hint(keyring, "alias/" + key_id) or "list the keys with: kmscli list-keys",
+        hint=_alias_hint(keyring, "alias/" + key_id, otherwise="list the keys with: kmscli list-keys"),
     )
 
 
@@ -65,7 +66,7 @@ def _alias_target(keyring: Keyring, alias_name: str) -> str:
     if not target:
         raise NotFoundException(
             f"alias '{_shown(alias_name)}' does not exist",
-            hint=_alias_hint(keyring, alias_name) or "list the aliases with: kmscli list-aliases",
+            hint=_alias_hint(keyring, alias_name, otherwise="list the aliases with: kmscli list-aliases"),
         )
     return target
 
@@ -74,11 +75,22 @@ def _alias_target(keyring: Keyring, alias_name: str) -> str:
 _ALIAS_CUTOFF = 0.8
 
 
-def _alias_hint(keyring: Keyring, alias_name: str) -> str | None:
-    """On the way to a NotFoundException only: the alias of this keyring that was probably
-    meant (`--key-id first` for alias/first, `alias/frist` for alias/first). Alias names
-    are the keyring's clear metadata (list-aliases shows them without a passphrase), so
-    naming one here tells nothing the keyring's reader could not list."""
+def _alias_hint(keyring: Keyring, alias_name: str, *, otherwise: str) -> Callable[[], str]:
+    """The hint of a NotFoundException: the alias of this keyring that was probably meant
+    (`--key-id first` for alias/first, `alias/frist` for alias/first), else ``otherwise``.
+    A function, called only when the hint is read (KmsError.hint): finding the alias reads
+    every alias bucket, which `kmscli serve` and the Python API, which never show the hint,
+    must not pay for each unknown key. Alias names are the keyring's clear metadata
+    (list-aliases shows them without a passphrase), so naming one here tells nothing the
+    keyring's reader could not list."""
+
+    def hint() -> str:
+        return _alias_meant(keyring, alias_name) or otherwise
+
+    return hint
+
+
+def _alias_meant(keyring: Keyring, alias_name: str) -> str | None:
     try:
         if keyring.load_alias(alias_name) is not None:  # its bucket alone
             return f"did you mean {alias_name}? (an alias in this keyring)"
