@@ -201,6 +201,14 @@ class KeyringLockedException(KmsError):
 class IncorrectPassphraseException(KmsError):
     status = ExitStatus.LOCKED
 
+    def __init__(self, message: str, *, hint: str | None = None, rotation_interrupted: bool = False):
+        super().__init__(message, hint=hint)
+        # A master-key rotation was interrupted, perhaps a change of passphrase: the old
+        # passphrase, which the user still tries, may no longer open the keyring. The hint
+        # says so, and the CLI keeps it rather than its own for a passphrase typed at the
+        # prompt. A flag, so that rewording either hint cannot break the choice.
+        self.rotation_interrupted = rotation_interrupted
+
 
 class SessionExpiredException(KmsError):
     status = ExitStatus.LOCKED

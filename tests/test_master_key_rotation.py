@@ -206,6 +206,14 @@ def test_an_interrupted_passphrase_change_tells_the_old_passphrase_to_try_the_ne
     r = kms("encrypt", "--key-id", key, "--plaintext", "x")  # the old passphrase
     assert r.status == 4 and "IncorrectPassphraseException" in r.stderr
     assert "give the NEW passphrase" in r.stderr
+    # Typed at the prompt too: the prompt's own hint ("typed at the prompt is wrong") would hide it.
+    from terminal_util import Terminal
+
+    t = Terminal(["encrypt", "--key-id", key, "--plaintext", "x"], {"KMSCLI_KEYRING": str(ring)})
+    t.expect("Passphrase for ")
+    t.type(PASSPHRASE)
+    status, _, shown = t.finish()
+    assert status == 4 and "give the NEW passphrase" in shown and "typed at the prompt" not in shown, shown
     new = tmp_path / "new-passphrase"
     new.write_text("the new passphrase\n")
     new.chmod(0o600)

@@ -139,8 +139,6 @@ class CliContext:
         try:
             return keyring.master_from_passphrase(secret)
         except IncorrectPassphraseException as e:
-            from ..keyring.store import WRONG_PASSPHRASE_HINT
-
-            if typed and e.hint == WRONG_PASSPHRASE_HINT:  # not a more particular one (an interrupted rotation)
+            if typed and not e.rotation_interrupted:  # whose hint is more particular than this
                 e.hint = "the passphrase typed at the prompt is wrong: run the command again and check the keyboard layout and Caps Lock"
             raise

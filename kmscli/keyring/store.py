@@ -63,8 +63,9 @@ def default_keyring_path() -> Path:
     return Path(base) / "kmscli" / "keyring"
 
 
-# The hint of a wrong passphrase when nothing more is known; the CLI, which knows where the
-# passphrase came from (a prompt), replaces it with one that speaks of that source.
+# The hint of a wrong passphrase when nothing more is known (no rotation_interrupted); the
+# CLI, which knows where the passphrase came from (a prompt), replaces it with one that
+# speaks of that source.
 WRONG_PASSPHRASE_HINT = "check KMSCLI_PASSPHRASE, the passphrase file, or the session"
 
 
@@ -349,7 +350,9 @@ class Keyring:
                 hint = ("a master-key rotation was interrupted here: if it was a passphrase change, "
                         "give the NEW passphrase; the next command finishes the change")
             raise IncorrectPassphraseException(
-                "the passphrase is wrong (or keyring.toml was altered)", hint=hint
+                "the passphrase is wrong (or keyring.toml was altered)",
+                hint=hint,
+                rotation_interrupted=pending is not None,
             ) from None
         self._check_master(master, wrapped, "master key")
         self._wrapping_key = wrapping_key
