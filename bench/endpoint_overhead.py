@@ -22,24 +22,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, run, timed
+
 KMSCLI = [sys.executable, "-m", "kmscli"]
 
 
-def run(args, env) -> subprocess.CompletedProcess:
-    p = subprocess.run([*KMSCLI, *args], env=env, capture_output=True)
-    if p.returncode != 0:
-        sys.exit(f"failed: kmscli {' '.join(args)}\n{p.stderr.decode(errors='replace')}")
-    return p
+def kmscli(args, env) -> subprocess.CompletedProcess:
+    return run([*KMSCLI, *args], env)
 
 
-def timed(args, env) -> float:
-    start = time.perf_counter()
-    run(args, env)
-    return time.perf_counter() - start
+def kmscli_timed(args, env) -> float:
+    return timed([*KMSCLI, *args], env)
 
 
 def main() -> None:
@@ -53,9 +48,9 @@ def main() -> None:
                 "KMSCLI_PASSPHRASE": "bench passphrase", "AWS_CONFIG_FILE": os.devnull,
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
         base.pop("KMSCLI_ENDPOINT_URL", None)
-        run(["init", "--scrypt-log2-n", "14"], base)
-        key = json.loads(run(["create-key"], base).stdout)["KeyMetadata"]["KeyId"]
-        access = json.loads(run(["create-access-key"], base).stdout)["AccessKey"]
+        kmscli(["init", "--scrypt-log2-n", "14"], base)
+        key = json.loads(kmscli(["create-key"], base).stdout)["KeyMetadata"]["KeyId"]
+        access = json.loads(kmscli(["create-access-key"], base).stdout)["AccessKey"]
         with open(tmp / "serve.log", "wb") as log:
             server = subprocess.Popen([*KMSCLI, "serve", "--port", "0"], env=base, stdout=subprocess.PIPE, stderr=log)
         try:
@@ -67,8 +62,8 @@ def main() -> None:
                                ("encrypt", ["encrypt", "--key-id", key, "--plaintext", "x"])):
                 times = {"local": [], "endpoint": []}
                 for _ in range(options.n):
-                    times["local"].append(timed(args, base))
-                    times["endpoint"].append(timed(args, remote))
+                    times["local"].append(kmscli_timed(args, base))
+                    times["endpoint"].append(kmscli_timed(args, remote))
                 for mode, t in times.items():
                     print(f"{name:14} {mode:9} median {statistics.median(t) * 1000:7.1f} ms  min {min(t) * 1000:7.1f} ms")
             data = tmp / "data"
@@ -76,8 +71,8 @@ def main() -> None:
                 for _ in range(options.mib):
                     f.write(os.urandom(1 << 20))
             for mode, env in (("local", base), ("endpoint", remote)):
-                enc = timed(["encrypt-file", "--key-id", key, "--in", data, "--out", tmp / f"{mode}.kms", "-q"], env)
-                dec = timed(["decrypt-file", "--in", tmp / f"{mode}.kms", "--out", tmp / f"{mode}.out", "-q"], env)
+                enc = kmscli_timed(["encrypt-file", "--key-id", key, "--in", data, "--out", tmp / f"{mode}.kms", "-q"], env)
+                dec = kmscli_timed(["decrypt-file", "--in", tmp / f"{mode}.kms", "--out", tmp / f"{mode}.out", "-q"], env)
                 print(f"{options.mib} MiB file   {mode:9} encrypt-file {options.mib / enc:6.1f} MiB/s  "
                       f"decrypt-file {options.mib / dec:6.1f} MiB/s")
         finally:

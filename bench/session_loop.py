@@ -19,26 +19,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(cmd, env, *, check=True) -> subprocess.CompletedProcess:
-    p = subprocess.run(cmd, env=env, capture_output=True)
-    if check and p.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr.decode(errors='replace')}")
-    return p
-
-
-def timed(cmd, env) -> float:
-    start = time.perf_counter()
-    run(cmd, env)
-    return time.perf_counter() - start
+from _common import ROOT, run, timed
 
 
 def interleaved(cases, n) -> dict[str, list[float]]:
