@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .options import key_id_option, text_value
-from .paging import fetch_pages, paging_options
+from .paging import call_pages, paging_options
 from .render import emit
 
 alias_name_option = click.option(
@@ -74,10 +74,5 @@ def list_aliases(obj, key_id, limit, marker):
     Example:
       kmscli list-aliases --key-id alias/backups --output table
     """
-    result = fetch_pages(
-        lambda limit, marker: obj.call("ListAliases", {"KeyId": key_id, "Limit": limit, "Marker": marker}),
-        "Aliases",
-        limit=limit,
-        marker=marker,
-    )
+    result = call_pages(obj, "ListAliases", {"KeyId": key_id}, "Aliases", limit=limit, marker=marker)
     emit(result, output=obj.output, query=obj.query)

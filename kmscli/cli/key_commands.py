@@ -11,7 +11,7 @@ from ..errors import ValidationException
 from ..service import keys
 from .members import aws_members
 from .options import ListOption, choice, key_id_option, parse_pairs, read_text_argument, text_value
-from .paging import fetch_pages, paging_options
+from .paging import call_pages, paging_options
 from .render import emit
 
 
@@ -144,12 +144,7 @@ def list_keys(obj, limit, marker, resource_owners, detail):
       kmscli list-keys --output table
     """
     owners = list(resource_owners) or None
-    result = fetch_pages(
-        lambda limit, marker: obj.call("ListKeys", {"ResourceOwners": owners, "Limit": limit, "Marker": marker}),
-        "Keys",
-        limit=limit,
-        marker=marker,
-    )
+    result = call_pages(obj, "ListKeys", {"ResourceOwners": owners}, "Keys", limit=limit, marker=marker)
     if detail or obj.output == "table":
         details = obj.backend.key_details([k["KeyId"] for k in result["Keys"]])
         result["Keys"] = [{**k, **details[k["KeyId"]]} for k in result["Keys"]]

@@ -43,3 +43,14 @@ def fetch_pages(fetch: Callable[..., dict], field: str, *, limit: int | None, ma
     whole = {k: v for k, v in result.items() if k != "NextMarker"}
     whole.update({field: items, "Truncated": False})
     return whole
+
+
+def call_pages(obj, operation: str, request: dict, field: str, *, limit: int | None, marker: str | None) -> dict:
+    """The List ``operation`` carried out through ``obj.call`` (the command's context), its
+    ``field`` paged as ``fetch_pages`` pages it."""
+    return fetch_pages(
+        lambda limit, marker: obj.call(operation, {**request, "Limit": limit, "Marker": marker}),
+        field,
+        limit=limit,
+        marker=marker,
+    )

@@ -8,7 +8,7 @@ import click
 from .. import specs
 from ..service import rotation
 from .options import choice, key_id_option
-from .paging import fetch_pages, paging_options
+from .paging import call_pages, paging_options
 from .render import emit
 
 
@@ -97,13 +97,6 @@ def list_key_rotations(obj, key_id, include_key_material, limit, marker):
     Example:
       kmscli list-key-rotations --key-id alias/backups --output table
     """
-    result = fetch_pages(
-        lambda limit, marker: obj.call(
-            "ListKeyRotations",
-            {"KeyId": key_id, "IncludeKeyMaterial": include_key_material, "Limit": limit, "Marker": marker},
-        ),
-        "Rotations",
-        limit=limit,
-        marker=marker,
-    )
+    request = {"KeyId": key_id, "IncludeKeyMaterial": include_key_material}
+    result = call_pages(obj, "ListKeyRotations", request, "Rotations", limit=limit, marker=marker)
     emit(result, output=obj.output, query=obj.query)

@@ -6,7 +6,7 @@ import click
 
 from .key_commands import parse_tags, tag_options
 from .options import ListOption, key_id_option, text_value
-from .paging import fetch_pages, paging_options
+from .paging import call_pages, paging_options
 from .render import emit
 
 
@@ -67,10 +67,5 @@ def list_resource_tags(obj, key_id, limit, marker):
     Example:
       kmscli list-resource-tags --key-id alias/backups --output table
     """
-    result = fetch_pages(
-        lambda limit, marker: obj.call("ListResourceTags", {"KeyId": key_id, "Limit": limit, "Marker": marker}),
-        "Tags",
-        limit=limit,
-        marker=marker,
-    )
+    result = call_pages(obj, "ListResourceTags", {"KeyId": key_id}, "Tags", limit=limit, marker=marker)
     emit(result, output=obj.output, query=obj.query)
