@@ -28,6 +28,25 @@ def open_with(path, passphrase=PASSPHRASE) -> Keyring:
     return keyring
 
 
+def interrupted_after_one_file(monkeypatch, rotation) -> None:
+    """``rotation()`` stopped (SystemExit, as a kill would) once it has rewrapped one file."""
+    from kmscli.keyring import master_rotation
+
+    real = master_rotation._rewrap_file
+    calls = []
+
+    def crash_after_one(*args):
+        if calls:
+            raise SystemExit("crash")
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(master_rotation, "_rewrap_file", crash_after_one)
+    with pytest.raises(SystemExit):
+        rotation()
+    monkeypatch.setattr(master_rotation, "_rewrap_file", real)
+
+
 def all_sealed_open(keyring: Keyring) -> None:
     for key_id in keyring.key_ids():
         doc = keyring.load_key(key_id, verify=True)
@@ -139,21 +158,7 @@ def test_an_interrupted_rotation_is_finished_by_the_next_unlock(kms, keyring_env
     ring = Path(keyring_env["KMSCLI_KEYRING"])
     for _ in range(3):
         create_key(kms)
-    from kmscli.keyring import master_rotation
-
-    calls = []
-    real = master_rotation._rewrap_file
-
-    def crash_after_one(*args):
-        if calls:
-            raise SystemExit("crash")
-        calls.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(master_rotation, "_rewrap_file", crash_after_one)
-    with pytest.raises(SystemExit):
-        open_with(ring).rotate_master_key()
-    monkeypatch.setattr(master_rotation, "_rewrap_file", real)
+    interrupted_after_one_file(monkeypatch, lambda: open_with(ring).rotate_master_key())
     assert "next_master_key" in (ring / "keyring.toml").read_text()
 
     # A session cannot finish it (only the passphrase unwraps the next key)...
@@ -189,19 +194,9 @@ def test_an_interrupted_passphrase_change_tells_the_old_passphrase_to_try_the_ne
     create_key(kms)
     from kmscli.keyring import master_rotation
 
-    real = master_rotation._rewrap_file
-    calls = []
-
-    def crash_after_one(*args):
-        if calls:
-            raise SystemExit("crash")
-        calls.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(master_rotation, "_rewrap_file", crash_after_one)
-    with pytest.raises(SystemExit):
-        master_rotation.rotate(open_with(ring), new_passphrase=b"the new passphrase")
-    monkeypatch.setattr(master_rotation, "_rewrap_file", real)
+    interrupted_after_one_file(
+        monkeypatch, lambda: master_rotation.rotate(open_with(ring), new_passphrase=b"the new passphrase")
+    )
 
     r = kms("encrypt", "--key-id", key, "--plaintext", "x")  # the old passphrase
     assert r.status == 4 and "IncorrectPassphraseException" in r.stderr
