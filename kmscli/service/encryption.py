@@ -27,6 +27,14 @@ def check_context(context: dict | None, meta: dict) -> dict:
     return context
 
 
+def encryption_key(keyring: Keyring, key_id: str, algorithm: str, context: dict | None) -> tuple[dict, dict]:
+    """The ENCRYPT_DECRYPT key ``key_id`` names, once it is known to take ``algorithm`` and
+    ``context``: its document, and the context checked."""
+    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+    check_algorithm(doc["metadata"], algorithm, "EncryptionAlgorithm")
+    return doc, check_context(context, doc["metadata"])
+
+
 @takes("Encrypt", "GrantTokens", "DryRun")
 def encrypt(
     keyring: Keyring,
@@ -36,10 +44,8 @@ def encrypt(
     encryption_context: dict | None = None,
     encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
 ) -> dict:
-    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+    doc, context = encryption_key(keyring, key_id, encryption_algorithm, encryption_context)
     meta = doc["metadata"]
-    check_algorithm(meta, encryption_algorithm, "EncryptionAlgorithm")
-    context = check_context(encryption_context, meta)
     if encryption_algorithm == specs.SYMMETRIC_DEFAULT:
         if not 1 <= len(plaintext) <= specs.SYMMETRIC_PLAINTEXT_MAX:
             raise ValidationException(f"Plaintext must be 1 to {specs.SYMMETRIC_PLAINTEXT_MAX} bytes")
@@ -84,9 +90,7 @@ def _decrypt_dry_run(
             raise ValidationException(
                 "a dry run with IGNORE_CIPHERTEXT needs KeyId when the ciphertext names no key"
             ) from None
-    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
-    check_algorithm(doc["metadata"], encryption_algorithm, "EncryptionAlgorithm")
-    check_context(encryption_context, doc["metadata"])
+    encryption_key(keyring, key_id, encryption_algorithm, encryption_context)
 
 
 @takes("Decrypt", "GrantTokens", "DryRun", "DryRunModifiers", "Recipient", ignore_ciphertext=_decrypt_dry_run)

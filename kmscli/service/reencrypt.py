@@ -8,18 +8,9 @@ from .. import specs
 from ..errors import InvalidCiphertextException
 from ..keyring import Keyring
 from . import ciphertext
-from .encryption import check_context, decrypt, encrypt
+from .encryption import decrypt, encrypt, encryption_key
 from .encryption import _decrypt_dry_run
-from .keys import check_algorithm, usable_key
 from .request import takes
-
-
-def _destination(keyring: Keyring, key_id: str, algorithm: str, context: dict | None) -> dict:
-    """The destination key's document, once it is known to take this algorithm and context."""
-    destination = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
-    check_algorithm(destination["metadata"], algorithm, "EncryptionAlgorithm")
-    check_context(context, destination["metadata"])
-    return destination
 
 
 def _re_encrypt_dry_run(
@@ -34,7 +25,7 @@ def _re_encrypt_dry_run(
     destination_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
 ) -> None:
     """A dry run with IGNORE_CIPHERTEXT: both keys may be used; the ciphertext is not opened."""
-    _destination(keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context)
+    encryption_key(keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context)
     _decrypt_dry_run(
         keyring,
         blob,
@@ -58,7 +49,9 @@ def re_encrypt(
 ) -> dict:
     # The destination is checked first, so that a wrong destination fails before anything
     # is decrypted.
-    destination = _destination(keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context)
+    destination, _ = encryption_key(
+        keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context
+    )
     try:
         opened = decrypt(
             keyring,
