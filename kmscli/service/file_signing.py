@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .. import crypto, specs
+from .. import specs
 from ..crypto import asymmetric, keytype
 from ..crypto.hashing import digest_stream
 from ..errors import (
@@ -117,7 +117,7 @@ def _verified(key_id: str | None, algorithm: specs.SigningAlgorithm, digest: byt
 def offline_key(pem: bytes, signing_algorithm: str | None):
     """(public key, algorithm, KeyId or None) from a public key file: the algorithm is the
     one given, else the only one the file's configuration lists."""
-    from .pem import read_config
+    from .pem import public_key_of, read_config
 
     config = read_config(pem)
     usage = config.get("KeyUsage")
@@ -143,13 +143,7 @@ def offline_key(pem: bytes, signing_algorithm: str | None):
     algorithm = specs.SIGNING_ALGORITHMS.get(signing_algorithm)
     if algorithm is None:
         raise ValidationException(f"SigningAlgorithm {signing_algorithm!r} is not valid")
-    try:
-        public_key = asymmetric.load_public_key(pem)
-    except crypto.CryptoFailure:
-        raise ValidationException("the public key file holds no valid public key") from None
-    spec = specs.KEY_SPECS.get(config.get("KeySpec", ""))
-    if spec is not None and not asymmetric.public_key_matches_spec(public_key, spec):
-        raise ValidationException(f"the public key in the file is not an {spec.name} key as its KeySpec says")
+    public_key = public_key_of(pem, specs.KEY_SPECS.get(config.get("KeySpec", "")))
     if not keytype.fits_scheme(public_key, algorithm.scheme):
         raise InvalidKeyUsageException(f"the public key in the file cannot verify {algorithm.name} signatures")
     return public_key, algorithm, config.get("KeyId")

@@ -131,7 +131,7 @@ def encrypt_file(
 def public_key_encryption_config(pem: bytes) -> tuple[str, str, object]:
     """(KeyId as the PEM gives it, key id UUID, public key) of an exported RSA
     ENCRYPT_DECRYPT key, or the error that says why the PEM cannot be used."""
-    from .pem import read_config
+    from .pem import public_key_of, read_config
 
     config = read_config(pem)
     shown_id = config.get("KeyId")
@@ -156,13 +156,7 @@ def public_key_encryption_config(pem: bytes) -> tuple[str, str, object]:
         )
     if RSA_WRAPPING not in config.get("EncryptionAlgorithms", []):
         raise InvalidKeyUsageException(f"key {shown_id} does not list EncryptionAlgorithm {RSA_WRAPPING}")
-    try:
-        public_key = asymmetric.load_public_key(pem)
-    except crypto.CryptoFailure:
-        raise ValidationException("the public key file holds no valid public key") from None
-    if not asymmetric.public_key_matches_spec(public_key, spec):
-        raise ValidationException(f"the public key in the file is not an {spec.name} key as its KeySpec says")
-    return shown_id, key_uuid, public_key
+    return shown_id, key_uuid, public_key_of(pem, spec)
 
 
 def encrypt_file_for_public_key(

@@ -54,3 +54,19 @@ def read_config(pem: bytes) -> dict:
     if config.get("KeySpec") not in specs.KEY_SPECS:
         config.pop("KeySpec", None)
     return config
+
+
+def public_key_of(pem: bytes, spec: specs.KeySpec | None):
+    """The public key of an exported PEM, of the KeySpec its configuration states (``spec``,
+    None when it states none), or the ValidationException that says why not."""
+    from .. import crypto
+    from ..crypto import asymmetric
+    from ..errors import ValidationException
+
+    try:
+        public_key = asymmetric.load_public_key(pem)
+    except crypto.CryptoFailure:
+        raise ValidationException("the public key file holds no valid public key") from None
+    if spec is not None and not asymmetric.public_key_matches_spec(public_key, spec):
+        raise ValidationException(f"the public key in the file is not an {spec.name} key as its KeySpec says")
+    return public_key
