@@ -10,6 +10,10 @@ from .members import aws_members
 from .io import ciphertext_in, data_in, deliver, streamed_file_hint
 from .options import choice, encryption_context_option, in_option, key_id_option, out_option, parse_pairs
 
+encryption_algorithm_option = click.option(
+    "--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True
+)
+
 
 @click.command()
 @aws_members("Encrypt")
@@ -17,7 +21,7 @@ from .options import choice, encryption_context_option, in_option, key_id_option
 @click.option("--plaintext", metavar="TEXT", help="The plaintext: the UTF-8 bytes of TEXT (base64 with --cli-binary-format base64), or the bytes of file://PATH or fileb://PATH.")
 @in_option("Read the plaintext from FILE (- for standard input).")
 @encryption_context_option()
-@click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@encryption_algorithm_option
 @out_option("ciphertext")
 @click.pass_obj
 def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algorithm, out_path, **aws):
@@ -53,7 +57,7 @@ def encrypt(obj, key_id, plaintext, in_path, encryption_context, encryption_algo
 @in_option("Read the raw ciphertext from FILE (- for standard input).")
 @key_id_option(required=False, help_="The key (optional for symmetric ciphertexts, which name their key).")
 @encryption_context_option()
-@click.option("--encryption-algorithm", type=choice(specs.ENCRYPTION_ALGORITHMS), default=specs.SYMMETRIC_DEFAULT, show_default=True)
+@encryption_algorithm_option
 @out_option("plaintext")
 @click.pass_obj
 def decrypt(obj, ciphertext_blob, in_path, key_id, encryption_context, encryption_algorithm, out_path, **aws):
