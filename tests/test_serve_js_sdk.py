@@ -46,6 +46,7 @@ CHECKS = {
     "key rotation dates",
     "authentication refusals",
     "clock skew corrected from the Date header",
+    "AWS_ENDPOINT_URL_KMS",
     "ScheduleKeyDeletion",
 }
 # What the JS SDK made of each refusal: err.name (its own exception class for the modelled

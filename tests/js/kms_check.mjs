@@ -413,6 +413,18 @@ await check("clock skew corrected from the Date header", async () => {
   }
 });
 
+await check("AWS_ENDPOINT_URL_KMS", async () => {
+  // No endpoint in the code: the SDK takes it from the environment, as docs/serve.md says.
+  const { accessKeyId, secretAccessKey } = await client.config.credentials();
+  const fromEnv = new kms.KMSClient({ region, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  try {
+    const out = await fromEnv.send(new kms.DescribeKeyCommand({ KeyId: "alias/js-sdk" }));
+    assert.equal(out.KeyMetadata.KeyId, keys.symmetric);
+  } finally {
+    fromEnv.destroy();
+  }
+});
+
 await check("ScheduleKeyDeletion", async () => {
   const out = await send(kms.ScheduleKeyDeletionCommand, { KeyId: keys.hmac, PendingWindowInDays: 7 });
   assertMetadata(out, "ScheduleKeyDeletion");
