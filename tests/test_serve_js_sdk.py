@@ -19,12 +19,13 @@ import base64
 import datetime as dt
 import json
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from serve_clients import cli, cli_json, process_env, served  # noqa: F401
+from serve_clients import cli, cli_json, make_keyring, new_access_key, process_env, served  # noqa: F401
 
 JS = Path(__file__).resolve().parent / "js"
 SCRIPT = JS / "kms_check.mjs"
@@ -43,10 +44,12 @@ CHECKS = {
     "GenerateMac VerifyMac",
     "TagResource ListResourceTags",
     "errors",
-    "key rotation dates",
+    "key rotation and import dates",
+    "ReEncrypt GenerateDataKeyPair",
     "authentication refusals",
     "clock skew corrected from the Date header",
     "AWS_ENDPOINT_URL_KMS",
+    "parallel requests",
     "ScheduleKeyDeletion",
 }
 # What the JS SDK made of each refusal: err.name (its own exception class for the modelled
@@ -187,6 +190,11 @@ def test_kmscli_reads_what_the_js_sdk_wrote(js, served):
     assert meta["KeyState"] == "PendingDeletion"
     deletion = dt.datetime.fromisoformat(meta["DeletionDate"]).timestamp()
     assert deletion == pytest.approx(js["facts"]["deletionDate"], abs=0.001)
+    # ImportKeyMaterial's ValidTo, serialized by the JS SDK (epoch seconds with a fraction).
+    imported = cli_json(served.env, "describe-key", "--key-id", js["facts"]["imported"]["keyId"])["KeyMetadata"]
+    valid_to = dt.datetime.fromisoformat(imported["ValidTo"]).timestamp()
+    assert valid_to == pytest.approx(js["facts"]["imported"]["validTo"], abs=1)
+    assert valid_to - dt.datetime.now(dt.timezone.utc).timestamp() == pytest.approx(30 * 86400, abs=3600)
     disabled = cli_json(served.env, "describe-key", "--key-id", js["facts"]["disabledKey"])["KeyMetadata"]
     assert disabled["KeyState"] == "Disabled"
 
@@ -200,3 +208,63 @@ def test_the_server_log_has_the_js_sdks_request_ids_and_no_secret(js, served):
         lines = [line for line in log if f"request_id={error['requestId']}" in line]
         assert len(lines) == 1 and f" error={error['name']} " in lines[0], (case, lines)
 
+
+
+# Over TLS (--tls-cert, --tls-key), trusting the server's certificate through node's own
+# NODE_EXTRA_CA_CERTS: node's TLS stack, not Python's, checks the server's certificate.
+TLS_CLIENT = """
+import { KMSClient, CreateKeyCommand, EncryptCommand, DecryptCommand } from "@aws-sdk/client-kms";
+const kms = new KMSClient({
+  endpoint: process.env.ENDPOINT, region: process.env.REGION, maxAttempts: 1,
+  credentials: { accessKeyId: process.env.KEY_ID, secretAccessKey: process.env.SECRET },
+});
+try {
+  const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata.KeyId;
+  const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from("over TLS") }));
+  const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob }));
+  console.log(JSON.stringify({ plaintext: Buffer.from(Plaintext).toString() }));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.code ?? e.name }));
+}
+kms.destroy();
+"""
+
+
+def test_js_sdk_over_tls(tmp_path):
+    from serve_util import serve_process
+
+    node = node_or_fail()
+    p = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+         "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem"],
+        capture_output=True, timeout=60,
+    )
+    assert p.returncode == 0, p.stderr
+    env = make_keyring(tmp_path / "keyring")
+    key = new_access_key(env)
+    args = ["--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")]
+    with serve_process(env, *args) as (proc, ready):
+        assert ready and ready["Endpoint"].startswith("https://127.0.0.1:"), ready
+
+        def run(trust: dict) -> dict:
+            client_env = process_env(
+                {
+                    "ENDPOINT": ready["Endpoint"], "REGION": ready["Region"],
+                    "KEY_ID": key["AccessKeyId"], "SECRET": key["SecretAccessKey"],
+                    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
+                    "NODE_EXTRA_CA_CERTS": None, "NODE_TLS_REJECT_UNAUTHORIZED": None, **trust,
+                }
+            )
+            out = subprocess.run(
+                [node, "--input-type=module", "-e", TLS_CLIENT], cwd=JS, env=client_env,
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+            )
+            assert out.returncode == 0 and out.stdout.strip(), out.stderr.decode(errors="replace")[-2000:]
+            return json.loads(out.stdout)
+
+        assert run({"NODE_EXTRA_CA_CERTS": str(tmp_path / "cert.pem")}) == {"plaintext": "over TLS"}
+        # Without trusting the certificate, node refuses the server: the TLS is really checked.
+        assert run({}) == {"error": "DEPTH_ZERO_SELF_SIGNED_CERT"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0

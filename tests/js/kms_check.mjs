@@ -340,7 +340,7 @@ await check("errors", async () => {
   facts.disabledKey = disabled;
 });
 
-await check("key rotation dates", async () => {
+await check("key rotation and import dates", async () => {
   const key = (await send(kms.CreateKeyCommand, { Description: "js rotation" })).KeyMetadata.KeyId;
   await send(kms.EnableKeyRotationCommand, { KeyId: key, RotationPeriodInDays: 90 });
   const status = await send(kms.GetKeyRotationStatusCommand, { KeyId: key });
@@ -364,6 +364,48 @@ await check("key rotation dates", async () => {
   assert.ok(params.ParametersValidTo instanceof Date, `ParametersValidTo is not a Date: ${params.ParametersValidTo}`);
   const hours = (params.ParametersValidTo.getTime() - Date.now()) / 3600e3;
   assert.ok(hours > 23 && hours < 25, `ParametersValidTo ${params.ParametersValidTo.toISOString()} is not 24 hours away`);
+  // Key material wrapped by node's crypto; ValidTo is the one timestamp KMS takes in a request.
+  const material = crypto.randomBytes(32);
+  const wrappingKey = crypto.createPublicKey({ key: Buffer.from(params.PublicKey), format: "der", type: "spki" });
+  const wrapped = crypto.publicEncrypt({ key: wrappingKey, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, material);
+  const validTo = new Date(Math.floor(Date.now() / 1000) * 1000 + 30 * 86400e3 + 500); // a fraction of a second too
+  const imported = await send(kms.ImportKeyMaterialCommand, {
+    KeyId: external.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped,
+    ExpirationModel: "KEY_MATERIAL_EXPIRES", ValidTo: validTo,
+  });
+  assertMetadata(imported, "ImportKeyMaterial");
+  const meta = (await send(kms.DescribeKeyCommand, { KeyId: external.KeyId })).KeyMetadata;
+  assert.equal(meta.KeyState, "Enabled");
+  assert.equal(meta.ExpirationModel, "KEY_MATERIAL_EXPIRES");
+  assert.ok(meta.ValidTo instanceof Date, `ValidTo is not a Date: ${meta.ValidTo}`);
+  assert.ok(Math.abs(meta.ValidTo.getTime() - validTo.getTime()) <= 1000, `ValidTo ${meta.ValidTo.toISOString()} != ${validTo.toISOString()}`);
+  const blob = (await send(kms.EncryptCommand, { KeyId: external.KeyId, Plaintext: text("imported") })).CiphertextBlob;
+  assert.equal(new TextDecoder().decode((await send(kms.DecryptCommand, { CiphertextBlob: blob })).Plaintext), "imported");
+  facts.imported = { keyId: external.KeyId, validTo: meta.ValidTo.getTime() / 1000 };
+});
+
+await check("ReEncrypt GenerateDataKeyPair", async () => {
+  const other = (await send(kms.CreateKeyCommand, { Description: "js re-encrypt" })).KeyMetadata.KeyId;
+  const blob = (await send(kms.EncryptCommand, { KeyId: keys.symmetric, Plaintext: text("moving"), EncryptionContext: { a: "1" } })).CiphertextBlob;
+  const moved = await send(kms.ReEncryptCommand, {
+    CiphertextBlob: blob, SourceEncryptionContext: { a: "1" }, DestinationKeyId: other, DestinationEncryptionContext: { b: "2" },
+  });
+  assertMetadata(moved, "ReEncrypt");
+  assertBytes(moved.CiphertextBlob, "ReEncrypt CiphertextBlob");
+  assert.ok(moved.SourceKeyId.endsWith(`:key/${keys.symmetric}`), moved.SourceKeyId);
+  assert.ok(moved.KeyId.endsWith(`:key/${other}`), moved.KeyId);
+  const back = await send(kms.DecryptCommand, { CiphertextBlob: moved.CiphertextBlob, EncryptionContext: { b: "2" } });
+  assert.equal(new TextDecoder().decode(back.Plaintext), "moving");
+  const pair = await send(kms.GenerateDataKeyPairCommand, { KeyId: keys.symmetric, KeyPairSpec: "ECC_NIST_P256" });
+  assertMetadata(pair, "GenerateDataKeyPair");
+  for (const member of ["PrivateKeyCiphertextBlob", "PrivateKeyPlaintext", "PublicKey"]) assertBytes(pair[member], member);
+  assert.equal(pair.KeyPairSpec, "ECC_NIST_P256");
+  // node's crypto reads both halves, and they belong together.
+  const privateKey = crypto.createPrivateKey({ key: Buffer.from(pair.PrivateKeyPlaintext), format: "der", type: "pkcs8" });
+  const derived = crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" });
+  assert.deepEqual(derived, Buffer.from(pair.PublicKey));
+  const opened = await send(kms.DecryptCommand, { CiphertextBlob: pair.PrivateKeyCiphertextBlob });
+  assert.deepEqual(Buffer.from(opened.Plaintext), Buffer.from(pair.PrivateKeyPlaintext));
 });
 
 await check("authentication refusals", async () => {
@@ -411,6 +453,14 @@ await check("clock skew corrected from the Date header", async () => {
   } finally {
     slow.destroy();
   }
+});
+
+await check("parallel requests", async () => {
+  // An application's burst: 40 requests at once over the SDK's pool of kept-alive connections.
+  const sent = Array.from({ length: 40 }, (_, i) => text(`parallel ${i}`));
+  const blobs = await Promise.all(sent.map((Plaintext) => send(kms.EncryptCommand, { KeyId: keys.symmetric, Plaintext })));
+  const back = await Promise.all(blobs.map(({ CiphertextBlob }) => send(kms.DecryptCommand, { CiphertextBlob })));
+  assert.deepEqual(back.map((b) => Buffer.from(b.Plaintext).toString()), sent.map((p) => Buffer.from(p).toString()));
 });
 
 await check("AWS_ENDPOINT_URL_KMS", async () => {
