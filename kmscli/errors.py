@@ -32,11 +32,20 @@ class KmsError(Exception):
     one the Python API catches) never pays for it."""
 
     status: ExitStatus = ExitStatus.REFUSED
+    # What a KMS endpoint answers as the message: None for ``message`` itself. AWS answers
+    # some failures with no message at all (a signature or MAC that does not verify, a
+    # ciphertext that does not open: recorded from AWS KMS, tests/test_aws_recorded.py);
+    # kmscli serve does the same, and the CLI still shows its own message.
+    wire_message: str | None = None
 
-    def __init__(self, message: str, *, hint: str | Callable[[], str | None] | None = None):
+    def __init__(
+        self, message: str, *, hint: str | Callable[[], str | None] | None = None, wire_message: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        if wire_message is not None:
+            self.wire_message = wire_message
 
     @property
     def hint(self) -> str | None:
@@ -58,10 +67,12 @@ class KmsError(Exception):
 
 class KMSInvalidSignatureException(KmsError):
     status = ExitStatus.NO
+    wire_message = ""
 
 
 class KMSInvalidMacException(KmsError):
     status = ExitStatus.NO
+    wire_message = ""
 
 
 # --- 2: bad input ----------------------------------------------------------------------
@@ -127,7 +138,7 @@ class IncorrectKeyException(KmsError):
 
 
 class InvalidCiphertextException(KmsError):
-    pass
+    wire_message = ""
 
 
 class UnsupportedOperationException(KmsError):

@@ -35,6 +35,7 @@ SIGNING = [
 HASHES = {"SHA_256": hashlib.sha256, "SHA_384": hashlib.sha384, "SHA_512": hashlib.sha512}
 MESSAGE = b"a release manifest signed through kmscli serve\n"
 
+SILENT = {"InvalidCiphertextException", "KMSInvalidSignatureException", "KMSInvalidMacException"}
 CARRIED_OUT: set[str] = set()  # operations that returned 200 to boto3 in this module
 
 
@@ -73,7 +74,8 @@ def keys(kms):
 def code(excinfo) -> str:
     error = excinfo.value.response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400, error
-    assert error["Error"]["Message"], error
+    # AWS answers these with no message (tests/test_aws_recorded.py); every other error says what failed.
+    assert error["Error"]["Message"] or error["Error"]["Code"] in SILENT, error
     return error["Error"]["Code"]
 
 

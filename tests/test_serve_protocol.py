@@ -129,13 +129,14 @@ def test_an_aws_operation_kmscli_does_not_offer_is_unsupported_by_name(client, k
         client.create_grant(KeyId=key_id, GranteePrincipal="arn:aws:iam::000000000000:root", Operations=["Encrypt"])
 
 
-def test_cross_cutting_members_are_the_clis_rules_and_a_dry_run_is_412(client, key_id):
+def test_cross_cutting_members_are_the_clis_rules_and_a_dry_run_is_400(client, key_id):
     """GrantTokens, DryRun, Policy...: the service's rules (kmscli/service/request.py), as the
-    CLI applies them; DryRunOperationException with AWS's HTTP status, 412."""
+    CLI applies them; DryRunOperationException with AWS's HTTP status, 400 (as recorded from
+    AWS KMS: tests/test_aws_recorded.py)."""
     assert client.encrypt(KeyId=key_id, Plaintext=b"x", GrantTokens=["token"])["CiphertextBlob"]
     with pytest.raises(client.exceptions.DryRunOperationException) as e:
         client.encrypt(KeyId=key_id, Plaintext=b"x", DryRun=True)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(client.exceptions.UnsupportedOperationException, match="key policies"):
         client.create_key(Policy='{"Version": "2012-10-17"}')
 

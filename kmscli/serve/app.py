@@ -32,10 +32,11 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 # private key, base64, with its import token). 1 MiB is far above it and far below harm.
 MAX_BODY = 1 << 20
 
-# AWS answers these with 500 (the server's fault; SDKs retry them), a dry run that would have
-# succeeded with 412; every other KMS error is 400.
+# AWS answers these with 500 (the server's fault; SDKs retry them); every other KMS error,
+# a dry run that would have succeeded included, is 400 (recorded from AWS KMS, and AWS's
+# model gives DryRunOperationException no other status).
 _SERVER_FAULTS = frozenset({"KMSInternalException", "DependencyTimeoutException", "KeyUnavailableException"})
-_STATUS = {"DryRunOperationException": 412}
+_STATUS: dict[str, int] = {}
 # kmscli's own refusals that have no AWS name: the keyring's trouble is the server's, not the client's.
 _AS_INTERNAL = frozenset(
     {
@@ -158,7 +159,7 @@ def _public(error: KmsError) -> tuple[str, str]:
     """The exception name and message a client sees."""
     if error.name in _AS_INTERNAL:
         return "KMSInternalException", f"the keyring could not be used: {error.message}"
-    return error.name, error.message
+    return error.name, error.message if error.wire_message is None else error.wire_message
 
 
 def _read_body(environ) -> bytes:

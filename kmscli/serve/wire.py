@@ -182,4 +182,6 @@ def epoch_seconds(value) -> int | float:
 
 
 def error_body(name: str, message: str) -> bytes:
-    return json.dumps({"__type": name, "message": message}, ensure_ascii=False).encode("utf-8")
+    # No message at all where AWS sends none (an empty one would still be a member).
+    body = {"__type": name, "message": message} if message else {"__type": name}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")

@@ -92,8 +92,8 @@ def refuse(member: str, refusal: type[KmsError]) -> None:
 
 
 def dry_run_succeeded(operation: str) -> DryRunOperationException:
-    return DryRunOperationException(
-        "the request would have succeeded; it was not carried out (DryRun)",
+    return DryRunOperationException(  # AWS's words (tests/test_aws_recorded.py)
+        "The request would have succeeded, but the DryRun option is set.",
         hint="run it again without --dry-run to carry it out",
     )
 
