@@ -36,7 +36,7 @@ def _number_of_bytes(n: int, high: int) -> int:
 
 
 def _protecting_key(keyring: Keyring, key_id: str, operation: str) -> dict:
-    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT, operation)
     if doc["metadata"]["KeySpec"] != specs.SYMMETRIC_DEFAULT:
         raise InvalidKeyUsageException(
             f"{operation} needs a symmetric encryption key; key {doc['metadata']['KeyId']} "
@@ -108,7 +108,9 @@ def generate_data_key_pair(
 
 
 @takes("GenerateRandom", "CustomKeyStoreId", "Recipient", refusal=UnsupportedOperationException)
-def generate_random(number_of_bytes: int) -> dict:
+def generate_random(number_of_bytes: int | None = None) -> dict:
     """GenerateRandom: bytes from the operating system's CSPRNG, the source every kmscli key
     comes from. It needs no keyring and no passphrase: there is no secret to protect."""
+    if number_of_bytes is None:  # optional in AWS's model; AWS's service insists, in these words
+        raise ValidationException("NumberOfBytes is required.")
     return {"Plaintext": os.urandom(_number_of_bytes(number_of_bytes, specs.RANDOM_BYTES_MAX))}

@@ -147,6 +147,9 @@ def invoke(keyring, name: str, request: Mapping[str, Any] | None = None) -> dict
     """Carry out the operation ``name`` with AWS's ``request`` on ``keyring``; AWS's response."""
     op = operation(name)
     kwargs = op.arguments(request or {})
+    from .constraints import check_request  # AWS checks values first, before any key is looked at
+
+    check_request(op.name, request or {})
     function = op.function()
     missing = [member for member in _needed_members(op, function) if op.argument(member) not in kwargs]
     if missing:

@@ -1,0 +1,164 @@
+"""AWS's front-end checks of a request's values, with AWS's own wording, before any operation.
+
+AWS KMS checks a request against its model's constraints (allowed values, lengths, ranges)
+before the operation looks at a key, and answers every failure at once in one message:
+
+    1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy
+    constraint: Member must satisfy enum value set: [...]
+
+(recorded from AWS KMS by LocalStack's KMS tests; tests/test_aws_recorded.py). A value
+kmscli does not support but AWS's model allows (SM2, ML_KEM_768, ...) passes here and is
+refused by the operation, as AWS would refuse what it cannot do. The sets below are AWS's
+model's (botocore's service-2.json; tests/test_aws_recorded.py checks them against it); a
+blob's value is never shown, as AWS does not show it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import ValidationException
+
+# AWS's model's enums, by shape name.
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "KeyUsageType": ("SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"),
+    "CustomerMasterKeySpec": (
+        "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
+        "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2",
+    ),
+    "KeySpec": (
+        "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
+        "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65",
+        "ML_DSA_87", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024",
+    ),
+    "OriginType": ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"),
+    "EncryptionAlgorithmSpec": ("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"),
+    "DataKeySpec": ("AES_256", "AES_128"),
+    "DataKeyPairSpec": (
+        "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
+        "SM2", "ECC_NIST_EDWARDS25519", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024",
+    ),
+    "MessageType": ("RAW", "DIGEST", "EXTERNAL_MU"),
+    "SigningAlgorithmSpec": (
+        "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256",
+        "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512",
+        "SM2DSA", "ML_DSA_SHAKE_256", "ED25519_SHA_512", "ED25519_PH_SHA_512",
+    ),
+    "MacAlgorithmSpec": ("HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"),
+    "KeyAgreementAlgorithmSpec": ("ECDH",),
+    "AlgorithmSpec": (
+        "RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1",
+        "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE",
+    ),
+    "WrappingKeySpec": ("RSA_2048", "RSA_3072", "RSA_4096", "SM2"),
+    "ExpirationModelType": ("KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"),
+    "ImportType": ("NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"),
+}
+
+# Request member -> the enum shape it takes in every operation (KeySpec differs: below).
+_ENUM_MEMBERS: dict[str, str] = {
+    "KeyUsage": "KeyUsageType",
+    "CustomerMasterKeySpec": "CustomerMasterKeySpec",
+    "KeySpec": "KeySpec",
+    "Origin": "OriginType",
+    "EncryptionAlgorithm": "EncryptionAlgorithmSpec",
+    "SourceEncryptionAlgorithm": "EncryptionAlgorithmSpec",
+    "DestinationEncryptionAlgorithm": "EncryptionAlgorithmSpec",
+    "KeyPairSpec": "DataKeyPairSpec",
+    "MessageType": "MessageType",
+    "SigningAlgorithm": "SigningAlgorithmSpec",
+    "MacAlgorithm": "MacAlgorithmSpec",
+    "KeyAgreementAlgorithm": "KeyAgreementAlgorithmSpec",
+    "WrappingAlgorithm": "AlgorithmSpec",
+    "WrappingKeySpec": "WrappingKeySpec",
+    "ExpirationModel": "ExpirationModelType",
+    "ImportType": "ImportType",
+}
+_DATA_KEY_OPERATIONS = ("GenerateDataKey", "GenerateDataKeyWithoutPlaintext")
+
+# Request member -> (min, max): an integer's value, or a blob's length.
+_RANGES: dict[str, tuple[int, int]] = {
+    "NumberOfBytes": (1, 1024),
+    "Plaintext": (1, 4096),
+    "Message": (1, 4096),
+}
+TAG_KEY_LENGTH = (1, 128)
+TAG_VALUE_LENGTH = (0, 256)
+
+
+def enum_shape(operation: str, member: str) -> str | None:
+    if member == "KeySpec" and operation in _DATA_KEY_OPERATIONS:
+        return "DataKeySpec"
+    return _ENUM_MEMBERS.get(member)
+
+
+def enum_values(shape: str) -> tuple[str, ...]:
+    return _ENUMS[shape]
+
+
+def check_request(operation: str, request: Mapping[str, Any]) -> None:
+    """ValidationException, worded as AWS words it, for every value of ``request`` outside
+    AWS's model's constraints; nothing when all are within them."""
+    failures: list[str] = []
+    for member, value in request.items():
+        if value is None:
+            continue
+        shape = enum_shape(operation, member)
+        if shape is not None and isinstance(value, str) and value not in _ENUMS[shape]:
+            failures.append(
+                f"Value '{_shown(value)}' at '{_lower_camel(member)}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(_ENUMS[shape])}]"
+            )
+        elif member in _RANGES:
+            failures.extend(_range_failure(member, value, *_RANGES[member]))
+        elif member == "Tags" and isinstance(value, (list, tuple)):
+            failures.extend(_tag_failures(value))
+    if failures:
+        count = len(failures)
+        raise ValidationException(
+            f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(failures)}"
+        )
+
+
+def _range_failure(member: str, value, low: int, high: int) -> list[str]:
+    at = _lower_camel(member)
+    if isinstance(value, bool):
+        return []  # a type error, the operation's to report
+    if isinstance(value, int):
+        if value < low:
+            return [f"Value '{value}' at '{at}' failed to satisfy constraint: Member must have value greater than or equal to {low}"]
+        if value > high:
+            return [f"Value '{value}' at '{at}' failed to satisfy constraint: Member must have value less than or equal to {high}"]
+    elif isinstance(value, (bytes, bytearray)):  # a blob: its value is never shown
+        if len(value) < low:
+            return [f"Value at '{at}' failed to satisfy constraint: Member must have length greater than or equal to {low}"]
+        if len(value) > high:
+            return [f"Value at '{at}' failed to satisfy constraint: Member must have length less than or equal to {high}"]
+    return []
+
+
+def _tag_failures(tags) -> list[str]:
+    failures = []
+    for index, tag in enumerate(tags, 1):
+        if not isinstance(tag, Mapping):
+            continue
+        for member, (low, high) in (("TagKey", TAG_KEY_LENGTH), ("TagValue", TAG_VALUE_LENGTH)):
+            value = tag.get(member)
+            if isinstance(value, str) and not low <= len(value) <= high:
+                bound = f"greater than or equal to {low}" if len(value) < low else f"less than or equal to {high}"
+                failures.append(
+                    f"Value '{_shown(value)}' at 'tags.{index}.member.{_lower_camel(member)}' failed to satisfy "
+                    f"constraint: Member must have length {bound}"
+                )
+    return failures
+
+
+def _lower_camel(member: str) -> str:
+    return member[:1].lower() + member[1:]
+
+
+def _shown(text: str) -> str:
+    """A client's value, safe to echo in a message: printable (AWS echoes it whole; a tag
+    value is at most a few hundred characters once its length is refused)."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= 300 else clean[:300] + "..."
