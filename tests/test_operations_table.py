@@ -75,7 +75,7 @@ def test_the_cross_cutting_members_through_the_table(tmp_path):
 
     Keyring.create(tmp_path / "ring", PASSPHRASE.encode(), scrypt_log2_n=10)
     keyring = Keyring.open(tmp_path / "ring", unlocker=lambda k: k.master_from_passphrase(PASSPHRASE.encode()))
-    meta = operations.invoke(keyring, "CreateKey", {"CustomerMasterKeySpec": "HMAC_256", "MultiRegion": False})["KeyMetadata"]
+    meta = operations.invoke(keyring, "CreateKey", {"CustomerMasterKeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC", "MultiRegion": False})["KeyMetadata"]
     assert meta["KeySpec"] == "HMAC_256"
     key = operations.invoke(keyring, "CreateKey", {})["KeyMetadata"]["KeyId"]
     request = {"KeyId": key, "Plaintext": b"x", "GrantTokens": ["t"], "DryRun": True}

@@ -149,7 +149,8 @@ def test_a_digest_must_have_exactly_the_hash_length(seed, spec, algorithm):
         r = seed.run("sign", "--key-id", seed.key(spec, "SIGN_VERIFY"), "--in", "-",
                      "--signing-algorithm", algorithm, "--message-type", "DIGEST", input=b"d" * size)
         line = assert_error(r, 2, "ValidationException")
-        assert str(length) in line
+        assert line == f"kmscli: error: ValidationException: Digest is invalid length for algorithm {algorithm}."  # AWS's words
+        assert f"exactly {length} bytes" in r.stderr
 
 
 def test_verify_refuses_an_empty_or_oversized_signature(seed):

@@ -123,7 +123,7 @@ def test_a_key_name_without_alias_prefix_suggests_the_alias(kms):
         result = kms(*command, "--key-id", "first")
         assert result.status == 3
         error, hint = error_lines(result)
-        assert error.startswith("kmscli: error: NotFoundException: 'first' is not a key id")
+        assert error == "kmscli: error: NotFoundException: Invalid keyId 'first'"  # AWS's words
         assert hint == "kmscli: hint: did you mean alias/first? (an alias in this keyring)"
     # a mistyped alias name too
     _, hint = error_lines(kms("describe-key", "--key-id", "alias/frist"))

@@ -89,7 +89,9 @@ def create_key(obj, key_spec, customer_master_key_spec, key_usage, description, 
         "CreateKey",
         {
             "KeySpec": key_spec,
-            "KeyUsage": key_usage,
+            # The contract's default per spec (cli-contract.md); AWS's CreateKey insists on
+            # a KeyUsage for a spec that cannot encrypt.
+            "KeyUsage": key_usage or _default_usage(key_spec or customer_master_key_spec),
             "Description": description,
             "Tags": parse_tags(tag, tags) or None,
             "Origin": origin,
@@ -98,6 +100,11 @@ def create_key(obj, key_spec, customer_master_key_spec, key_usage, description, 
         aws,
     )
     emit(result, output=obj.output, query=obj.query)
+
+
+def _default_usage(spec_name: str | None) -> str | None:
+    spec = specs.KEY_SPECS.get(spec_name or specs.SYMMETRIC_DEFAULT)
+    return spec.default_usage if spec is not None and not spec.unsupported else None
 
 
 detail_option = click.option(

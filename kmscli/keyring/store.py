@@ -628,7 +628,7 @@ class Keyring:
         try:
             raw = read_file(path)
         except FileNotFoundError:
-            raise NotFoundException(f"key '{key_id}' does not exist") from None
+            raise NotFoundException(f"Key '{self.key_arn(key_id)}' does not exist") from None  # AWS's words
         checked = verify or (verify is None and self.unlocked)
         if checked:
             known = self._verified_keys.get(key_id)

@@ -17,7 +17,7 @@ def derive_shared_secret(
     """The raw ECDH shared secret (the x-coordinate, no KDF), as AWS returns it.
 
     ``public_key`` is the peer's SubjectPublicKeyInfo, DER or PEM, on the key's own curve."""
-    doc = usable_key(keyring, key_id, specs.KEY_AGREEMENT)
+    doc = usable_key(keyring, key_id, specs.KEY_AGREEMENT, "DeriveSharedSecret")
     meta = doc["metadata"]
     check_algorithm(meta, key_agreement_algorithm, "KeyAgreementAlgorithm")
     if not 1 <= len(public_key) <= specs.PEER_PUBLIC_KEY_MAX:

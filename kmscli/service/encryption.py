@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import crypto, specs
 from ..crypto import aead
 from ..errors import (
+    IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
     NotFoundException,
@@ -14,7 +15,7 @@ from ..keyring import Keyring
 from . import ciphertext
 from .keys import check_algorithm, material, public_key_bytes, usable_key
 from .request import takes
-from .resolve import check_named_key
+from .resolve import INCORRECT_KEY, check_named_key
 
 
 def check_context(context: dict | None, meta: dict) -> dict:
@@ -27,10 +28,13 @@ def check_context(context: dict | None, meta: dict) -> dict:
     return context
 
 
-def encryption_key(keyring: Keyring, key_id: str, algorithm: str, context: dict | None) -> tuple[dict, dict]:
+def encryption_key(
+    keyring: Keyring, key_id: str, algorithm: str, context: dict | None, *, operation: str
+) -> tuple[dict, dict]:
     """The ENCRYPT_DECRYPT key ``key_id`` names, once it is known to take ``algorithm`` and
-    ``context``: its document, and the context checked."""
-    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+    ``context``: its document, and the context checked. ``operation`` is AWS's name of the
+    operation, which AWS's refusal of a key of another usage names."""
+    doc = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT, operation)
     check_algorithm(doc["metadata"], algorithm, "EncryptionAlgorithm")
     return doc, check_context(context, doc["metadata"])
 
@@ -44,7 +48,7 @@ def encrypt(
     encryption_context: dict | None = None,
     encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
 ) -> dict:
-    doc, context = encryption_key(keyring, key_id, encryption_algorithm, encryption_context)
+    doc, context = encryption_key(keyring, key_id, encryption_algorithm, encryption_context, operation="Encrypt")
     meta = doc["metadata"]
     if encryption_algorithm == specs.SYMMETRIC_DEFAULT:
         if not 1 <= len(plaintext) <= specs.SYMMETRIC_PLAINTEXT_MAX:
@@ -54,8 +58,8 @@ def encrypt(
         spec = specs.KEY_SPECS[meta["KeySpec"]]
         limit = specs.rsa_oaep_max_plaintext(spec, encryption_algorithm)
         if not 1 <= len(plaintext) <= limit:
-            raise ValidationException(
-                f"Plaintext must be 1 to {limit} bytes for {encryption_algorithm} with {spec.name}"
+            raise ValidationException(  # AWS's words (tests/test_aws_recorded.py)
+                f"Algorithm {encryption_algorithm} and key spec {spec.name} cannot encrypt data larger than {limit} bytes."
             )
         blob = seal_rsa(doc, encryption_algorithm, plaintext)
     return {
@@ -90,7 +94,9 @@ def _decrypt_dry_run(
             raise ValidationException(
                 "a dry run with IGNORE_CIPHERTEXT needs KeyId when the ciphertext names no key"
             ) from None
-    encryption_key(keyring, key_id, encryption_algorithm, encryption_context)
+    doc = decrypting_key(keyring, key_id)
+    check_algorithm(doc["metadata"], encryption_algorithm, "EncryptionAlgorithm")
+    check_context(encryption_context, doc["metadata"])
 
 
 @takes("Decrypt", "GrantTokens", "DryRun", "DryRunModifiers", "Recipient", ignore_ciphertext=_decrypt_dry_run)
@@ -106,7 +112,7 @@ def decrypt(
         raise ValidationException(f"CiphertextBlob must be 1 to {specs.CIPHERTEXT_BLOB_MAX} bytes")
     if key_id is not None:
         # The named key decides which algorithms are valid (RSA keys need RSAES_OAEP_*).
-        named = usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT)
+        named = decrypting_key(keyring, key_id)
         check_algorithm(named["metadata"], encryption_algorithm, "EncryptionAlgorithm")
         if encryption_algorithm != specs.SYMMETRIC_DEFAULT:
             return _decrypt_rsa(keyring, named, blob, encryption_algorithm, encryption_context)
@@ -127,6 +133,15 @@ def decrypt(
     }
 
 
+def decrypting_key(keyring: Keyring, key_id: str) -> dict:
+    """The key a Decrypt request names: one that cannot decrypt at all is, in AWS's answer,
+    not a key that can perform this operation (IncorrectKeyException, as for another key)."""
+    try:
+        return usable_key(keyring, key_id, specs.ENCRYPT_DECRYPT, "Decrypt")
+    except InvalidKeyUsageException as e:
+        raise IncorrectKeyException(INCORRECT_KEY, hint=e.hint) from None
+
+
 def open_symmetric(keyring: Keyring, blob: bytes, key_id: str | None, context: dict | None):
     """(plaintext, metadata) of a symmetric blob. Which key the blob names is public; every
     other failure is the same opaque InvalidCiphertextException."""
@@ -135,7 +150,7 @@ def open_symmetric(keyring: Keyring, blob: bytes, key_id: str | None, context: d
         keyring, key_id, parsed.key_id, "the ciphertext", hint="omit --key-id: a symmetric ciphertext names its own key"
     )
     try:
-        doc = usable_key(keyring, parsed.key_id, specs.ENCRYPT_DECRYPT)
+        doc = usable_key(keyring, parsed.key_id, specs.ENCRYPT_DECRYPT, "Decrypt")
     except (NotFoundException, InvalidKeyUsageException):
         raise ciphertext.invalid() from None
     meta = doc["metadata"]

@@ -8,7 +8,7 @@ from .. import specs
 from ..errors import InvalidCiphertextException
 from ..keyring import Keyring
 from . import ciphertext
-from .encryption import decrypt, encrypt, encryption_key
+from .encryption import decrypt, decrypting_key, encrypt, encryption_key
 from .encryption import _decrypt_dry_run
 from .request import takes
 
@@ -25,7 +25,9 @@ def _re_encrypt_dry_run(
     destination_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
 ) -> None:
     """A dry run with IGNORE_CIPHERTEXT: both keys may be used; the ciphertext is not opened."""
-    encryption_key(keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context)
+    encryption_key(
+        keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context, operation="ReEncrypt"
+    )
     _decrypt_dry_run(
         keyring,
         blob,
@@ -47,10 +49,13 @@ def re_encrypt(
     source_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
     destination_encryption_algorithm: str = specs.SYMMETRIC_DEFAULT,
 ) -> dict:
-    # The destination is checked first, so that a wrong destination fails before anything
-    # is decrypted.
+    # A named source key is checked first, as AWS does (a source key that cannot decrypt is
+    # IncorrectKeyException even when the destination is wrong too: recorded from AWS KMS,
+    # tests/test_aws_recorded.py); then the destination, before anything is decrypted.
+    if source_key_id is not None:
+        decrypting_key(keyring, source_key_id)
     destination, _ = encryption_key(
-        keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context
+        keyring, destination_key_id, destination_encryption_algorithm, destination_encryption_context, operation="ReEncrypt"
     )
     try:
         opened = decrypt(

@@ -12,7 +12,15 @@ from ..keyring import Keyring, is_key_id
 # given a plain key id or alias name never pays for compiling them.
 _KEY_ARN = r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):key/(?P<id>.+)$"
 _ALIAS_ARN = r"^arn:aws:kms:(?P<region>[^:]*):(?P<account>[^:]*):(?P<alias>alias/.+)$"
+# A multi-Region key id: well formed, so AWS answers "does not exist" rather than "invalid";
+# a keyring never has one (it makes no multi-Region keys).
+_MRK_ID = r"^mrk-[0-9a-f]{32}$"
 KEY_ID_MAX = 2048  # AWS's KeyIdType length bound
+
+
+# AWS's answer to a key that cannot decrypt a ciphertext: another key's, or one of another
+# usage (recorded from AWS KMS: tests/test_aws_recorded.py).
+INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
 
 
 def check_named_key(keyring: Keyring, key_id: str | None, named: str, what: str, hint: str) -> None:
@@ -22,7 +30,7 @@ def check_named_key(keyring: Keyring, key_id: str | None, named: str, what: str,
         return
     wanted = resolve_key_id(keyring, key_id)
     if wanted != named:
-        raise IncorrectKeyException(f"{what} was not encrypted under key {wanted}", hint=hint)
+        raise IncorrectKeyException(INCORRECT_KEY, hint=f"{hint} ({what} was not encrypted under key {wanted})")
 
 
 def resolve_key_id(keyring: Keyring, key_id: str) -> str:
@@ -34,29 +42,37 @@ def resolve_key_id(keyring: Keyring, key_id: str) -> str:
         raise ValidationException("KeyId must be 1 to 2048 characters")
     if is_key_id(key_id):
         return key_id
+    if re.match(_MRK_ID, key_id):
+        raise NotFoundException(f"Key '{keyring.key_arn(key_id)}' does not exist")
     m = re.match(_KEY_ARN, key_id)
     if m:
         _check_arn_home(keyring, m, key_id)
         if is_key_id(m["id"]):
             return m["id"]
-        raise NotFoundException(f"key '{_shown(key_id)}' does not exist")
+        raise NotFoundException(f"Key '{_shown(key_id)}' does not exist")
     m = re.match(_ALIAS_ARN, key_id)
     if m:
         _check_arn_home(keyring, m, key_id)
         return _alias_target(keyring, m["alias"])
     if key_id.startswith("alias/"):
         return _alias_target(keyring, key_id)
+    # AWS's wording (recorded from AWS KMS: tests/test_aws_recorded.py).
     raise NotFoundException(
-        f"'{_shown(key_id)}' is not a key id, key ARN, alias name or alias ARN",
+        f"Invalid keyId '{_shown(key_id)}'",
         hint=_alias_hint(keyring, "alias/" + key_id, otherwise="list the keys with: kmscli list-keys"),
     )
 
 
 def _check_arn_home(keyring: Keyring, m: re.Match, key_id: str) -> None:
-    if m["region"] != keyring.region or m["account"] != keyring.account_id:
+    # AWS answers an ARN of another Region "Invalid arn <region>" (recorded from AWS KMS).
+    if m["region"] != keyring.region:
         raise NotFoundException(
-            f"'{_shown(key_id)}' names region {m['region']!r} and account {m['account']!r}; "
-            f"this keyring is {keyring.region!r} / {keyring.account_id!r}"
+            f"Invalid arn {_shown(m['region'])}",
+            hint=f"this keyring's keys are in Region {keyring.region!r}",
+        )
+    if m["account"] != keyring.account_id:
+        raise NotFoundException(
+            f"'{_shown(key_id)}' names account {m['account']!r}; this keyring is account {keyring.account_id!r}"
         )
 
 

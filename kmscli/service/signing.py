@@ -32,15 +32,16 @@ def check_message(algorithm: specs.SigningAlgorithm, message: bytes, message_typ
     if message_type == "RAW" and not 1 <= len(message) <= specs.MESSAGE_MAX:
         raise ValidationException(f"a RAW message must be 1 to {specs.MESSAGE_MAX} bytes")
     if message_type == "DIGEST" and len(message) != algorithm.digest_length:
-        raise ValidationException(
-            f"a DIGEST for {algorithm.name} must be exactly {algorithm.digest_length} bytes"
+        raise ValidationException(  # AWS's words (tests/test_aws_recorded.py)
+            f"Digest is invalid length for algorithm {algorithm.name}.",
+            hint=f"a DIGEST for {algorithm.name} is exactly {algorithm.digest_length} bytes: its SHA digest of the message",
         )
     if message_type == "EXTERNAL_MU" and len(message) != 64:
         raise ValidationException("an EXTERNAL_MU message must be exactly 64 bytes")
 
 
-def _signing_key(keyring: Keyring, key_id: str, algorithm_name: str, message: bytes, message_type: str):
-    doc = usable_key(keyring, key_id, specs.SIGN_VERIFY)
+def _signing_key(keyring: Keyring, key_id: str, algorithm_name: str, message: bytes, message_type: str, operation: str):
+    doc = usable_key(keyring, key_id, specs.SIGN_VERIFY, operation)
     check_algorithm(doc["metadata"], algorithm_name, "SigningAlgorithm")
     algorithm = specs.SIGNING_ALGORITHMS[algorithm_name]
     check_message(algorithm, message, message_type)
@@ -49,7 +50,7 @@ def _signing_key(keyring: Keyring, key_id: str, algorithm_name: str, message: by
 
 @takes("Sign", "GrantTokens", "DryRun")
 def sign(keyring: Keyring, key_id: str, message: bytes, *, signing_algorithm: str, message_type: str = "RAW") -> dict:
-    doc, algorithm = _signing_key(keyring, key_id, signing_algorithm, message, message_type)
+    doc, algorithm = _signing_key(keyring, key_id, signing_algorithm, message, message_type, "Sign")
     private = material(keyring, doc)
     try:
         if message_type == "DIGEST":
@@ -78,7 +79,7 @@ def verify(
     message_type: str = "RAW",
 ) -> dict:
     """SignatureValid true, or KMSInvalidSignatureException (exit status 1)."""
-    doc, algorithm = _signing_key(keyring, key_id, signing_algorithm, message, message_type)
+    doc, algorithm = _signing_key(keyring, key_id, signing_algorithm, message, message_type, "Verify")
     check_signature_size(signature)
     public_key = asymmetric.load_public_key(public_key_bytes(doc))
     try:

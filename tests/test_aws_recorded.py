@@ -1,0 +1,387 @@
+"""kmscli serve answers as AWS KMS answered: responses recorded from real AWS KMS.
+
+The expectations here come from responses that LocalStack's KMS test suite recorded from AWS
+KMS itself and keeps as snapshots (github.com/localstack/localstack,
+tests/aws/services/kms/test_kms.py and test_kms.snapshot.json, recorded 2023-2025): exception
+names, HTTP statuses, messages where AWS's wording was recorded, and response fields. Each test
+makes the recorded request through boto3 against ``kmscli serve`` and checks kmscli's answer
+against AWS's. None of LocalStack's code is used; only what AWS answered.
+
+Recorded cases left out: multi-Region keys, grants and key policies beyond kmscli's (those
+operations must answer UnsupportedOperationException, checked below), custom key material
+through tags (LocalStack's own feature), and on-demand rotation of an EXTERNAL key refused
+with "origin is EXTERNAL" (recorded before AWS added on-demand rotation of imported material,
+which kmscli offers as AWS now does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from serve_clients import served  # noqa: F401
+
+MESSAGE = b"test message !%$@ 1234567890"
+SAME_KEY_MESSAGE = "The key ID in the request does not identify a CMK that can perform this operation."
+
+
+@pytest.fixture(scope="module")
+def kms(served):
+    return served.client()
+
+
+@pytest.fixture(scope="module")
+def unchecked(served):
+    """A client that sends what it is given: botocore's own checks would refuse it first."""
+    return served.client(parameter_validation=False)
+
+
+def aws_error(call, **kwargs) -> dict:
+    """The error AWS's client saw: status, code, message, and whether the body had a message."""
+    with pytest.raises(ClientError) as excinfo:
+        call(**kwargs)
+    response = excinfo.value.response
+    return {
+        "status": response["ResponseMetadata"]["HTTPStatusCode"],
+        "code": response["Error"]["Code"],
+        "message": response["Error"]["Message"],
+        "has_message": "message" in response,
+    }
+
+
+def error(code: str, message: str, *, status: int = 400) -> dict:
+    """An AWS error as recorded; a modeled KMS exception carries its message in the body too."""
+    return {"status": status, "code": code, "message": message, "has_message": bool(message) and code != "ValidationException"}
+
+
+def create(kms, **kwargs) -> dict:
+    return kms.create_key(**kwargs)["KeyMetadata"]
+
+
+# --- key identifiers ------------------------------------------------------------------------
+
+
+def test_a_key_that_does_not_exist_is_named_by_its_arn(kms):
+    arn = create(kms)["Arn"]
+    fake = "134f2428-cec1-4b25-a1ae-9048164dba47"
+    fake_arn = arn.rsplit("/", 1)[0] + "/" + fake
+    expected = error("NotFoundException", f"Key '{fake_arn}' does not exist")
+    assert aws_error(kms.describe_key, KeyId=fake) == expected
+    assert aws_error(kms.describe_key, KeyId=fake_arn) == expected
+    assert aws_error(kms.rotate_key_on_demand, KeyId="1234abcd-12ab-34cd-56ef-1234567890ab") == error(
+        "NotFoundException", f"Key '{arn.rsplit('/', 1)[0]}/1234abcd-12ab-34cd-56ef-1234567890ab' does not exist"
+    )
+
+
+def test_a_well_formed_multi_region_key_id_does_not_exist(kms):
+    prefix = create(kms)["Arn"].rsplit("/", 1)[0]
+    mrk = "mrk-d3b95762d3b95762d3b95762d3b95762"
+    assert aws_error(kms.describe_key, KeyId=mrk) == error("NotFoundException", f"Key '{prefix}/{mrk}' does not exist")
+
+
+@pytest.mark.parametrize("key_id", ["fake-key-id", "134f2428cec14b25a1ae9048164dba47", "mrk-fake-key-id", "key_id"])
+def test_a_malformed_key_id_is_invalid(kms, key_id):
+    assert aws_error(kms.describe_key, KeyId=key_id) == error("NotFoundException", f"Invalid keyId '{key_id}'")
+
+
+def test_mac_operations_name_an_invalid_key_id(kms):
+    expected = error("NotFoundException", "Invalid keyId 'key_id'")
+    assert aws_error(kms.generate_mac, KeyId="key_id", Message=b"m", MacAlgorithm="HMAC_SHA_256") == expected
+    assert aws_error(kms.verify_mac, KeyId="key_id", Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=b"x" * 32) == expected
+
+
+def test_a_key_arn_of_another_region_is_an_invalid_arn(kms, served):
+    arn = create(kms)["Arn"]
+    elsewhere = arn.replace(f":{served.region}:", ":ap-southeast-1:")
+    assert aws_error(kms.describe_key, KeyId=elsewhere) == error("NotFoundException", "Invalid arn ap-southeast-1")
+
+
+def test_every_form_of_key_id_works_and_describe_takes_an_alias_arn(kms):
+    meta = create(kms, Description="test - description")
+    kms.create_alias(AliasName="alias/recorded-describe", TargetKeyId=meta["KeyId"])
+    alias_arn = next(a for a in kms.list_aliases(KeyId=meta["KeyId"])["Aliases"])["AliasArn"]
+    assert kms.describe_key(KeyId=alias_arn)["KeyMetadata"] == kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]
+    for key_id in (meta["Arn"], meta["KeyId"], alias_arn, "alias/recorded-describe"):
+        assert kms.encrypt(KeyId=key_id, Plaintext=b"encrypt-me")["KeyId"] == meta["Arn"]
+
+
+# --- CreateKey -------------------------------------------------------------------------------
+
+
+def test_create_key_metadata_as_recorded(kms, served):
+    meta = create(kms, Description="test key 123", KeyUsage="ENCRYPT_DECRYPT")
+    assert {k: v for k, v in meta.items() if k not in ("CreationDate", "CurrentKeyMaterialId")} == {
+        "AWSAccountId": meta["Arn"].split(":")[4],
+        "Arn": f"arn:aws:kms:{served.region}:{meta['Arn'].split(':')[4]}:key/{meta['KeyId']}",
+        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "Description": "test key 123",
+        "Enabled": True,
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "KeyId": meta["KeyId"],
+        "KeyManager": "CUSTOMER",
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "KeyState": "Enabled",
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "MultiRegion": False,
+        "Origin": "AWS_KMS",
+    }
+    assert len(meta["CurrentKeyMaterialId"]) == 64  # recorded in 2025: AWS_KMS symmetric keys show it
+
+
+def test_hmac_key_metadata_as_recorded(kms):
+    meta = create(kms, Description="test key", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    assert (meta["KeySpec"], meta["CustomerMasterKeySpec"], meta["MacAlgorithms"]) == ("HMAC_256", "HMAC_256", ["HMAC_SHA_256"])
+    assert "EncryptionAlgorithms" not in meta and "CurrentKeyMaterialId" not in meta
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"] == meta
+
+
+def test_a_key_spec_that_cannot_encrypt_needs_a_key_usage(kms):
+    assert aws_error(kms.create_key, Description="test HMAC key without key usage", KeySpec="HMAC_256") == error(
+        "ValidationException", "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
+    )
+
+
+def test_create_key_values_outside_aws_enums(unchecked):
+    assert aws_error(unchecked.create_key, KeySpec="HMAC_random")["message"].startswith(
+        "1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy constraint: "
+        "Member must satisfy enum value set: ["
+    )
+    assert aws_error(unchecked.create_key, KeySpec="HMAC_256", KeyUsage="RANDOM")["message"].startswith(
+        "1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: "
+        "Member must satisfy enum value set: ["
+    )
+
+
+def test_a_usage_the_spec_does_not_allow(kms):
+    assert aws_error(kms.create_key, KeySpec="RSA_2048", KeyUsage="KEY_AGREEMENT") == error(
+        "ValidationException", "KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048"
+    )
+
+
+# --- GenerateRandom --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 12, 44, 91, 1024])
+def test_generate_random_lengths(kms, count):
+    assert len(kms.generate_random(NumberOfBytes=count)["Plaintext"]) == count
+
+
+def test_generate_random_refusals(unchecked):
+    assert aws_error(unchecked.generate_random) == error("ValidationException", "NumberOfBytes is required.")
+    assert aws_error(unchecked.generate_random, NumberOfBytes=0) == error(
+        "ValidationException",
+        "1 validation error detected: Value '0' at 'numberOfBytes' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1",
+    )
+    assert aws_error(unchecked.generate_random, NumberOfBytes=1025) == error(
+        "ValidationException",
+        "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: "
+        "Member must have value less than or equal to 1024",
+    )
+
+
+# --- Encrypt, Decrypt, ReEncrypt -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec,algorithm,limit",
+    [
+        ("RSA_2048", "RSAES_OAEP_SHA_1", 214),
+        ("RSA_2048", "RSAES_OAEP_SHA_256", 190),
+        ("RSA_3072", "RSAES_OAEP_SHA_1", 342),
+        ("RSA_3072", "RSAES_OAEP_SHA_256", 318),
+    ],
+)
+def test_rsa_plaintext_limits(kms, rsa_keys, spec, algorithm, limit):
+    message = b"more than 500 bytes and less than 4096 bytes" * 20
+    assert aws_error(kms.encrypt, KeyId=rsa_keys[spec], Plaintext=message, EncryptionAlgorithm=algorithm) == error(
+        "ValidationException",
+        f"Algorithm {algorithm} and key spec {spec} cannot encrypt data larger than {limit} bytes.",
+    )
+
+
+@pytest.fixture(scope="module")
+def rsa_keys(kms):
+    return {spec: create(kms, KeySpec=spec, KeyUsage="ENCRYPT_DECRYPT")["KeyId"] for spec in ("RSA_2048", "RSA_3072")}
+
+
+def test_symmetric_plaintext_limit(kms):
+    key = create(kms)["KeyId"]
+    assert aws_error(kms.encrypt, KeyId=key, Plaintext=b"x" * 4097) == error(
+        "ValidationException",
+        "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: "
+        "Member must have length less than or equal to 4096",
+    )
+
+
+def test_encryption_context_must_match_and_a_bad_ciphertext_says_nothing(kms):
+    meta = create(kms)
+    context = {"context-key": "context-value"}
+    encrypted = kms.encrypt(KeyId=meta["KeyId"], Plaintext=MESSAGE, EncryptionAlgorithm="SYMMETRIC_DEFAULT", EncryptionContext=context)
+    assert (encrypted["KeyId"], encrypted["EncryptionAlgorithm"]) == (meta["Arn"], "SYMMETRIC_DEFAULT")
+    decrypted = kms.decrypt(KeyId=meta["KeyId"], CiphertextBlob=encrypted["CiphertextBlob"], EncryptionContext=context)
+    assert (decrypted["Plaintext"], decrypted["KeyId"], decrypted["EncryptionAlgorithm"]) == (MESSAGE, meta["Arn"], "SYMMETRIC_DEFAULT")
+    nothing = error("InvalidCiphertextException", "")
+    assert aws_error(kms.decrypt, KeyId=meta["KeyId"], CiphertextBlob=encrypted["CiphertextBlob"]) == nothing
+    assert aws_error(kms.decrypt, KeyId=meta["KeyId"], CiphertextBlob=encrypted["CiphertextBlob"] + b"bad_data", EncryptionContext=context) == nothing
+    for call, blob in (
+        (kms.generate_data_key, "CiphertextBlob"),
+        (kms.generate_data_key_without_plaintext, "CiphertextBlob"),
+    ):
+        made = call(KeyId=meta["KeyId"], KeySpec="AES_256", EncryptionContext=context)
+        assert aws_error(kms.decrypt, KeyId=meta["KeyId"], CiphertextBlob=made[blob]) == nothing
+    made = kms.generate_data_key_pair_without_plaintext(KeyId=meta["KeyId"], KeyPairSpec="ECC_NIST_P256", EncryptionContext=context)
+    assert aws_error(kms.decrypt, KeyId=meta["KeyId"], CiphertextBlob=made["PrivateKeyCiphertextBlob"]) == nothing
+
+
+def test_decrypt_and_re_encrypt_with_a_key_that_cannot_decrypt_it(kms):
+    source = create(kms)["KeyId"]
+    blob = kms.encrypt(KeyId=source, Plaintext=b"test message 123!@#")["CiphertextBlob"]
+    hmac_key = create(kms, KeySpec="HMAC_224", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    other = create(kms)["KeyId"]
+    incorrect = error("IncorrectKeyException", SAME_KEY_MESSAGE)
+    assert aws_error(kms.decrypt, CiphertextBlob=blob, KeyId=hmac_key) == incorrect
+    assert aws_error(kms.decrypt, CiphertextBlob=blob, KeyId=other) == incorrect
+    assert aws_error(
+        kms.re_encrypt, SourceKeyId=hmac_key, DestinationKeyId=hmac_key, CiphertextBlob=blob,
+        SourceEncryptionAlgorithm="SYMMETRIC_DEFAULT", DestinationEncryptionAlgorithm="SYMMETRIC_DEFAULT",
+    ) == incorrect
+    signing = create(kms, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyId"]
+    assert aws_error(
+        kms.re_encrypt, SourceKeyId=source, DestinationKeyId=signing, CiphertextBlob=blob,
+        SourceEncryptionAlgorithm="SYMMETRIC_DEFAULT", DestinationEncryptionAlgorithm="SYMMETRIC_DEFAULT",
+    )["code"] == "InvalidKeyUsageException"
+
+
+@pytest.mark.parametrize("spec,algorithm", [("SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT"), ("RSA_2048", "RSAES_OAEP_SHA_256")])
+def test_re_encrypt_response(kms, spec, algorithm):
+    source, destination = (create(kms, KeySpec=spec, KeyUsage="ENCRYPT_DECRYPT") for _ in range(2))
+    blob = kms.encrypt(KeyId=source["KeyId"], Plaintext=MESSAGE, EncryptionAlgorithm=algorithm)["CiphertextBlob"]
+    result = kms.re_encrypt(
+        SourceKeyId=source["KeyId"], DestinationKeyId=destination["KeyId"], CiphertextBlob=blob,
+        SourceEncryptionAlgorithm=algorithm, DestinationEncryptionAlgorithm=algorithm,
+    )
+    assert (result["KeyId"], result["SourceKeyId"]) == (destination["Arn"], source["Arn"])
+    assert (result["SourceEncryptionAlgorithm"], result["DestinationEncryptionAlgorithm"]) == (algorithm, algorithm)
+    again = kms.decrypt(KeyId=destination["KeyId"], CiphertextBlob=result["CiphertextBlob"], EncryptionAlgorithm=algorithm)
+    assert again["Plaintext"] == MESSAGE
+
+
+def test_rsa_ciphertext_made_outside_decrypts(kms):
+    key = create(kms, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    public = kms.get_public_key(KeyId=key["KeyId"])
+    assert (public["KeyId"], public["KeySpec"], public["KeyUsage"]) == (key["Arn"], "RSA_2048", "ENCRYPT_DECRYPT")
+    blob = load_der_public_key(public["PublicKey"]).encrypt(
+        MESSAGE, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
+    assert kms.decrypt(KeyId=key["KeyId"], CiphertextBlob=blob, EncryptionAlgorithm="RSAES_OAEP_SHA_256")["Plaintext"] == MESSAGE
+
+
+def test_a_key_of_another_usage_is_named_with_the_operation(kms):
+    hmac_key = create(kms, KeySpec="HMAC_224", KeyUsage="GENERATE_VERIFY_MAC")
+    symmetric = create(kms)
+    signing = create(kms, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    agreement = create(kms, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+
+    def usage(meta, operation):
+        return error("InvalidKeyUsageException", f"{meta['Arn']} key usage is {meta['KeyUsage']} which is not valid for {operation}.")
+
+    assert aws_error(kms.generate_mac, KeyId=symmetric["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_224") == usage(symmetric, "GenerateMac")
+    assert aws_error(kms.sign, KeyId=hmac_key["KeyId"], Message=b"m", MessageType="RAW", SigningAlgorithm="RSASSA_PSS_SHA_256") == usage(hmac_key, "Sign")
+    assert aws_error(
+        kms.verify, KeyId=symmetric["KeyId"], Message=b"m", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256", Signature=b"random text"
+    ) == usage(symmetric, "Verify")
+    assert aws_error(kms.encrypt, KeyId=signing["KeyId"], Plaintext=b"test message 123!@#") == usage(signing, "Encrypt")
+    public = kms.get_public_key(KeyId=create(kms, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyId"])["PublicKey"]
+    for meta in (agreement, symmetric):
+        assert aws_error(kms.derive_shared_secret, KeyId=meta["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=public) == usage(
+            meta, "DeriveSharedSecret"
+        )
+
+
+# --- Sign and Verify -------------------------------------------------------------------------
+
+SIGNING = [
+    ("RSA_2048", "RSASSA_PSS_SHA_256"),
+    ("RSA_2048", "RSASSA_PSS_SHA_384"),
+    ("RSA_2048", "RSASSA_PSS_SHA_512"),
+    ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256"),
+    ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_512"),
+    ("ECC_NIST_P256", "ECDSA_SHA_256"),
+    ("ECC_NIST_P384", "ECDSA_SHA_384"),
+    ("ECC_SECG_P256K1", "ECDSA_SHA_256"),
+]
+
+
+@pytest.fixture(scope="module")
+def signing_keys(kms):
+    return {spec: create(kms, KeySpec=spec, KeyUsage="SIGN_VERIFY") for spec in {s for s, _ in SIGNING}}
+
+
+@pytest.mark.parametrize("spec,algorithm", SIGNING)
+def test_sign_and_verify_as_recorded(kms, signing_keys, spec, algorithm):
+    meta = signing_keys[spec]
+    args = {"KeyId": meta["KeyId"], "SigningAlgorithm": algorithm}
+    bad_signature = kms.sign(MessageType="RAW", Message=b"bad", **args)["Signature"]
+    signed = kms.sign(MessageType="RAW", Message=MESSAGE, **args)
+    assert (signed["KeyId"], signed["SigningAlgorithm"]) == (meta["Arn"], algorithm)
+    verified = kms.verify(MessageType="RAW", Message=MESSAGE, Signature=signed["Signature"], **args)
+    assert (verified["KeyId"], verified["SignatureValid"], verified["SigningAlgorithm"]) == (meta["Arn"], True, algorithm)
+    digest = hashlib.new("sha" + algorithm[-3:], MESSAGE).digest()
+    by_digest = kms.sign(MessageType="DIGEST", Message=digest, **args)["Signature"]
+    assert kms.verify(MessageType="DIGEST", Message=digest, Signature=by_digest, **args)["SignatureValid"]
+    bad_digest = error("ValidationException", f"Digest is invalid length for algorithm {algorithm}.")
+    assert aws_error(kms.sign, MessageType="DIGEST", Message=MESSAGE, **args) == bad_digest
+    assert aws_error(kms.verify, MessageType="DIGEST", Message=b"bad message 321", Signature=signed["Signature"], **args) == bad_digest
+    invalid = error("KMSInvalidSignatureException", "")
+    assert aws_error(kms.verify, MessageType="RAW", Message=MESSAGE, Signature=bad_signature, **args) == invalid
+    assert aws_error(kms.verify, MessageType="RAW", Message=b"bad message 321", Signature=signed["Signature"], **args) == invalid
+
+
+def test_sign_with_an_encryption_key_and_encrypt_with_a_signing_key(kms):
+    encrypting = create(kms, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyId"]
+    signing = create(kms, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyId"]
+    assert aws_error(kms.sign, MessageType="RAW", Message=b"hello", KeyId=encrypting, SigningAlgorithm="RSASSA_PSS_SHA_256")["code"] == "InvalidKeyUsageException"
+    assert aws_error(kms.encrypt, Plaintext=b"hello", KeyId=signing, EncryptionAlgorithm="RSAES_OAEP_SHA_256")["code"] == "InvalidKeyUsageException"
+
+
+# --- GenerateMac and VerifyMac ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"])
+def test_mac_round_trip_as_recorded(kms, spec):
+    meta = create(kms, Description="test hmac key", KeySpec=spec, KeyUsage="GENERATE_VERIFY_MAC")
+    algorithm = "HMAC_SHA_" + spec[-3:]
+    made = kms.generate_mac(KeyId=meta["KeyId"], Message=b"some important message", MacAlgorithm=algorithm)
+    assert (made["KeyId"], made["MacAlgorithm"]) == (meta["Arn"], algorithm)
+    checked = kms.verify_mac(KeyId=meta["KeyId"], Message=b"some important message", MacAlgorithm=algorithm, Mac=made["Mac"])
+    assert (checked["KeyId"], checked["MacAlgorithm"], checked["MacValid"]) == (meta["Arn"], algorithm, True)
+
+
+def test_mac_refusals_as_recorded(kms, unchecked):
+    h224 = create(kms, KeySpec="HMAC_224", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    h256 = create(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    message = b"some important message"
+    assert aws_error(kms.generate_mac, KeyId=h224, Message=message, MacAlgorithm="HMAC_SHA_256") == error(
+        "InvalidKeyUsageException", "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224."
+    )
+    enum = error(
+        "ValidationException",
+        "1 validation error detected: Value 'INVALID' at 'macAlgorithm' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512]",
+    )
+    assert aws_error(unchecked.generate_mac, KeyId=h256, Message=message, MacAlgorithm="INVALID") == enum
+    mac = kms.generate_mac(KeyId=h256, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert aws_error(kms.verify_mac, KeyId=h256, Message=b"some different important message", MacAlgorithm="HMAC_SHA_256", Mac=mac) == error(
+        "KMSInvalidMacException", ""
+    )
+    assert aws_error(kms.verify_mac, KeyId=h256, Message=message, MacAlgorithm="HMAC_SHA_512", Mac=mac) == error(
+        "InvalidKeyUsageException", "Algorithm HMAC_SHA_512 is incompatible with key spec HMAC_256."
+    )
+    assert aws_error(unchecked.verify_mac, KeyId=h256, Message=message, MacAlgorithm="INVALID", Mac=mac) == enum
