@@ -385,3 +385,329 @@ def test_mac_refusals_as_recorded(kms, unchecked):
         "InvalidKeyUsageException", "Algorithm HMAC_SHA_512 is incompatible with key spec HMAC_256."
     )
     assert aws_error(unchecked.verify_mac, KeyId=h256, Message=message, MacAlgorithm="INVALID", Mac=mac) == enum
+
+
+# --- DeriveSharedSecret ----------------------------------------------------------------------
+
+
+def test_derive_shared_secret_as_recorded(kms, unchecked):
+    first, second = (create(kms, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT") for _ in range(2))
+    public = {m["KeyId"]: kms.get_public_key(KeyId=m["KeyId"])["PublicKey"] for m in (first, second)}
+    one = kms.derive_shared_secret(KeyId=first["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=public[second["KeyId"]])
+    assert {k: v for k, v in one.items() if k != "ResponseMetadata" and k != "SharedSecret"} == {
+        "KeyAgreementAlgorithm": "ECDH", "KeyId": first["Arn"], "KeyOrigin": "AWS_KMS",
+    }
+    other = kms.derive_shared_secret(KeyId=second["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=public[first["KeyId"]])
+    assert one["SharedSecret"] == other["SharedSecret"]
+    assert aws_error(unchecked.derive_shared_secret, KeyId=first["KeyId"], KeyAgreementAlgorithm="INVALID", PublicKey=public[second["KeyId"]]) == error(
+        "ValidationException",
+        "1 validation error detected: Value 'INVALID' at 'keyAgreementAlgorithm' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [ECDH]",
+    )
+    assert aws_error(kms.derive_shared_secret, KeyId=first["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=b"InvalidPublicKey") == error(
+        "ValidationException", ""
+    )
+
+
+# --- data keys and DryRun --------------------------------------------------------------------
+
+
+def test_data_key_responses_as_recorded(kms):
+    meta = create(kms)
+    made = kms.generate_data_key(KeyId=meta["KeyId"], KeySpec="AES_256")
+    assert made["KeyId"] == meta["Arn"] and len(made["Plaintext"]) == 32
+    assert kms.decrypt(CiphertextBlob=made["CiphertextBlob"], KeyId=meta["KeyId"])["Plaintext"] == made["Plaintext"]
+    assert "Plaintext" not in kms.generate_data_key_without_plaintext(KeyId=meta["KeyId"], KeySpec="AES_256")
+    pair = kms.generate_data_key_pair(KeyId=meta["KeyId"], KeyPairSpec="RSA_2048")
+    assert (pair["KeyId"], pair["KeyPairSpec"]) == (meta["Arn"], "RSA_2048")
+    assert kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], KeyId=meta["KeyId"])["Plaintext"] == pair["PrivateKeyPlaintext"]
+    bare = kms.generate_data_key_pair_without_plaintext(KeyId=meta["KeyId"], KeyPairSpec="RSA_2048")
+    assert "PrivateKeyPlaintext" not in bare and bare["PublicKey"] and bare["KeyPairSpec"] == "RSA_2048"
+
+
+def test_a_dry_run_that_would_succeed(kms):
+    key = create(kms)["KeyId"]
+    expected = error("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+    assert aws_error(kms.generate_data_key_pair, KeyId=key, KeyPairSpec="RSA_2048", DryRun=True) == expected
+    assert aws_error(kms.generate_data_key_pair_without_plaintext, KeyId=key, KeyPairSpec="RSA_2048", DryRun=True) == expected
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+def tags(**pairs) -> list[dict]:
+    return [{"TagKey": k, "TagValue": v} for k, v in pairs.items()]
+
+
+def test_tags_listed_updated_and_removed_as_recorded(kms):
+    key = create(kms, Tags=tags(tag1="value1", tag2="value2", tag3="value3"))["KeyId"]
+    kms.tag_resource(KeyId=key, Tags=tags(tag4="value4", tag2="updated_value2", tag5="value5"))
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == tags(
+        tag1="value1", tag2="updated_value2", tag3="value3", tag4="value4", tag5="value5"
+    )
+    kms.untag_resource(KeyId=key, TagKeys=["tag2", "tag4", "tag5"])
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == tags(tag1="value1", tag3="value3")
+    kms.untag_resource(KeyId=key, TagKeys=["tag1", "tag3"])
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == []
+
+
+def test_tag_refusals_as_recorded(kms, unchecked):
+    key = create(kms)["KeyId"]
+    assert aws_error(kms.tag_resource, KeyId=key, Tags=[{"TagKey": "tag1", "TagValue": "value1"}, {"TagKey": "tag1", "TagValue": "another-value1"}]) == error(
+        "TagException", "Duplicate tag keys"
+    )
+    assert aws_error(kms.create_key, Tags=tags(**{f"key{i}": f"value{i}" for i in range(51)})) == error("TagException", "Too many tags")
+    reserved = error("TagException", "Tags beginning with aws: are reserved")
+    assert aws_error(kms.tag_resource, KeyId=key, Tags=tags(**{"aws:key1": "value1"})) == reserved
+    for prefix in ("aws:key1", "AWS:key1"):
+        assert aws_error(kms.create_key, Tags=tags(**{prefix: "value1"})) == reserved
+    assert aws_error(unchecked.create_key, Tags=tags(**{"a" * 129: "value1"})) == error(
+        "ValidationException",
+        f"1 validation error detected: Value '{'a' * 129}' at 'tags.1.member.tagKey' failed to satisfy constraint: "
+        "Member must have length less than or equal to 128",
+    )
+    assert aws_error(unchecked.create_key, Tags=tags(tag1="v" * 257)) == error(
+        "ValidationException",
+        f"1 validation error detected: Value '{'v' * 257}' at 'tags.1.member.tagValue' failed to satisfy constraint: "
+        "Member must have length less than or equal to 256",
+    )
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == []
+
+
+# --- key state -------------------------------------------------------------------------------
+
+
+def test_disabled_and_pending_deletion_keys_as_recorded(kms):
+    meta = create(kms)
+    key = meta["KeyId"]
+    kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+    kms.disable_key(KeyId=key)
+    described = kms.describe_key(KeyId=key)["KeyMetadata"]
+    assert (described["Enabled"], described["KeyState"]) == (False, "Disabled")
+    assert aws_error(kms.generate_data_key, KeyId=key, KeySpec="AES_256") == error("DisabledException", f"{meta['Arn']} is disabled.")
+    kms.enable_key(KeyId=key)
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+    kms.schedule_key_deletion(KeyId=key)
+    described = kms.describe_key(KeyId=key)["KeyMetadata"]
+    assert (described["Enabled"], described["KeyState"]) == (False, "PendingDeletion") and described["DeletionDate"]
+    assert aws_error(kms.generate_data_key, KeyId=key, KeySpec="AES_256")["code"] == "KMSInvalidStateException"
+    assert aws_error(kms.schedule_key_deletion, KeyId=key)["code"] == "KMSInvalidStateException"
+    kms.cancel_key_deletion(KeyId=key)
+    described = kms.describe_key(KeyId=key)["KeyMetadata"]
+    assert (described["Enabled"], described["KeyState"]) == (False, "Disabled") and "DeletionDate" not in described
+
+
+def test_update_key_description(kms):
+    key = create(kms, Description="old_description")["KeyId"]
+    kms.update_key_description(KeyId=key, Description="new_description")
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "new_description"
+
+
+# --- rotation --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [90, 180])
+def test_rotation_status_with_a_period(kms, days):
+    meta = create(kms)
+    kms.enable_key_rotation(KeyId=meta["KeyId"], RotationPeriodInDays=days)
+    status = kms.get_key_rotation_status(KeyId=meta["KeyId"])
+    assert (status["KeyId"], status["KeyRotationEnabled"], status["RotationPeriodInDays"]) == (meta["Arn"], True, days)
+    assert status["NextRotationDate"]
+
+
+def test_rotation_on_demand_as_recorded(kms):
+    meta = create(kms)
+    key = meta["KeyId"]
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is False
+    before = kms.encrypt(KeyId=key, Plaintext=MESSAGE)["CiphertextBlob"]
+    response = kms.rotate_key_on_demand(KeyId=key)
+    assert {k: v for k, v in response.items() if k != "ResponseMetadata"} == {"KeyId": meta["Arn"]}
+    status = kms.get_key_rotation_status(KeyId=key)
+    assert {k: v for k, v in status.items() if k != "ResponseMetadata"} == {"KeyId": meta["Arn"], "KeyRotationEnabled": False}
+    assert kms.decrypt(KeyId=key, CiphertextBlob=before)["Plaintext"] == MESSAGE
+    assert kms.encrypt(KeyId=key, Plaintext=MESSAGE)["CiphertextBlob"] != before
+    kms.enable_key_rotation(KeyId=key)
+    next_date = kms.get_key_rotation_status(KeyId=key)["NextRotationDate"]
+    kms.rotate_key_on_demand(KeyId=key)
+    status = kms.get_key_rotation_status(KeyId=key)
+    assert (status["KeyRotationEnabled"], status["RotationPeriodInDays"], status["NextRotationDate"]) == (True, 365, next_date)
+
+
+def test_rotation_on_demand_refusals_as_recorded(kms):
+    rsa = create(kms, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    assert aws_error(kms.rotate_key_on_demand, KeyId=rsa["KeyId"]) == error("UnsupportedOperationException", "")
+    kms.disable_key(KeyId=rsa["KeyId"])  # the state is checked before the spec
+    assert aws_error(kms.rotate_key_on_demand, KeyId=rsa["KeyId"]) == error("DisabledException", f"{rsa['Arn']} is disabled.")
+    meta = create(kms)
+    for _ in range(25):
+        kms.rotate_key_on_demand(KeyId=meta["KeyId"])
+    assert aws_error(kms.rotate_key_on_demand, KeyId=meta["KeyId"]) == error(
+        "LimitExceededException",
+        "The on-demand rotations limit has been reached for the given keyId. "
+        f"No more on-demand rotations can be performed for this key: {meta['Arn']}",
+    )
+
+
+# --- import of key material ------------------------------------------------------------------
+
+
+def wrap(parameters: dict, material: bytes, sha: str = "SHA_256") -> bytes:
+    digest = hashes.SHA256() if sha == "SHA_256" else hashes.SHA1()
+    return load_der_public_key(parameters["PublicKey"]).encrypt(
+        material, padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
+    )
+
+
+def test_import_parameters_only_for_external_keys(kms):
+    meta = create(kms)
+    assert aws_error(kms.get_parameters_for_import, KeyId=meta["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048") == error(
+        "UnsupportedOperationException", f"{meta['Arn']} origin is AWS_KMS which is not valid for this operation."
+    )
+
+
+def test_import_of_symmetric_material_as_recorded(kms):
+    meta = create(kms, Origin="EXTERNAL")
+    assert (meta["Enabled"], meta["KeyState"], meta["Origin"]) == (False, "PendingImport", "EXTERNAL")
+    assert "CurrentKeyMaterialId" not in meta and "ExpirationModel" not in meta
+    pending = error("KMSInvalidStateException", f"{meta['Arn']} is pending import.")
+    assert aws_error(kms.encrypt, Plaintext=b"test content 123 !#", KeyId=meta["KeyId"]) == pending
+    parameters = kms.get_parameters_for_import(KeyId=meta["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    assert parameters["KeyId"] == meta["Arn"] and parameters["ImportToken"] and parameters["ParametersValidTo"]
+    wrapped = wrap(parameters, os.urandom(32))
+    assert aws_error(kms.import_key_material, KeyId=meta["KeyId"], ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrapped) == error(
+        "ValidationException", "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"
+    )
+    kms.import_key_material(
+        KeyId=meta["KeyId"], ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrapped,
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
+    imported = kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]
+    assert (imported["Enabled"], imported["KeyState"], imported["ExpirationModel"]) == (True, "Enabled", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+    blob = kms.encrypt(Plaintext=b"test content 123 !#", KeyId=meta["KeyId"])["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob, KeyId=meta["KeyId"])["Plaintext"] == b"test content 123 !#"
+    kms.delete_imported_key_material(KeyId=meta["KeyId"])
+    deleted = kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]
+    assert (deleted["Enabled"], deleted["KeyState"]) == (False, "PendingImport") and "ExpirationModel" not in deleted
+    assert aws_error(kms.encrypt, Plaintext=b"test content 123 !#", KeyId=meta["KeyId"]) == pending
+
+
+@pytest.mark.parametrize(
+    "spec,curve,sha,wrapping_spec,wrapping,algorithm",
+    [
+        ("ECC_NIST_P256", "SECP256R1", "SHA_1", "RSA_2048", "RSAES_OAEP_SHA_1", "ECDSA_SHA_256"),
+        ("ECC_NIST_P521", "SECP521R1", "SHA_256", "RSA_4096", "RSAES_OAEP_SHA_256", "ECDSA_SHA_512"),
+        ("ECC_SECG_P256K1", "SECP256K1", "SHA_1", "RSA_2048", "RSAES_OAEP_SHA_1", "ECDSA_SHA_256"),
+    ],
+)
+def test_import_of_ecc_material_as_recorded(kms, spec, curve, sha, wrapping_spec, wrapping, algorithm):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    meta = create(kms, Origin="EXTERNAL", KeySpec=spec, KeyUsage="SIGN_VERIFY", Description="test ecc key import")
+    assert (meta["KeyState"], meta["SigningAlgorithms"]) == ("PendingImport", [algorithm])
+    private = ec.generate_private_key(getattr(ec, curve)())
+    der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    parameters = kms.get_parameters_for_import(KeyId=meta["KeyId"], WrappingAlgorithm=wrapping, WrappingKeySpec=wrapping_spec)
+    kms.import_key_material(
+        KeyId=meta["KeyId"], ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrap(parameters, der, sha),
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
+    assert kms.get_public_key(KeyId=meta["KeyId"])["PublicKey"] == private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signed = kms.sign(KeyId=meta["KeyId"], Message=MESSAGE, MessageType="RAW", SigningAlgorithm=algorithm)
+    assert (signed["KeyId"], signed["SigningAlgorithm"]) == (meta["Arn"], algorithm)
+    assert kms.verify(KeyId=meta["KeyId"], Message=MESSAGE, MessageType="RAW", SigningAlgorithm=algorithm, Signature=signed["Signature"])["SignatureValid"]
+    kms.delete_imported_key_material(KeyId=meta["KeyId"])
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
+@pytest.mark.parametrize("spec,length", [("HMAC_224", 28), ("HMAC_512", 64)])
+def test_import_of_hmac_material_as_recorded(kms, spec, length):
+    meta = create(kms, Origin="EXTERNAL", KeySpec=spec, KeyUsage="GENERATE_VERIFY_MAC")
+    parameters = kms.get_parameters_for_import(KeyId=meta["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_4096")
+    kms.import_key_material(
+        KeyId=meta["KeyId"], ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrap(parameters, os.urandom(length)),
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
+    algorithm = "HMAC_SHA_" + spec[-3:]
+    mac = kms.generate_mac(KeyId=meta["KeyId"], Message=b"test-mac-message", MacAlgorithm=algorithm)
+    assert mac["KeyId"] == meta["Arn"]
+    assert kms.verify_mac(KeyId=meta["KeyId"], Message=b"test-mac-message", MacAlgorithm=algorithm, Mac=mac["Mac"])["MacValid"]
+
+
+def test_import_of_an_rsa_private_key_wrapped_with_aes_key_wrap(kms):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+    meta = create(kms, Origin="EXTERNAL", KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT", Description="test-key")
+    assert meta["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    parameters = kms.get_parameters_for_import(KeyId=meta["KeyId"], WrappingAlgorithm="RSA_AES_KEY_WRAP_SHA_256", WrappingKeySpec="RSA_4096")
+    aes_key = os.urandom(32)
+    blob = wrap(parameters, aes_key) + aes_key_wrap_with_padding(aes_key, der)
+    kms.import_key_material(
+        KeyId=meta["KeyId"], ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=blob,
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    assert kms.get_public_key(KeyId=meta["KeyId"])["PublicKey"] == private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+# --- aliases and listings --------------------------------------------------------------------
+
+
+def test_an_alias_name_needs_its_prefix(kms):
+    key = create(kms)["KeyId"]
+    assert aws_error(kms.create_alias, AliasName="no-prefix-here", TargetKeyId=key) == error(
+        "ValidationException",
+        'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+    )
+
+
+def test_aliases_listed_by_key_updated_and_deleted(kms):
+    first, second = create(kms)["KeyId"], create(kms)["KeyId"]
+    kms.create_alias(AliasName="alias/recorded-listing", TargetKeyId=first)
+    assert [a["AliasName"] for a in kms.list_aliases(KeyId=first)["Aliases"]] == ["alias/recorded-listing"]
+    assert kms.list_aliases(KeyId=second)["Aliases"] == []
+    kms.update_alias(AliasName="alias/recorded-listing", TargetKeyId=second)
+    assert [a["TargetKeyId"] for a in kms.list_aliases(KeyId=second)["Aliases"]] == [second]
+    kms.delete_alias(AliasName="alias/recorded-listing")
+    assert kms.list_aliases(KeyId=second)["Aliases"] == []
+
+
+def test_list_keys_pages_through_every_key(kms):
+    meta = create(kms)
+    seen, marker = {}, None
+    while True:
+        page = kms.list_keys(Limit=3, **({"Marker": marker} if marker else {}))
+        seen.update({k["KeyId"]: k["KeyArn"] for k in page["Keys"]})
+        if not page["Truncated"]:
+            assert "NextMarker" not in page
+            break
+        marker = page["NextMarker"]
+    assert seen[meta["KeyId"]] == meta["Arn"]
+    assert seen.keys() == {k["KeyId"] for k in kms.list_keys(Limit=1000)["Keys"]}
+
+
+@pytest.mark.parametrize(
+    "operation,request_",
+    [
+        ("create_grant", {"KeyId": "invalid", "GranteePrincipal": "arn:aws:iam::111122223333:root", "Operations": ["Decrypt", "Encrypt"]}),
+        ("list_grants", {"KeyId": "invalid"}),
+        ("revoke_grant", {"KeyId": "invalid", "GrantId": "g"}),
+        ("retire_grant", {"GrantToken": "t"}),
+        ("list_retirable_grants", {"RetiringPrincipal": "arn:aws:iam::111122223333:root"}),
+        ("list_key_policies", {"KeyId": "invalid"}),
+        ("get_key_policy", {"KeyId": "invalid", "PolicyName": "default"}),
+        ("put_key_policy", {"KeyId": "invalid", "PolicyName": "default", "Policy": "{}"}),
+        ("replicate_key", {"KeyId": "invalid", "ReplicaRegion": "us-west-2"}),
+    ],
+)
+def test_operations_kmscli_does_not_offer(kms, operation, request_):
+    refused = aws_error(getattr(kms, operation), **request_)
+    assert (refused["status"], refused["code"]) == (400, "UnsupportedOperationException")

@@ -26,8 +26,8 @@ def derive_shared_secret(
     try:
         peer = asymmetric.load_public_key(public_key)
     except crypto.CryptoFailure:
-        raise ValidationException(
-            "PublicKey is not a DER or PEM SubjectPublicKeyInfo public key"
+        raise ValidationException(  # AWS answers it with no message (tests/test_aws_recorded.py)
+            "PublicKey is not a DER or PEM SubjectPublicKeyInfo public key", wire_message=""
         ) from None
     if not asymmetric.public_key_matches_spec(peer, spec):
         raise ValidationException(

@@ -36,8 +36,10 @@ def check_alias_name(name: str, *, reserved_ok: bool = False) -> str:
     if not isinstance(name, str) or not 1 <= len(name) <= specs.ALIAS_NAME_MAX:
         raise InvalidAliasNameException(f"AliasName must be 1 to {specs.ALIAS_NAME_MAX} characters")
     if not name.startswith(PREFIX):
-        raise InvalidAliasNameException(
-            f"AliasName '{_shown(name)}' must begin with 'alias/'", hint=f"try: alias/{_shown(name)}"
+        raise ValidationException(  # AWS's exception and words (tests/test_aws_recorded.py)
+            'Alias must start with the prefix "alias/". Please see '
+            "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+            hint=f"try: alias/{_shown(name)}",
         )
     if not _NAME.fullmatch(name):
         raise InvalidAliasNameException(

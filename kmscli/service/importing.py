@@ -63,9 +63,8 @@ def _external_key(keyring: Keyring, key_id: str) -> dict:
     doc = keyring.load_key(resolve_key_id(keyring, key_id), verify=True)
     meta = doc["metadata"]
     if meta.get("Origin") != "EXTERNAL":
-        raise UnsupportedOperationException(
-            f"key {meta['KeyId']} has Origin {meta.get('Origin')}: key material can be imported "
-            "only into a key created with --origin EXTERNAL",
+        raise UnsupportedOperationException(  # AWS's words (tests/test_aws_recorded.py)
+            f"{keyring.key_arn(meta['KeyId'])} origin is {meta.get('Origin')} which is not valid for this operation.",
             hint="create one with: kmscli create-key --origin EXTERNAL --key-spec ...",
         )
     return doc
@@ -400,7 +399,7 @@ def _expiration(model: str | None, valid_to, now: dt.datetime) -> tuple[str, dt.
         return model, None
     if valid_to is None:
         raise ValidationException(
-            "ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES (the default)",
+            "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES",  # AWS's words
             hint="pass --valid-to TIME, or --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE",
         )
     expires = parse_timestamp(valid_to, "ValidTo")

@@ -315,15 +315,19 @@ def check_usable_state(keyring: Keyring, doc: dict) -> None:
     state = key_state(keyring, meta)
     if state == ENABLED:
         return
+    # AWS's words (tests/test_aws_recorded.py): the key's ARN, then its state.
+    arn = keyring.key_arn(key_id)
     if state == DISABLED:
-        raise DisabledException(f"key {key_id} is disabled", hint=f"enable it with: kmscli enable-key --key-id {key_id}")
+        raise DisabledException(f"{arn} is disabled.", hint=f"enable it with: kmscli enable-key --key-id {key_id}")
     if state == PENDING_IMPORT:
         raise KMSInvalidStateException(
-            f"key {key_id} is in state PendingImport: it has no key material",
+            f"{arn} is pending import.",
             hint=f"import its material with: kmscli get-parameters-for-import --key-id {key_id} ...",
         )
     hint = f"cancel the deletion first: kmscli cancel-key-deletion --key-id {key_id}" if state == PENDING_DELETION else None
-    raise KMSInvalidStateException(f"key {key_id} is in state {state}", hint=hint)
+    if state == PENDING_DELETION:
+        raise KMSInvalidStateException(f"{arn} is pending deletion.", hint=hint)
+    raise KMSInvalidStateException(f"{arn} is in state {state}.", hint=hint)
 
 
 def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> bytes:

@@ -10,7 +10,11 @@ from .resolve import resolve_key_id
 from .state import refuse_if_pending_deletion
 
 
-def check_tags(tags: list[dict]) -> None:
+def check_tags(tags: list[dict], *, held: bool = False) -> None:
+    """AWS's rules, and its TagException words (recorded from AWS KMS: tests/test_aws_recorded.py):
+    a TagKey twice in one request, more than 50 tags in one request, a key beginning with aws:
+    in any case. ``held``: ``tags`` are what a key would hold after TagResource; more than 50
+    of those is the key's quota, LimitExceededException."""
     seen = set()
     for tag in tags:
         key, value = tag.get("TagKey"), tag.get("TagValue", "")
@@ -18,11 +22,15 @@ def check_tags(tags: list[dict]) -> None:
             raise ValidationException(f"TagKey must be 1 to {specs.TAG_KEY_MAX} characters")
         if not isinstance(value, str) or len(value) > specs.TAG_VALUE_MAX:
             raise ValidationException(f"TagValue must be 0 to {specs.TAG_VALUE_MAX} characters")
-        if key.startswith("aws:"):
-            raise TagException("TagKey may not begin with 'aws:' (reserved by AWS)")
+        if key[:4].lower() == "aws:":
+            raise TagException("Tags beginning with aws: are reserved")
+        if key in seen:
+            raise TagException("Duplicate tag keys", hint=f"TagKey {key[:128]!r} is given twice")
         seen.add(key)
     if len(seen) > specs.TAGS_PER_KEY_MAX:
-        raise LimitExceededException(f"a key can have at most {specs.TAGS_PER_KEY_MAX} tags")
+        if held:
+            raise LimitExceededException(f"a key can have at most {specs.TAGS_PER_KEY_MAX} tags")
+        raise TagException("Too many tags", hint=f"a key can have at most {specs.TAGS_PER_KEY_MAX} tags")
 
 
 # --- the operations: TagResource, UntagResource, ListResourceTags ---------------------------
@@ -42,7 +50,7 @@ def tag_resource(keyring, key_id: str, tags: list[dict]) -> dict:
         merged = dict(doc.get("tags", {}))
         merged.update({t["TagKey"]: t.get("TagValue", "") for t in tags})
         # The limit counts the key's tags after the change, not the tags of this call.
-        check_tags([{"TagKey": k, "TagValue": v} for k, v in merged.items()])
+        check_tags([{"TagKey": k, "TagValue": v} for k, v in merged.items()], held=True)
         doc["tags"] = merged
     return {}
 
