@@ -55,7 +55,9 @@ def test_target_may_be_key_arn(kms):
 def test_invalid_alias_names(kms, keyring_env, name):
     key = create_key(kms)
     before = snapshot(Path(keyring_env["KMSCLI_KEYRING"]))
-    refused(kms("create-alias", "--alias-name", name, "--target-key-id", key), "InvalidAliasNameException", 2)
+    # Without the alias/ prefix AWS answers ValidationException (tests/test_aws_recorded.py).
+    expected = "InvalidAliasNameException" if name.startswith("alias/") else "ValidationException"
+    refused(kms("create-alias", "--alias-name", name, "--target-key-id", key), expected, 2)
     assert snapshot(Path(keyring_env["KMSCLI_KEYRING"])) == before
 
 

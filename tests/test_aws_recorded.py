@@ -711,3 +711,29 @@ def test_list_keys_pages_through_every_key(kms):
 def test_operations_kmscli_does_not_offer(kms, operation, request_):
     refused = aws_error(getattr(kms, operation), **request_)
     assert (refused["status"], refused["code"]) == (400, "UnsupportedOperationException")
+
+
+@pytest.mark.parametrize("spec,algorithm", SIGNING)
+def test_signatures_verify_outside_with_aws_salt_length(kms, signing_keys, spec, algorithm):
+    """AWS's PSS salt is as long as the digest; RAW and DIGEST signatures both verify with it."""
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    meta = signing_keys[spec]
+    public = load_der_public_key(kms.get_public_key(KeyId=meta["KeyId"])["PublicKey"])
+    digest_algorithm = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}[algorithm[-3:]]
+    digest = hashlib.new("sha" + algorithm[-3:], MESSAGE).digest()
+    for message_type, message in (("RAW", MESSAGE), ("DIGEST", digest)):
+        signature = kms.sign(KeyId=meta["KeyId"], SigningAlgorithm=algorithm, MessageType=message_type, Message=message)["Signature"]
+        chosen = utils.Prehashed(digest_algorithm) if message_type == "DIGEST" else digest_algorithm
+        if algorithm.startswith("ECDSA"):
+            public.verify(signature, message, ec.ECDSA(chosen))
+        elif "PSS" in algorithm:
+            public.verify(signature, message, padding.PSS(padding.MGF1(digest_algorithm), digest_algorithm.digest_size), chosen)
+        else:
+            public.verify(signature, message, padding.PKCS1v15(), chosen)
+
+
+def test_a_signing_key_made_with_customer_master_key_spec_is_listed(kms):
+    meta = create(kms, KeyUsage="SIGN_VERIFY", CustomerMasterKeySpec="ECC_NIST_P256")
+    assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["KeySpec"] == "ECC_NIST_P256"
+    assert meta["KeyId"] in {k["KeyId"] for k in kms.list_keys(Limit=1000)["Keys"]}

@@ -120,8 +120,9 @@ def test_invalid_spec_usage_pairs_are_refused_with_the_valid_usages(kms, spec, u
         assert_error(r, 3, "UnsupportedOperationException")
         return
     line = assert_error(r, 2, "ValidationException")
+    assert line == f"kmscli: error: ValidationException: KeyUsage {usage} is not compatible with KeySpec {spec}"  # AWS's words
     for valid in specs.KEY_SPECS[spec].usages:
-        assert valid in line
+        assert valid in r.stderr  # in the hint
     assert kms("list-keys").json()["Keys"] == []
 
 
@@ -178,9 +179,10 @@ def test_operation_algorithm_matrix(seed, spec, usage, operation, algorithm):
         return
     line = assert_error(r, 3, "InvalidKeyUsageException")
     if usage == operation:
-        # The key's valid algorithms are named, so the user can pick one.
+        assert line.endswith(f"Algorithm {algorithm} is incompatible with key spec {spec}.")  # AWS's words
+        # The key's valid algorithms are named (in the hint), so the user can pick one.
         for valid in specs.KEY_SPECS[spec].algorithms[usage]:
-            assert valid in line
+            assert valid in r.stderr
 
 
 def test_every_seed_algorithm_is_in_the_matrix():

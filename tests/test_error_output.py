@@ -209,7 +209,7 @@ def test_every_refusal_names_a_next_step(kms):
     error one line plus a hint naming the next command); a plain "no" (exit 1) needs none."""
     key = create_key(kms)
     r = kms("create-key", "--key-spec", "RSA_2048", "--key-usage", "GENERATE_VERIFY_MAC")
-    assert r.status == 2 and r.stderr.splitlines()[1] == "kmscli: hint: see the valid values with: kmscli create-key --help"
+    assert r.status == 2 and r.stderr.splitlines()[1] == "kmscli: hint: valid: ENCRYPT_DECRYPT, SIGN_VERIFY (see kmscli create-key --help)"
     r = kms("sign", "--key-id", key, "--message", "m", "--signing-algorithm", "ECDSA_SHA_256")
     assert r.status == 3 and f"kmscli describe-key --key-id {key}" in r.stderr.splitlines()[1]
     hmac_key = create_key(kms, "HMAC_256")

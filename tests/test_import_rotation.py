@@ -116,6 +116,10 @@ def test_the_2025_members_are_for_symmetric_keys_only(kms, tmp_path):
     r = import_material(kms, key, tmp_path, os.urandom(32), "RSAES_OAEP_SHA_256", "RSA_2048",
                         "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE", "--import-type", "NEW_KEY_MATERIAL")
     assert r.status == 2 and "ValidationException" in r.stderr
+    r = kms("rotate-key-on-demand", "--key-id", key)  # the state first, as AWS: it has no material
+    assert r.status == 3 and "KMSInvalidStateException" in r.stderr
+    _ok(import_material(kms, key, tmp_path, os.urandom(32), "RSAES_OAEP_SHA_256", "RSA_2048",
+                        "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE"))
     r = kms("rotate-key-on-demand", "--key-id", key)
     assert r.status == 3 and "UnsupportedOperationException" in r.stderr
 

@@ -45,12 +45,14 @@ def check_spec_usage(spec: specs.KeySpec, usage: str | None) -> str:
     if usage is None:
         if specs.ENCRYPT_DECRYPT not in spec.usages:
             raise ValidationException(
-                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
+                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
+                hint=f"valid: {', '.join(spec.usages)} (see kmscli create-key --help)",
             )
         usage = specs.ENCRYPT_DECRYPT
     if usage not in spec.usages:
         raise ValidationException(
-            f"KeyUsage {usage} is not compatible with KeySpec {spec.name}"
+            f"KeyUsage {usage} is not compatible with KeySpec {spec.name}",
+            hint=f"valid: {', '.join(spec.usages)} (see kmscli create-key --help)",
         )
     return usage
 
@@ -64,7 +66,8 @@ def check_algorithm(meta: dict, algorithm: str, kind: str) -> None:
     valid = algorithms_of(meta)
     if algorithm not in valid:
         raise InvalidKeyUsageException(  # AWS's words (tests/test_aws_recorded.py)
-            f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}."
+            f"Algorithm {algorithm} is incompatible with key spec {meta['KeySpec']}.",
+            hint=f"valid: {', '.join(valid)} (see kmscli describe-key --key-id {meta['KeyId']})",
         )
 
 
@@ -315,19 +318,24 @@ def check_usable_state(keyring: Keyring, doc: dict) -> None:
     state = key_state(keyring, meta)
     if state == ENABLED:
         return
-    # AWS's words (tests/test_aws_recorded.py): the key's ARN, then its state.
-    arn = keyring.key_arn(key_id)
     if state == DISABLED:
-        raise DisabledException(f"{arn} is disabled.", hint=f"enable it with: kmscli enable-key --key-id {key_id}")
+        raise DisabledException(state_words(keyring, key_id, state), hint=f"enable it with: kmscli enable-key --key-id {key_id}")
     if state == PENDING_IMPORT:
         raise KMSInvalidStateException(
-            f"{arn} is pending import.",
+            state_words(keyring, key_id, state),
             hint=f"import its material with: kmscli get-parameters-for-import --key-id {key_id} ...",
         )
     hint = f"cancel the deletion first: kmscli cancel-key-deletion --key-id {key_id}" if state == PENDING_DELETION else None
-    if state == PENDING_DELETION:
-        raise KMSInvalidStateException(f"{arn} is pending deletion.", hint=hint)
-    raise KMSInvalidStateException(f"{arn} is in state {state}.", hint=hint)
+    raise KMSInvalidStateException(state_words(keyring, key_id, state), hint=hint)
+
+
+_STATE_WORDS = {DISABLED: "is disabled.", PENDING_IMPORT: "is pending import.", PENDING_DELETION: "is pending deletion."}
+
+
+def state_words(keyring: Keyring, key_id: str, state: str) -> str:
+    """AWS's sentence for a key in a state that refuses the operation: its ARN, then the
+    state (recorded from AWS KMS: tests/test_aws_recorded.py)."""
+    return f"{keyring.key_arn(key_id)} {_STATE_WORDS.get(state, f'is in state {state}.')}"
 
 
 def material(keyring: Keyring, doc: dict, material_id: str | None = None) -> bytes:

@@ -20,7 +20,7 @@ from .. import specs
 from ..errors import KMSInvalidStateException
 from ..keyring import Keyring
 from .keydoc import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, editing, iso, now, whole_days
-from .keys import key_state
+from .keys import key_state, state_words
 
 
 def _set_enabled(keyring: Keyring, key_id: str, enabled: bool) -> dict:
@@ -29,7 +29,7 @@ def _set_enabled(keyring: Keyring, key_id: str, enabled: bool) -> dict:
         state = key_state(keyring, meta)  # expired imported material: PendingImport, as AWS
         if state not in (ENABLED, DISABLED):
             raise KMSInvalidStateException(
-                f"key {meta['KeyId']} is in state {state}: it can be neither enabled nor disabled",
+                state_words(keyring, meta["KeyId"], state),
                 hint=(
                     f"cancel the deletion first: kmscli cancel-key-deletion --key-id {meta['KeyId']}"
                     if state == PENDING_DELETION
