@@ -39,12 +39,16 @@ class KmsError(Exception):
     wire_message: str | None = None
 
     def __init__(
-        self, message: str, *, hint: str | Callable[[], str | None] | None = None, wire_message: str | None = None
+        self,
+        message: str,
+        *,
+        hint: str | Callable[[], str | None] | None = None,
+        wire_message: str | None = ...,  # type: ignore[assignment]
     ):
         super().__init__(message)
         self.message = message
         self.hint = hint
-        if wire_message is not None:
+        if wire_message is not ...:  # given: this failure's own (None: the message itself)
             self.wire_message = wire_message
 
     @property

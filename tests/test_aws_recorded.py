@@ -737,3 +737,54 @@ def test_a_signing_key_made_with_customer_master_key_spec_is_listed(kms):
     meta = create(kms, KeyUsage="SIGN_VERIFY", CustomerMasterKeySpec="ECC_NIST_P256")
     assert kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]["KeySpec"] == "ECC_NIST_P256"
     assert meta["KeyId"] in {k["KeyId"] for k in kms.list_keys(Limit=1000)["Keys"]}
+
+
+# --- how kmscli carries these answers --------------------------------------------------------
+
+
+def test_the_constraint_sets_are_awss_model(kms):
+    """kmscli's copy of AWS's enums (kmscli/service/constraints.py) is botocore's model's."""
+    from kmscli.service import constraints
+
+    model = kms.meta.service_model
+    checked = set()
+    for operation_name in model.operation_names:
+        shape = model.operation_model(operation_name).input_shape
+        for member, member_shape in (shape.members if shape is not None else {}).items():
+            if getattr(member_shape, "enum", None):
+                ours = constraints.enum_shape(operation_name, member)
+                assert ours == member_shape.name or ours is None, (operation_name, member)
+                if ours is not None:
+                    assert list(constraints.enum_values(ours)) == list(member_shape.enum), ours
+                    checked.add(ours)
+    assert checked == set(constraints._ENUMS)  # every enum kmscli checks is one of the model's, checked
+
+
+def test_an_unworded_answer_has_no_message_member(served, kms):
+    from serve_clients import call
+
+    key = create(kms)["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    import base64
+
+    reply = call(served, "Decrypt", {"CiphertextBlob": base64.b64encode(blob).decode()})
+    assert (reply.status, reply.json()) == (400, {"__type": "InvalidCiphertextException"})
+
+
+def test_the_cli_through_an_endpoint_still_says_what_failed(served, kms, tmp_path):
+    """AWS sends no message for a signature that does not verify; the CLI in endpoint mode
+    prints the same line as on a keyring, with the same exit status (1)."""
+    import base64
+
+    from conftest import caller
+    from endpoint_util import remote_env
+
+    key = create(kms, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyId"]
+    signature = kms.sign(KeyId=key, Message=b"signed", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    remote = caller(remote_env(served.endpoint, served.region, served.access_key_id, served.secret_access_key, tmp_path))
+    r = remote("verify", "--key-id", key, "--message", "not what was signed", "--signing-algorithm", "ECDSA_SHA_256",
+               "--signature", base64.b64encode(signature).decode())
+    assert r.status == 1
+    assert r.stderr == "kmscli: error: KMSInvalidSignatureException: the signature is not valid for this message and key\n"
+    r = remote("create-key", "--key-spec", "HMAC_256")  # the CLI's default usage goes along
+    assert r.status == 0 and r.json()["KeyMetadata"]["KeyUsage"] == "GENERATE_VERIFY_MAC"

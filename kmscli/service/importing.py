@@ -247,6 +247,7 @@ def import_key_material(
             "the key material was wrapped in separate 4096-byte pieces (as `openssl enc "
             "-id-aes256-wrap-pad` does for material over 4096 bytes), not as one RFC 5649 wrap",
             hint="wrap it in one piece, e.g. with Python's cryptography: see docs/import.md, material over 4 KiB",
+            wire_message=None,  # not a ciphertext's opaque failure: an endpoint says what was wrong
         ) from None
     except crypto.CryptoFailure:
         # AWS's own word for "could not decrypt the wrapped key material".
@@ -254,6 +255,7 @@ def import_key_material(
             "the encrypted key material could not be unwrapped: it was not wrapped with this "
             f"import token's public key using {params['WrappingAlgorithm']}",
             hint=_wrapping_hint(params["WrappingAlgorithm"]),
+            wire_message=None,  # not a ciphertext's opaque failure: an endpoint says what was wrong
         ) from None
     material = _checked_material(spec, material)
     material_id = _material_id(keyring, meta["KeyId"], material)

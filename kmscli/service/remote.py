@@ -184,6 +184,15 @@ class RemoteBackend:
         return e
 
 
+# AWS answers these with no message (recorded from AWS KMS: tests/test_aws_recorded.py); the
+# CLI says what kmscli says for the same failure on a keyring.
+_UNWORDED = {
+    "KMSInvalidSignatureException": "the signature is not valid for this message and key",
+    "KMSInvalidMacException": "the MAC is not valid for this message and key",
+    "InvalidCiphertextException": "the ciphertext, its encryption context, or its key is not valid",
+}
+
+
 def remote_error(response: Mapping[str, Any], where: str) -> KmsError:
     """The remote's exception, by its own name and message, with the local exit status of
     that name (3 for a name kmscli does not know), or 6 where the endpoint did not serve."""
@@ -191,7 +200,7 @@ def remote_error(response: Mapping[str, Any], where: str) -> KmsError:
     name = str(body.get("Code") or "UnknownError")
     message = str(body.get("Message") or body.get("message") or "")
     http_status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
-    error = _named(name, message or f"{where} answered HTTP {http_status}")
+    error = _named(name, message or _UNWORDED.get(name) or f"{where} answered HTTP {http_status}")
     if name in CREDENTIALS_REFUSED:
         error.status = ExitStatus.ENDPOINT
         error.hint = f"check the credentials for {where} (--profile, AWS_ACCESS_KEY_ID)"
