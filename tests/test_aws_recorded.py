@@ -788,3 +788,29 @@ def test_the_cli_through_an_endpoint_still_says_what_failed(served, kms, tmp_pat
     assert r.stderr == "kmscli: error: KMSInvalidSignatureException: the signature is not valid for this message and key\n"
     r = remote("create-key", "--key-spec", "HMAC_256")  # the CLI's default usage goes along
     assert r.status == 0 and r.json()["KeyMetadata"]["KeyUsage"] == "GENERATE_VERIFY_MAC"
+
+
+@pytest.mark.parametrize(
+    "call,request_,at,bound",
+    [
+        ("list_keys", {"Limit": 1001}, "limit", "Member must have value less than or equal to 1000"),
+        ("schedule_key_deletion", {"KeyId": "alias/any", "PendingWindowInDays": 366}, "pendingWindowInDays",
+         "Member must have value less than or equal to 365"),
+        ("enable_key_rotation", {"KeyId": "alias/any", "RotationPeriodInDays": 89}, "rotationPeriodInDays",
+         "Member must have value greater than or equal to 90"),
+    ],
+)
+# AWS's front end words every bound of its model as it worded NumberOfBytes' (recorded above).
+def test_numbers_outside_awss_model_are_refused_first_in_its_words(unchecked, call, request_, at, bound):
+    value = next(v for k, v in request_.items() if k != "KeyId")
+    assert aws_error(getattr(unchecked, call), **request_) == error(
+        "ValidationException", f"1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {bound}"
+    )
+
+
+def test_blobs_outside_awss_model_are_refused_without_their_value(unchecked):
+    assert aws_error(unchecked.decrypt, CiphertextBlob=b"x" * 6145) == error(
+        "ValidationException",
+        "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: "
+        "Member must have length less than or equal to 6144",
+    )

@@ -76,11 +76,22 @@ _ENUM_MEMBERS: dict[str, str] = {
 }
 _DATA_KEY_OPERATIONS = ("GenerateDataKey", "GenerateDataKeyWithoutPlaintext")
 
-# Request member -> (min, max): an integer's value, or a blob's length.
+# Request member -> (min, max): an integer's value, a blob's or a string's length. Each
+# member has the same bounds in every operation of AWS's model that takes it.
 _RANGES: dict[str, tuple[int, int]] = {
     "NumberOfBytes": (1, 1024),
+    "Limit": (1, 1000),
+    "PendingWindowInDays": (1, 365),
+    "RotationPeriodInDays": (90, 2560),
     "Plaintext": (1, 4096),
     "Message": (1, 4096),
+    "CiphertextBlob": (1, 6144),
+    "Signature": (1, 6144),
+    "Mac": (1, 6144),
+    "ImportToken": (1, 6144),
+    "EncryptedKeyMaterial": (1, 6144),
+    "PublicKey": (1, 8192),
+    "Description": (0, 8192),
 }
 TAG_KEY_LENGTH = (1, 128)
 TAG_VALUE_LENGTH = (0, 256)
@@ -129,11 +140,12 @@ def _range_failure(member: str, value, low: int, high: int) -> list[str]:
             return [f"Value '{value}' at '{at}' failed to satisfy constraint: Member must have value greater than or equal to {low}"]
         if value > high:
             return [f"Value '{value}' at '{at}' failed to satisfy constraint: Member must have value less than or equal to {high}"]
-    elif isinstance(value, (bytes, bytearray)):  # a blob: its value is never shown
+    elif isinstance(value, (bytes, bytearray, str)):  # a blob's value is never shown, a string's is
+        shown = f" '{_shown(value)}'" if isinstance(value, str) else ""
         if len(value) < low:
-            return [f"Value at '{at}' failed to satisfy constraint: Member must have length greater than or equal to {low}"]
+            return [f"Value{shown} at '{at}' failed to satisfy constraint: Member must have length greater than or equal to {low}"]
         if len(value) > high:
-            return [f"Value at '{at}' failed to satisfy constraint: Member must have length less than or equal to {high}"]
+            return [f"Value{shown} at '{at}' failed to satisfy constraint: Member must have length less than or equal to {high}"]
     return []
 
 
