@@ -814,3 +814,14 @@ def test_blobs_outside_awss_model_are_refused_without_their_value(unchecked):
         "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: "
         "Member must have length less than or equal to 6144",
     )
+
+
+def test_every_failure_of_a_request_in_one_message(unchecked):
+    """AWS's front end reports all it finds at once ('2 validation errors detected: ...')."""
+    refused = aws_error(unchecked.generate_data_key, KeyId="alias/any", KeySpec="AES_512", NumberOfBytes=0)
+    assert refused == error(
+        "ValidationException",
+        "2 validation errors detected: "
+        "Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]; "
+        "Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    )

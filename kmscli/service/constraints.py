@@ -15,7 +15,7 @@ blob's value is never shown, as AWS does not show it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..errors import ValidationException
 
@@ -107,23 +107,33 @@ def enum_values(shape: str) -> tuple[str, ...]:
     return _ENUMS[shape]
 
 
-def check_request(operation: str, request: Mapping[str, Any]) -> None:
+def check_request(
+    operation: str, request: Mapping[str, Any], *, missing: Sequence[str] = (), order: Sequence[str] = ()
+) -> None:
     """ValidationException, worded as AWS words it, for every value of ``request`` outside
-    AWS's model's constraints; nothing when all are within them."""
-    failures: list[str] = []
+    AWS's model's constraints and every required member ``missing``, all in one message as
+    AWS reports them, in the order of the operation's members (``order``); nothing when the
+    request is within them."""
+    found: list[tuple[str, str]] = [
+        (member, f"Value null at '{_lower_camel(member)}' failed to satisfy constraint: Member must not be null")
+        for member in missing
+    ]
     for member, value in request.items():
         if value is None:
             continue
         shape = enum_shape(operation, member)
         if shape is not None and isinstance(value, str) and value not in _ENUMS[shape]:
-            failures.append(
+            found.append((
+                member,
                 f"Value '{_shown(value)}' at '{_lower_camel(member)}' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(_ENUMS[shape])}]"
-            )
+                f"Member must satisfy enum value set: [{', '.join(_ENUMS[shape])}]",
+            ))
         elif member in _RANGES:
-            failures.extend(_range_failure(member, value, *_RANGES[member]))
+            found.extend((member, text) for text in _range_failure(member, value, *_RANGES[member]))
         elif member == "Tags" and isinstance(value, (list, tuple)):
-            failures.extend(_tag_failures(value))
+            found.extend((member, text) for text in _tag_failures(value))
+    position = {member: i for i, member in enumerate(order)}
+    failures = [text for _, text in sorted(found, key=lambda f: position.get(f[0], len(position)))]
     if failures:
         count = len(failures)
         raise ValidationException(

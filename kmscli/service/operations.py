@@ -147,13 +147,11 @@ def invoke(keyring, name: str, request: Mapping[str, Any] | None = None) -> dict
     """Carry out the operation ``name`` with AWS's ``request`` on ``keyring``; AWS's response."""
     op = operation(name)
     kwargs = op.arguments(request or {})
-    from .constraints import check_request  # AWS checks values first, before any key is looked at
-
-    check_request(op.name, request or {})
     function = op.function()
     missing = [member for member in _needed_members(op, function) if op.argument(member) not in kwargs]
-    if missing:
-        raise _null_members(missing)
+    from .constraints import check_request  # AWS checks values first, before any key is looked at
+
+    check_request(op.name, request or {}, missing=missing, order=op.members)
     return function(keyring, **kwargs) if op.uses_keyring else function(**kwargs)
 
 
@@ -177,11 +175,3 @@ def _needed_members(op: Operation, function) -> tuple[str, ...]:
             and p.name not in op.fixed
         )
     return _NEEDED[op.name]
-
-
-def _null_members(members: list[str]) -> ValidationException:
-    """AWS's own wording for required members that are absent."""
-    details = "; ".join(
-        f"Value null at '{m[0].lower() + m[1:]}' failed to satisfy constraint: Member must not be null" for m in members
-    )
-    return ValidationException(f"{len(members)} validation error{'s' if len(members) > 1 else ''} detected: {details}")
