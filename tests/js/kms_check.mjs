@@ -71,6 +71,8 @@ function assertBytes(value, what) {
   assert.ok(value instanceof Uint8Array, `${what} is not a Uint8Array: ${typeof value}`);
 }
 
+const UNWORDED = new Set(["KMSInvalidSignatureException", "KMSInvalidMacException", "InvalidCiphertextException"]);
+
 // The SDK's own exception class, AWS's name, the HTTP status, a message: one error, recorded.
 async function refused(ExceptionClass, status, call) {
   let error;
@@ -87,7 +89,10 @@ async function refused(ExceptionClass, status, call) {
   assert.equal(error.$metadata.httpStatusCode, status, seen);
   assert.equal(error.$fault, status >= 500 ? "server" : "client", seen);
   assert.match(String(error.$metadata.requestId), UUID, `$metadata.requestId: ${seen}`);
-  assert.ok(typeof error.message === "string" && error.message.length > 0 && error.message !== "UnknownError", `no message: ${seen}`);
+  // AWS answers these with no message (recorded from AWS KMS: tests/test_aws_recorded.py), as serve does.
+  if (!UNWORDED.has(error.name)) {
+    assert.ok(typeof error.message === "string" && error.message.length > 0 && error.message !== "UnknownError", `no message: ${seen}`);
+  }
   return { name: error.name, status: error.$metadata.httpStatusCode, message: error.message, requestId: error.$metadata.requestId };
 }
 
