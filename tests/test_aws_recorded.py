@@ -374,7 +374,7 @@ def test_mac_refusals_as_recorded(kms, unchecked):
     enum = error(
         "ValidationException",
         "1 validation error detected: Value 'INVALID' at 'macAlgorithm' failed to satisfy constraint: Member must "
-        "satisfy enum value set: [HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512]",
+        "satisfy enum value set: [HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]",
     )
     assert aws_error(unchecked.generate_mac, KeyId=h256, Message=message, MacAlgorithm="INVALID") == enum
     mac = kms.generate_mac(KeyId=h256, Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"]
@@ -758,6 +758,8 @@ def test_the_constraint_sets_are_awss_model(kms):
                     assert list(constraints.enum_values(ours)) == list(member_shape.enum), ours
                     checked.add(ours)
     assert checked == set(constraints._ENUMS)  # every enum kmscli checks is one of the model's, checked
+    for shape, order in constraints._AWS_ORDER.items():  # AWS's order of a set is the same set
+        assert sorted(order) == sorted(constraints.enum_values(shape))
 
 
 def test_an_unworded_answer_has_no_message_member(served, kms):

@@ -55,6 +55,12 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "ImportType": ("NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"),
 }
 
+# AWS lists an enum's values in its own order, not its model's; where the set has not changed
+# since AWS's answer was recorded, the message lists them as AWS did.
+_AWS_ORDER: dict[str, tuple[str, ...]] = {
+    "MacAlgorithmSpec": ("HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224", "HMAC_SHA_512"),
+}
+
 # Request member -> the enum shape it takes in every operation (KeySpec differs: below).
 _ENUM_MEMBERS: dict[str, str] = {
     "KeyUsage": "KeyUsageType",
@@ -126,7 +132,7 @@ def check_request(
             found.append((
                 member,
                 f"Value '{_shown(value)}' at '{_lower_camel(member)}' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(_ENUMS[shape])}]",
+                f"Member must satisfy enum value set: [{', '.join(_AWS_ORDER.get(shape, _ENUMS[shape]))}]",
             ))
         elif member in _RANGES:
             found.extend((member, text) for text in _range_failure(member, value, *_RANGES[member]))
