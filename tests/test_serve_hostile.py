@@ -144,3 +144,28 @@ def test_headers_trickled_past_the_cap_are_refused(endpoint):
             data = b""
     assert data == b"" or data.startswith(b"HTTP/1.1 4"), data[:80]
     assert endpoint.client().list_keys()["Keys"] == []
+
+
+def test_a_request_trickled_too_slowly_is_dropped_at_its_deadline(tmp_path):
+    """A byte every 0.3 s never stalls for the 1 s timeout; the request's deadline (2 s
+    here, 30 s in the product) drops it all the same, and everyone else is served."""
+    make_keyring(tmp_path / "keyring")
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=1, request_deadline=2) as ep:
+        request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n" + b" " * 500
+        started = time.monotonic()
+        dropped_after = None
+        with socket.create_connection(address(ep), timeout=5) as s:
+            for byte in request:
+                try:
+                    s.sendall(bytes([byte]))
+                    s.settimeout(0.3)
+                    if s.recv(100) == b"":
+                        dropped_after = time.monotonic() - started
+                        break
+                except TimeoutError:
+                    continue  # still open: trickle on
+                except (ConnectionResetError, BrokenPipeError):
+                    dropped_after = time.monotonic() - started
+                    break
+        assert dropped_after is not None and 1.8 < dropped_after < 4, dropped_after
+        assert ep.client().list_keys()["Keys"] == []

@@ -7,7 +7,8 @@ server's CPU time per request in its own Python HTTP handling and in handing con
 between its threads. Operations that may wait run on a small thread pool (kmscli/serve/asgi.py).
 
 What uvicorn does not do by itself, done here around it: a client that stalls mid-request
-(or never sends a byte) is dropped after a timeout without progress; request headers are
+(or never sends a byte) is dropped after a timeout without progress, and one that trickles
+a request slowly enough to never stall, once the request has taken a deadline; headers are
 capped; the number of open connections is capped (a new one beyond it is closed at once);
 the TLS handshake has the same timeout; uvicorn's own notes become one log line, never a
 traceback. The request body cap is the application's (413 before reading a body announced
@@ -29,6 +30,7 @@ from .log import RequestLog
 DEFAULT_PORT = 9567
 THREADS = 8  # workers for the operations that may wait (writes, RSA key generation)
 SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request (or stay idle) before it is dropped
+REQUEST_DEADLINE = 30  # seconds from a request's first byte to its last, however it trickles
 MAX_HEADER = 64 << 10
 LISTEN_BACKLOG = 128
 MAX_CONNECTIONS = 512  # open connections; beyond it a new one is closed at once
@@ -69,6 +71,7 @@ def endpoint_url(host: str, port: int, tls: bool) -> str:
 def build_server(
     app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog,
     socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS, max_connections: int = MAX_CONNECTIONS,
+    request_deadline: float = REQUEST_DEADLINE,
 ) -> "Server":
     """The server, not yet listening (``prepare()`` binds it). The limits are parameters
     of the Python API so that tests can shorten them; the command line has none."""
@@ -84,7 +87,7 @@ def build_server(
                 f"cannot use --tls-cert/--tls-key: {getattr(e, 'strerror', None) or e.__class__.__name__}"
             ) from None
     return Server(app, host, port, context=context, log=log, socket_timeout=socket_timeout, threads=threads,
-                  max_connections=max_connections)
+                  max_connections=max_connections, request_deadline=request_deadline)
 
 
 class Server:
@@ -95,7 +98,8 @@ class Server:
     server waits its turn at every request. Spread over a few threads, the same work waits
     less (measured: bench/serve_load.py, README)."""
 
-    def __init__(self, app, host, port, *, context, log, socket_timeout, threads, max_connections, loops=LOOPS):
+    def __init__(self, app, host, port, *, context, log, socket_timeout, threads, max_connections, request_deadline,
+                 loops=LOOPS):
         from concurrent.futures import ThreadPoolExecutor
 
         import uvicorn
@@ -106,7 +110,7 @@ class Server:
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="kmscli-serve")
         config = uvicorn.Config(
             AsgiApp(app, self.executor),
-            http=_guarded_protocol(socket_timeout, max_connections, MAX_HEADER),
+            http=_guarded_protocol(socket_timeout, max_connections, MAX_HEADER, request_deadline),
             loop=_loop_name(),
             interface="asgi3",
             lifespan="off",
@@ -210,7 +214,7 @@ def _route_uvicorn_notes(log: RequestLog) -> None:
         logger.setLevel(logging.WARNING)
 
 
-def _guarded_protocol(timeout: float, max_connections: int, max_header: int):
+def _guarded_protocol(timeout: float, max_connections: int, max_header: int, deadline: float):
     """uvicorn's httptools protocol, with the limits it lacks (see the module's docstring)."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -223,6 +227,7 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int):
             self._header_bytes = 0
             self._headers_done = False
             self._waiting = True  # for the bytes of a request: the stall timer runs
+            self._request_started = None  # the time of the current request's first byte
             self._last_progress = self.loop.time()
             self._stall_timer = self.loop.call_later(timeout, self._check_stall)
             everyone.add(self)
@@ -235,14 +240,19 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int):
             self._stall_timer = None
             if not self._waiting or self.transport.is_closing():
                 return
-            idle = self.loop.time() - self._last_progress
-            if idle >= timeout:
+            now = self.loop.time()
+            left = timeout - (now - self._last_progress)
+            if self._request_started is not None:  # a client trickling a byte at a time
+                left = min(left, deadline - (now - self._request_started))
+            if left <= 0:
                 self.transport.close()
             else:
-                self._stall_timer = self.loop.call_later(timeout - idle, self._check_stall)
+                self._stall_timer = self.loop.call_later(left, self._check_stall)
 
         def data_received(self, data):
             self._last_progress = self.loop.time()
+            if self._request_started is None:
+                self._request_started = self._last_progress
             if not self._waiting:
                 self._waiting = True
                 if self._stall_timer is None:
@@ -270,6 +280,7 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int):
 
         def on_message_complete(self):
             super().on_message_complete()
+            self._request_started = None
             self._waiting = False  # the request is whole: what follows is the application's time
 
         def shutdown(self):
