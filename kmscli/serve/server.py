@@ -136,11 +136,14 @@ class Server:
 
     def prepare(self) -> None:
         """Bind and listen (OSError when the address is taken)."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # A name (localhost) is resolved, as check_listen_options did: its first address.
+        family, _, _, _, address = socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
+            sock.bind(address)
             sock.listen(LISTEN_BACKLOG)
         except OSError:
             sock.close()
