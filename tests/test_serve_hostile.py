@@ -100,7 +100,7 @@ def test_beyond_the_cap_silent_connections_are_closed_at_once_and_service_resume
     """A flood of connections that send nothing is capped (the process must keep file
     descriptors for the keyring's files); once they go, everyone is served again."""
     make_keyring(tmp_path / "keyring")
-    with serve_in_thread(tmp_path / "keyring", socket_timeout=10, max_waiting=5) as ep:
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=10, max_connections=5) as ep:
         flood = [socket.create_connection(address(ep), timeout=5) for _ in range(9)]
         try:
             closed_at_once = 0
@@ -117,4 +117,55 @@ def test_beyond_the_cap_silent_connections_are_closed_at_once_and_service_resume
             for s in flood:
                 s.close()
         time.sleep(0.6)  # the selector notices the closed ones
+        assert ep.client().list_keys()["Keys"] == []
+
+
+def test_a_client_waiting_for_100_continue_gets_it_and_a_head_request_an_answer(endpoint):
+    """The status line and headers are held until the body follows (one send() per
+    response): a 100 Continue must still go out at once, and a HEAD's answer (no body) too."""
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 100 ")  # before the body is sent
+        s.sendall(b"{}")
+        assert s.recv(65536).startswith(b"HTTP/1.1 4")  # unsigned: refused, on its merits
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 4")
+
+
+def test_headers_trickled_past_the_cap_are_refused(endpoint):
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        try:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+            for _ in range(100):  # 100 KiB of headers, 1 KiB at a time
+                s.sendall(b"X-Pad: " + b"a" * 1017 + b"\r\n")
+            data = s.recv(4096)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+    assert data == b"" or data.startswith(b"HTTP/1.1 4"), data[:80]
+    assert endpoint.client().list_keys()["Keys"] == []
+
+
+def test_a_request_trickled_too_slowly_is_dropped_at_its_deadline(tmp_path):
+    """A byte every 0.3 s never stalls for the 1 s timeout; the request's deadline (2 s
+    here, 30 s in the product) drops it all the same, and everyone else is served."""
+    make_keyring(tmp_path / "keyring")
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=1, request_deadline=2) as ep:
+        request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n" + b" " * 500
+        started = time.monotonic()
+        dropped_after = None
+        with socket.create_connection(address(ep), timeout=5) as s:
+            for byte in request:
+                try:
+                    s.sendall(bytes([byte]))
+                    s.settimeout(0.3)
+                    if s.recv(100) == b"":
+                        dropped_after = time.monotonic() - started
+                        break
+                except TimeoutError:
+                    continue  # still open: trickle on
+                except (ConnectionResetError, BrokenPipeError):
+                    dropped_after = time.monotonic() - started
+                    break
+        assert dropped_after is not None and 1.8 < dropped_after < 4, dropped_after
         assert ep.client().list_keys()["Keys"] == []

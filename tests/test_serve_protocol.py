@@ -42,7 +42,7 @@ def send(endpoint, headers: dict, body: bytes, path: str = "/", method: str = "P
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
-        return response.status, (json.loads(data) if data else None), dict(response.getheaders())
+        return response.status, (json.loads(data) if data else None), response.headers  # names case-insensitive, as HTTP
     finally:
         conn.close()
 

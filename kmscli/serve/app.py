@@ -1,6 +1,7 @@
-"""The WSGI application of `kmscli serve`: one request in, one KMS operation, one answer out.
+"""The application of `kmscli serve`: one request in, one KMS operation, one answer out.
 
-Each request is: read the body (bounded), check its SigV4 signature against the keyring's
+HTTP-agnostic: kmscli/serve/asgi.py reads the request (bounded) and hands over its method,
+path, headers and body. Each request is: check its SigV4 signature against the keyring's
 access keys, find the operation named by X-Amz-Target in the operations table, decode the
 body along botocore's input shape, carry it out through ``operations.invoke`` (the CLI's own
 service functions: same validation, limits and errors), encode the result along the output
@@ -11,16 +12,14 @@ raise out of here, and no traceback is ever sent or logged.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
-import uuid
 from typing import Callable
 
 from ..errors import (
     KmsError,
     KMSInternalException,
-    SerializationException,
     UnknownOperationException,
-    ValidationException,
 )
 from ..service import access_keys, operations
 from . import sigv4, wire
@@ -51,6 +50,20 @@ _AS_INTERNAL = frozenset(
 _LOGGED_KEY_MEMBERS = ("KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId")
 
 
+# The client's address rides with the headers under a name no HTTP header can have (a
+# space), so that the one dict carries it to the log line.
+REMOTE = " remote"
+
+
+def _request_id() -> str:
+    # A random (version 4) UUID's text, as uuid.uuid4() writes it, for a third of its cost.
+    h = bytearray(os.urandom(16))
+    h[6] = (h[6] & 0x0F) | 0x40
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -68,12 +81,18 @@ class KmsApp:
         self.signing_keys = sigv4.SigningKeys()
         wire.service_model()  # loaded before the first request, not during it
 
-    def __call__(self, environ, start_response):
+    def respond(self, method: str, raw_path: str, query: str, headers: dict, body) -> tuple[int, bytes, str]:
+        """One request (``headers`` with lower-case names, ``body`` the bytes received, or a
+        KmsError the HTTP layer already decided on, e.g. a body over the cap) -> (HTTP status,
+        response body, request id). Logs the request's line. Never raises."""
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = _request_id()
         record = {"operation": "-", "keyId": None, "accessKeyId": None}
         try:
-            status, body = 200, self._handle(environ, record)
+            if isinstance(body, KmsError):
+                record["operation"] = _target_name(headers.get("x-amz-target", "")) or "-"
+                raise body
+            status, out = 200, self._handle(method, raw_path, query, headers, body, record)
             record["error"] = None
         except KmsError as e:
             name, message = _public(e)
@@ -83,18 +102,12 @@ class KmsApp:
                     "server holds the old one: restart kmscli serve"
                 )
             status = 500 if name in _SERVER_FAULTS else _STATUS.get(name, 400)
-            body = wire.error_body(name, message)
+            out = wire.error_body(name, message)
             record["error"] = name
         except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
             status = 500
-            body = wire.error_body("KMSInternalException", "internal error in kmscli serve")
+            out = wire.error_body("KMSInternalException", "internal error in kmscli serve")
             record["error"] = f"KMSInternalException ({type(e).__name__})"
-        headers = [
-            ("Content-Type", CONTENT_TYPE),
-            ("Content-Length", str(len(body))),
-            ("x-amzn-RequestId", request_id),
-        ]
-        start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
         self.log.request(
             operation=record["operation"],
             key_id=record["keyId"],
@@ -103,19 +116,12 @@ class KmsApp:
             error=record["error"],
             latency_ms=(time.perf_counter() - started) * 1000,
             request_id=request_id,
-            remote=environ.get("REMOTE_ADDR"),
+            remote=headers.get(REMOTE),
         )
-        return [body]
+        return status, out, request_id
 
-    def _handle(self, environ, record: dict) -> bytes:
-        body = _read_body(environ)
-        request = sigv4.Request(
-            method=environ.get("REQUEST_METHOD", ""),
-            raw_path=_raw_path(environ),
-            query=environ.get("QUERY_STRING", ""),
-            headers=_headers(environ),
-            body=body,
-        )
+    def _handle(self, method: str, raw_path: str, query: str, headers: dict, body: bytes, record: dict) -> bytes:
+        request = sigv4.Request(method=method, raw_path=raw_path, query=query, headers=headers, body=body)
         name = _target_name(request.headers.get("x-amz-target", ""))
         record["operation"] = name or "-"
         record["accessKeyId"] = sigv4.verify(
@@ -160,52 +166,6 @@ def _public(error: KmsError) -> tuple[str, str]:
     if error.name in _AS_INTERNAL:
         return "KMSInternalException", f"the keyring could not be used: {error.message}"
     return error.name, error.message if error.wire_message is None else error.wire_message
-
-
-def _read_body(environ) -> bytes:
-    try:
-        return _read_bounded(environ)
-    except KmsError:
-        raise
-    except Exception:  # noqa: BLE001 - a malformed chunk, a client gone mid-body, a stall
-        raise SerializationException("the request body could not be read") from None
-
-
-def _read_bounded(environ) -> bytes:
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
-    if length_text:
-        try:
-            length = int(length_text)
-        except ValueError:
-            raise SerializationException("Content-Length is not a number") from None
-        if length > MAX_BODY:
-            raise ValidationException(f"the request body is larger than {MAX_BODY} bytes")
-        return stream.read(length) if length > 0 else b""
-    # No length (chunked): read at most one byte past the cap to tell "too large".
-    data = stream.read(MAX_BODY + 1)
-    if len(data) > MAX_BODY:
-        raise ValidationException(f"the request body is larger than {MAX_BODY} bytes")
-    return data
-
-
-def _raw_path(environ) -> str:
-    # The path as sent (signatures cover its percent-encoding); WSGI's PATH_INFO is decoded.
-    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
-    if raw:
-        return raw.split("?", 1)[0]
-    return (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
-
-
-def _headers(environ) -> dict[str, str]:
-    headers = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].replace("_", "-").lower()] = value
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[key.replace("_", "-").lower()] = environ[key]
-    return headers
 
 
 def _target_name(target: str) -> str | None:

@@ -1,17 +1,23 @@
-"""Listening: the HTTP server around the WSGI app, its limits, TLS, and a graceful stop.
+"""Listening: the HTTP server around the application, its limits, TLS, and a graceful stop.
 
-The server is cheroot (CherryPy's WSGI server): pure Python, a pool of worker threads (the
-service functions block on files and the keyring lock, so threads are the right model), and
-every limit a hostile local client calls for built in: a request-body cap (413 before the
-body is read), a header-size cap, a per-socket timeout for slow or stalled clients, a bounded
-queue of accepted connections and a bounded number of idle keep-alive connections, kept in a
-selector rather than a thread each. It also terminates TLS itself (the ssl module), which
-``--host`` beyond loopback requires; waitress, the other well-kept pure-Python choice, has
-no TLS and would need a proxy in front.
+The server is uvicorn, with httptools (llhttp, Node's HTTP parser, in C) and uvloop (libuv)
+when they are installed: a few event loops (kmscli.serve.server.Server says why more than one) hold every connection, idle or not, and parse
+requests in C, where cheroot (a pure-Python WSGI server, used before) spent most of the
+server's CPU time per request in its own Python HTTP handling and in handing connections
+between its threads. Operations that may wait run on a small thread pool (kmscli/serve/asgi.py).
+
+What uvicorn does not do by itself, done here around it: a client that stalls mid-request
+(or never sends a byte) is dropped after a timeout without progress, and one that trickles
+a request slowly enough to never stall, once the request has taken a deadline; headers are
+capped; the number of open connections is capped (a new one beyond it is closed at once);
+the TLS handshake has the same timeout; uvicorn's own notes become one log line, never a
+traceback. The request body cap is the application's (413 before reading a body announced
+too large). uvicorn's graceful stop finishes the requests in flight.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import signal
@@ -19,18 +25,17 @@ import socket
 import threading
 
 from ..errors import FileAccessException, ValidationException
-from .app import MAX_BODY
 from .log import RequestLog
 
 DEFAULT_PORT = 9567
-THREADS = 32
-SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request before it is dropped
+THREADS = 8  # workers for the operations that may wait (writes, RSA key generation)
+SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request (or stay idle) before it is dropped
+REQUEST_DEADLINE = 30  # seconds from a request's first byte to its last, however it trickles
 MAX_HEADER = 64 << 10
 LISTEN_BACKLOG = 128
-ACCEPTED_QUEUE = 256  # connections waiting for a worker; beyond it, 503
-KEEP_ALIVE_LIMIT = 256  # idle keep-alive connections kept open after a response
-MAX_WAITING = 512  # connections waiting for their first bytes; beyond it a new one is closed
+MAX_CONNECTIONS = 512  # open connections; beyond it a new one is closed at once
 SHUTDOWN_GRACE = 20  # seconds the requests in flight have to finish after SIGTERM
+LOOPS = 4  # event loops (threads) serving connections; see Server
 
 
 def is_loopback(host: str) -> bool:
@@ -65,117 +70,271 @@ def endpoint_url(host: str, port: int, tls: bool) -> str:
 
 def build_server(
     app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog,
-    socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS, max_waiting: int = MAX_WAITING,
-):
+    socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS, max_connections: int = MAX_CONNECTIONS,
+    request_deadline: float = REQUEST_DEADLINE,
+) -> "Server":
     """The server, not yet listening (``prepare()`` binds it). The limits are parameters
     of the Python API so that tests can shorten them; the command line has none."""
-    from cheroot import server as http, wsgi
-    from cheroot.makefile import StreamWriter
-
-    class HeldWriter(StreamWriter):
-        # cheroot sends a response's headers and its body with a send() each: two TCP
-        # segments, two wake-ups of the client, and on loopback the kernel's delivery of
-        # each charged to this process. While ``held``, a write only joins the buffer, so
-        # the headers leave with the body in one send().
-        held = False
-
-        def write(self, b):
-            if not self.held:
-                return super().write(b)
-            self._checkClosed()
-            with self._write_lock:
-                self._write_buf.extend(b)
-            self.bytes_written += len(b)
-            return len(b)
-
-    class Request(http.HTTPRequest):
-        def send_headers(self):
-            wfile = self.conn.wfile
-            wfile.held = isinstance(wfile, HeldWriter)
-            try:
-                super().send_headers()
-            finally:
-                wfile.held = False
-
-        def respond(self):
-            try:
-                super().respond()
-            except BaseException:
-                try:
-                    self.conn.wfile.flush()  # as before: what was answered goes out
-                except (OSError, ValueError):
-                    pass  # the client is gone; cheroot handles the error being raised
-                raise
-            self.conn.wfile.flush()  # headers still held when no body followed them
-
-    class Connection(http.HTTPConnection):
-        RequestHandlerClass = Request
-
-        def __init__(self, server, sock, makefile=http.MakeFile):
-            super().__init__(server, sock, makefile)
-            self.wfile = HeldWriter(sock, "wb", self.wbufsize)  # what makefile gives, TLS or not
-
-    class Server(wsgi.Server):
-        ConnectionClass = Connection
-
-        def process_conn(self, conn):
-            # cheroot hands a new connection to a worker at once, so connections that
-            # never send a byte would each hold a worker thread for the socket timeout.
-            # Here a new connection first waits in the selector, as an idle keep-alive one
-            # does (expired after the same timeout), and takes a worker only once its first
-            # bytes arrive.
-            if not getattr(conn, "kmscli_spoke", False):
-                conn.kmscli_spoke = True
-                if self.ready and not conn.rfile.has_data():
-                    if len(self._connections._selector) >= max_waiting:
-                        conn.close()  # a flood of silent connections: refuse rather than run out of files
-                        return
-                    self._connections.put(conn)
-                    return
-            super().process_conn(conn)
-
-        def error_log(self, msg="", level=logging.INFO, traceback=False):
-            # cheroot's own notes (a client that went away, a bad TLS handshake): one line,
-            # never a traceback.
-            if level >= logging.WARNING:
-                log.event("connection error", detail=" ".join(str(msg).split())[:200])
-
-    server = Server(
-        (host, port),
-        app,
-        numthreads=threads,
-        max=threads,
-        request_queue_size=LISTEN_BACKLOG,
-        timeout=socket_timeout,
-        shutdown_timeout=SHUTDOWN_GRACE,
-        accepted_queue_size=ACCEPTED_QUEUE,
-        accepted_queue_timeout=socket_timeout,
-        server_name="kmscli",
-    )
-    server.max_request_body_size = MAX_BODY
-    server.max_request_header_size = MAX_HEADER
-    server.keep_alive_conn_limit = KEEP_ALIVE_LIMIT
+    context = None
     if tls_cert is not None:
-        from cheroot.ssl.builtin import BuiltinSSLAdapter
+        import ssl
 
-        class LazyHandshake(BuiltinSSLAdapter):
-            # cheroot's adapter completes the TLS handshake on the thread that accepts
-            # connections, so one client stalling its handshake would hold up every new
-            # connection for the socket timeout. Here OpenSSL does the handshake at the first
-            # read, on the worker that reads the request (after the connection showed data).
-            def wrap(self, sock):
-                return self.context.wrap_socket(sock, do_handshake_on_connect=False, server_side=True), {
-                    "wsgi.url_scheme": "https",
-                    "HTTPS": "on",
-                }
-
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
-            server.ssl_adapter = LazyHandshake(tls_cert, tls_key)
+            context.load_cert_chain(tls_cert, tls_key)
         except OSError as e:  # ssl.SSLError is one: a file missing, unreadable or not PEM
             raise FileAccessException(
                 f"cannot use --tls-cert/--tls-key: {getattr(e, 'strerror', None) or e.__class__.__name__}"
             ) from None
-    return server
+    return Server(app, host, port, context=context, log=log, socket_timeout=socket_timeout, threads=threads,
+                  max_connections=max_connections, request_deadline=request_deadline)
+
+
+class Server:
+    """``loops`` event loops, each in a thread of its own, accept on one listening socket and
+    serve the connections each accepted. One loop would do the work (the GIL lets one run
+    Python at a time), but Linux's scheduler shares the cores out per thread: with clients
+    on the same cores, one busy thread is scheduled last (it has used the most CPU), and the
+    server waits its turn at every request. Spread over a few threads, the same work waits
+    less (measured: bench/serve_load.py, README)."""
+
+    def __init__(self, app, host, port, *, context, log, socket_timeout, threads, max_connections, request_deadline,
+                 loops=LOOPS):
+        from concurrent.futures import ThreadPoolExecutor
+
+        import uvicorn
+
+        from .asgi import AsgiApp
+
+        self.host, self.port, self.context, self.log, self.timeout = host, port, context, log, socket_timeout
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="kmscli-serve")
+        config = uvicorn.Config(
+            AsgiApp(app, self.executor),
+            http=_guarded_protocol(socket_timeout, max_connections, MAX_HEADER, request_deadline),
+            loop=_loop_name(),
+            interface="asgi3",
+            lifespan="off",
+            ws="none",
+            proxy_headers=False,
+            server_header=False,
+            date_header=False,
+            access_log=False,
+            log_config=None,
+            log_level="warning",
+            timeout_keep_alive=socket_timeout,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE,
+            backlog=LISTEN_BACKLOG,
+        )
+        config.load()
+        config.ssl = context
+        self.config = config
+        _route_uvicorn_notes(log)
+        self.servers = [uvicorn.Server(config) for _ in range(loops)]
+        self.socket = None
+        self.bind_addr = (host, port)
+        self._done = threading.Event()
+
+    def prepare(self) -> None:
+        """Bind and listen (OSError when the address is taken)."""
+        # A name (localhost) is resolved, as check_listen_options did: its first address.
+        family, _, _, _, address = socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(LISTEN_BACKLOG)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        self.socket = sock
+        self.bind_addr = sock.getsockname()[:2]
+
+    def serve(self) -> None:
+        """Run until ``stop()``; then the requests in flight finish (uvicorn's graceful stop)."""
+        others = [threading.Thread(target=self._run, args=(s,), name="kmscli-serve-loop", daemon=True)
+                  for s in self.servers[1:]]
+        for thread in others:
+            thread.start()
+        try:
+            self._run(self.servers[0])
+            for thread in others:
+                thread.join(SHUTDOWN_GRACE + 5)
+        finally:
+            self.executor.shutdown(wait=True)
+            self.socket.close()
+            self._done.set()
+
+    def _run(self, server) -> None:
+        loop = self.config.get_loop_factory()()
+        if self.context is not None:
+            # asyncio's TLS handshake and shutdown timeouts are 60 and 30 s; a stalled
+            # handshake, or a peer that never answers close_notify, gets the same timeout as
+            # any other stalled client.
+            create_server = loop.create_server
+            loop.create_server = functools.partial(
+                create_server, ssl_handshake_timeout=self.timeout, ssl_shutdown_timeout=self.timeout
+            )
+        try:
+            # Each loop's own listener on the one socket (uvicorn closes what it was given).
+            loop.run_until_complete(server.serve(sockets=[self.socket.dup()]))
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop accepting, let the requests in flight finish, and return once stopped."""
+        for server in self.servers:
+            server.should_exit = True
+        self._done.wait(SHUTDOWN_GRACE + 10)
+
+
+def _loop_name() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _route_uvicorn_notes(log: RequestLog) -> None:
+    """uvicorn's own notes (a malformed request, a client gone) as one line in kmscli's log,
+    never a traceback; its info lines (started, shutting down) are kmscli's own to say."""
+
+    class ToRequestLog(logging.Handler):
+        def emit(self, record):
+            try:
+                detail = " ".join(record.getMessage().split())[:200]
+            except Exception:  # noqa: BLE001 - a note never fails the server
+                detail = "?"
+            log.event("connection error", detail=detail)
+
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers = [ToRequestLog(logging.WARNING)]
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
+
+
+def _guarded_protocol(timeout: float, max_connections: int, max_header: int, deadline: float):
+    """uvicorn's httptools protocol, with the limits it lacks (see the module's docstring)."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    everyone = set()  # the open connections of every loop (set.add and discard are atomic)
+
+    class Guarded(HttpToolsProtocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._one_write = OneWrite(transport)
+            self._header_bytes = 0
+            self._headers_done = False
+            self._waiting = True  # for the bytes of a request: the stall timer runs
+            self._request_started = None  # the time of the current request's first byte
+            self._last_progress = self.loop.time()
+            self._stall_timer = self.loop.call_later(timeout, self._check_stall)
+            everyone.add(self)
+            if len(everyone) > max_connections:
+                transport.close()  # a flood: refuse rather than run out of file descriptors
+
+        def _check_stall(self):
+            # Re-armed lazily: data_received only notes the time, which is cheaper than
+            # moving a timer at each read.
+            self._stall_timer = None
+            if not self._waiting or self.transport.is_closing():
+                return
+            now = self.loop.time()
+            left = timeout - (now - self._last_progress)
+            if self._request_started is not None:  # a client trickling a byte at a time
+                left = min(left, deadline - (now - self._request_started))
+            if left <= 0:
+                self.transport.close()
+            else:
+                self._stall_timer = self.loop.call_later(left, self._check_stall)
+
+        def data_received(self, data):
+            self._last_progress = self.loop.time()
+            if self._request_started is None:
+                self._request_started = self._last_progress
+            if not self._waiting:
+                self._waiting = True
+                if self._stall_timer is None:
+                    self._stall_timer = self.loop.call_later(timeout, self._check_stall)
+            super().data_received(data)
+            if not self._headers_done and not self.transport.is_closing():
+                self._header_bytes += len(data)
+                if self._header_bytes > max_header:
+                    self.send_400_response("Request header fields too large")
+
+        def on_message_begin(self):
+            super().on_message_begin()
+            self._header_bytes = 0
+            self._headers_done = False
+
+        def on_headers_complete(self):
+            self._headers_done = True
+            super().on_headers_complete()
+            if self.cycle is not None:
+                self.cycle.transport = self._one_write  # before its task first runs
+
+        def on_response_complete(self):
+            self._one_write.flush()  # a response without a body (HEAD) has no second write
+            super().on_response_complete()
+
+        def on_message_complete(self):
+            super().on_message_complete()
+            self._request_started = None
+            self._waiting = False  # the request is whole: what follows is the application's time
+
+        def shutdown(self):
+            if self.cycle is None or self.cycle.response_complete:
+                # Idle at the stop: closed without TLS's close_notify exchange, which a
+                # keep-alive client that is not reading would leave waiting its timeout.
+                self.transport.abort()
+            else:
+                super().shutdown()  # answered first, then closed
+
+        def connection_lost(self, exc):
+            everyone.discard(self)
+            if self._stall_timer is not None:
+                self._stall_timer.cancel()
+                self._stall_timer = None
+            super().connection_lost(exc)
+
+    return Guarded
+
+
+class OneWrite:
+    """The transport as a response sees it: the status line and headers are held until the
+    body follows, so that both leave in one send(). uvicorn writes them apart: two TCP
+    segments, two wake-ups of the client, and on loopback the kernel's delivery of each
+    charged to this process. A 100 Continue is not held: the client waits for it."""
+
+    __slots__ = ("transport", "held")
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.held = None
+
+    def write(self, data):
+        if self.held is not None:
+            data, self.held = self.held + data, None
+        elif data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 100 "):
+            self.held = data
+            return
+        self.transport.write(data)
+
+    def flush(self):
+        if self.held is not None:
+            data, self.held = self.held, None
+            self.transport.write(data)
+
+    def close(self):
+        self.flush()
+        self.transport.close()
+
+    def __getattr__(self, name):
+        return getattr(self.transport, name)
 
 
 def serve(app, host: str, port: int, *, tls_cert=None, tls_key=None, log: RequestLog, on_listening) -> None:

@@ -20,10 +20,17 @@ from typing import Any, Mapping
 from ..errors import UnsupportedOperationException, ValidationException
 
 
+_SNAKE: dict[str, str] = {}  # bounded: only the table's member names reach it
+
+
 def snake_case(member: str) -> str:
     """``EncryptionContext`` -> ``encryption_context``: how service arguments are named.
-    (String operations, not re.sub: every command builds its options with it at start-up.)"""
-    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(member))
+    (String operations, not re.sub: every command builds its options with it at start-up;
+    remembered, since kmscli serve names every member of every request with it.)"""
+    name = _SNAKE.get(member)
+    if name is None:
+        name = _SNAKE[member] = "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(member))
+    return name
 
 
 # A named tuple, not a dataclass: importing dataclasses and generating the class's methods
