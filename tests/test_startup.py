@@ -92,6 +92,7 @@ LEAN = (
     "bcrypt",  # with cryptography's serialization package: private keys load without it
     "cryptography.hazmat.primitives.serialization",
     "tomli_w",
+    "tomllib",  # keyring files are read by keyring/plain_toml.py; tomllib only for other text
     "jmespath",
     "rich",
     "kmscli.keyring.lock",
