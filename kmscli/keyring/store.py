@@ -8,7 +8,6 @@ whenever the keyring is unlocked, so a file edited by hand is refused as damaged
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -827,6 +826,8 @@ class Keyring:
                 return self.alias_index.rows_from(start, count)
             except IndexDamaged:
                 pass  # rebuilt by the next writer; meanwhile the buckets are the truth
+        import bisect  # listings only, as in key_ids_from
+
         rows = self._rows_from_buckets()
         at = bisect.bisect_left(rows, (start,))
         return rows[at : at + count]
