@@ -6,7 +6,6 @@ Only this module knows how documents are laid out; ``store`` reads and writes th
 from __future__ import annotations
 
 import json
-from collections import namedtuple
 
 from ..encoding import b64decode_strict
 from ..encoding import b64encode as b64e  # noqa: F401 - re-exported: store and session write with it
@@ -73,10 +72,13 @@ KEYRING_CHECKSUM_FIELD = "checksum"
 PASSPHRASE_CHECK_LABEL = b"kmscli v1 passphrase check"
 
 
-# collections.namedtuple: typing.NamedTuple compiles each annotation at import (start-up).
-class ScryptParams(namedtuple("ScryptParams", "log2_n r p salt")):
-    # log2_n: int, r: int, p: int, salt: bytes
-    __slots__ = ()
+# A plain class with slots: a named tuple's class costs every command ~0.8M instructions of
+# start-up (kmscli/specs.py), and typing.NamedTuple more.
+class ScryptParams:
+    __slots__ = ("log2_n", "r", "p", "salt")
+
+    def __init__(self, log2_n: int, r: int, p: int, salt: bytes):
+        self.log2_n, self.r, self.p, self.salt = log2_n, r, p, salt
 
     def check(self) -> "ScryptParams":
         for name, value, (low, high) in (
