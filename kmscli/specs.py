@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-# collections.namedtuple, not typing.NamedTuple: with postponed annotations the latter
-# compiles every field's annotation at import (bench/startup.sh; tests/test_startup.py).
+# Records are plain classes with slots, or collections.namedtuple where a tuple is wanted
+# (ListLimit): typing.NamedTuple compiles every field's annotation at import, and each class
+# costs start-up (a named tuple ~0.8M instructions, bench/startup.sh; tests/test_startup.py).
 
 # --- key usages and the result field that lists each usage's algorithms ----------------
 
@@ -34,12 +35,17 @@ ORIGINS = ("AWS_KMS", "EXTERNAL")
 HASH_LENGTHS = {"SHA_1": 20, "SHA_224": 28, "SHA_256": 32, "SHA_384": 48, "SHA_512": 64}
 
 
-class SigningAlgorithm(namedtuple("SigningAlgorithm", "name scheme hash message_types")):
-    # name: str
-    # scheme: str  "PSS", "PKCS1_V1_5", "ECDSA", "ED25519", "ED25519_PH", "ML_DSA"
-    # hash: str | None  "SHA_256", ...; None where the scheme hashes internally
-    # message_types: tuple[str, ...]
-    __slots__ = ()
+class SigningAlgorithm:
+    __slots__ = ("name", "scheme", "hash", "message_types")
+
+    def __init__(self, name: str, scheme: str, hash: str | None, message_types: tuple[str, ...]):
+        self.name = name
+        self.scheme = scheme  # "PSS", "PKCS1_V1_5", "ECDSA", "ED25519", "ED25519_PH", "ML_DSA"
+        self.hash = hash  # "SHA_256", ...; None where the scheme hashes internally
+        self.message_types = message_types
+
+    def __repr__(self) -> str:
+        return f"SigningAlgorithm({self.name!r})"
 
     @property
     def digest_length(self) -> int | None:
@@ -81,16 +87,19 @@ KEY_AGREEMENT_ALGORITHMS = ("ECDH",)
 # --- key specs ----------------------------------------------------------------------------
 
 
-class KeySpec(
-    namedtuple("KeySpec", "name family algorithms size curve unsupported", defaults=(None, None, None))
-):
-    # name: str
-    # family: str  "SYMMETRIC", "HMAC", "RSA", "ECC", "ED25519", "ML_DSA", "SM2"
-    # algorithms: dict[str, tuple[str, ...]]  usage -> algorithms; the first usage is the default
-    # size: int | None = None  RSA modulus bits, HMAC key bytes
-    # curve: str | None = None  ECC curve name as cryptography spells it
-    # unsupported: str | None = None  why kmscli cannot offer this spec, if it cannot
-    __slots__ = ()
+class KeySpec:
+    __slots__ = ("name", "family", "algorithms", "size", "curve", "unsupported")
+
+    def __init__(self, name, family, algorithms, size=None, curve=None, unsupported=None):
+        self.name = name
+        self.family = family  # "SYMMETRIC", "HMAC", "RSA", "ECC", "ED25519", "ML_DSA", "SM2"
+        self.algorithms = algorithms  # dict[str, tuple[str, ...]]: usage -> algorithms; the first usage is the default
+        self.size = size  # int | None: RSA modulus bits, HMAC key bytes
+        self.curve = curve  # str | None: ECC curve name as cryptography spells it
+        self.unsupported = unsupported  # str | None: why kmscli cannot offer this spec, if it cannot
+
+    def __repr__(self) -> str:
+        return f"KeySpec({self.name!r})"
 
     @property
     def usages(self) -> tuple[str, ...]:

@@ -92,6 +92,7 @@ LEAN = (
     "bcrypt",  # with cryptography's serialization package: private keys load without it
     "cryptography.hazmat.primitives.serialization",
     "tomli_w",
+    "tomllib",  # keyring files are read by keyring/plain_toml.py; tomllib only for other text
     "jmespath",
     "rich",
     "kmscli.keyring.lock",
@@ -173,6 +174,8 @@ def test_the_private_key_loader_is_cryptographys_public_one():
     from kmscli.crypto import asymmetric
 
     assert asymmetric._der_private_key_loader() is serialization.load_der_private_key
+    for name in ("load_der_private_key", "load_der_public_key", "load_pem_public_key"):
+        assert asymmetric._key_loader(name) is getattr(serialization, name)
 
 
 def test_a_listing_reads_only_the_index_buckets_that_exist(populated, monkeypatch):
@@ -258,3 +261,70 @@ def test_integrity_tags_are_the_stdlib_hmac_sha256_of_before(tmp_path):
         keyring.verify_document({**doc, "integrity": expected[:-4] + "AAA="}, "doc")
     with pytest.raises(Exception, match="integrity check failed"):
         keyring.verify_document({**doc, "integrity": "not base64!"}, "doc")
+
+
+# --- ECDSA without cryptography's OpenSSL backend module ---------------------------------
+
+
+def test_the_fast_ecdsa_is_cryptographys_ecdsa_with_the_same_properties():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    from kmscli.crypto import asymmetric
+
+    for hash_ in (hashes.SHA256(), hashes.SHA384(), utils.Prehashed(hashes.SHA512())):
+        fast, public = asymmetric.ecdsa(hash_), ec.ECDSA(hash_)
+        assert isinstance(fast, ec.ECDSA)
+        assert type(fast) is not ec.ECDSA  # the fast way was taken here, not the fallback
+        assert fast.algorithm is public.algorithm
+        assert fast.deterministic_signing is public.deterministic_signing is False
+
+
+def test_the_fast_ecdsa_falls_back_to_the_public_class_when_its_state_is_elsewhere(monkeypatch):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from kmscli.crypto import asymmetric
+
+    class Elsewhere(ec.ECDSA):  # the fast class, on a release that keeps the state under other names
+        def __init__(self, algorithm):
+            self._algorithm = algorithm
+            self._deterministic_signing = False
+
+        algorithm = property(lambda self: self._hash)
+
+    monkeypatch.setattr(asymmetric, "_ECDSA_CLASS", Elsewhere)
+    hash_ = hashes.SHA256()
+    chosen = asymmetric.ecdsa(hash_)
+    assert type(chosen) is ec.ECDSA
+    assert chosen.algorithm is hash_
+
+
+def test_an_ecdsa_signing_imports_no_openssl_backend_module_and_openssl_verifies_it(session_keys, tmp_path):
+    import subprocess
+
+    env, _, ecc, _ = session_keys
+    env = _in_session(env)
+    args = ["sign", "--key-id", ecc, "--message", "hello", "--signing-algorithm", "ECDSA_SHA_256"]
+    names = imported_modules(args, env)
+    assert "cryptography.hazmat.primitives.asymmetric.ec" in names  # it was an ECDSA signature
+    assert not _imports_any(names, "cryptography.hazmat.backends")
+    signature = run_process([*args, "--query", "Signature", "--output", "text"], env=env)
+    assert signature.status == 0, signature.stderr
+    pem = tmp_path / "public.pem"
+    assert run_process(["get-public-key", "--key-id", ecc, "--out", str(pem)], env=env).status == 0
+    (tmp_path / "message").write_bytes(b"hello")
+    import base64
+
+    (tmp_path / "sig").write_bytes(base64.b64decode(signature.out.strip()))
+    checked = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-verify", pem, "-signature", tmp_path / "sig", tmp_path / "message"],
+        capture_output=True, timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
+    # and kmscli's own verify (the same fast class) agrees, without the backend module either
+    verify = ["verify", "--key-id", ecc, "--message", "hello", "--signing-algorithm", "ECDSA_SHA_256",
+              "--signature", signature.out.strip()]
+    names = imported_modules(verify, env)
+    assert not _imports_any(names, "cryptography.hazmat.backends")
+    assert not _imports_any(names, "cryptography.hazmat.primitives.serialization")

@@ -56,13 +56,9 @@ class CliContext:
 
     def call(self, operation: str, request: dict, aws: dict | None = None) -> dict:
         """Carry out the AWS operation through the backend. ``aws`` holds the cross-cutting
-        members a command took as options (kmscli/cli/members.py), by service argument name."""
+        members a command took as options (kmscli/cli/members.py), by AWS's member names."""
         if aws:
-            from ..service.operations import OPERATIONS
-
-            op = OPERATIONS[operation]
-            by_argument = {op.argument(m): m for m in op.members}
-            request = {**request, **{by_argument[k]: v for k, v in aws.items()}}
+            request = {**request, **aws}
         return self.backend.call(operation, request)
 
     def _check_local_options(self) -> None:

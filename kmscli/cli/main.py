@@ -259,8 +259,8 @@ def _add_global_options(command: click.Command) -> None:
     ]
     taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
     command.params += [  # init has its own --region (the keyring's); it keeps it
-        click.Option(decls, expose_value=False, callback=_set_global(attribute), hidden=True, **kwargs)
-        for decls, attribute, kwargs in _ENDPOINT_OPTIONS
+        click.Option(decls, expose_value=False, callback=_set_global(attribute), hidden=True, **settings)
+        for decls, attribute, settings, _ in _ENDPOINT_OPTIONS
         if not taken.intersection(decls)
     ]
     command.shell_complete = _completing_globals_too(command, command.shell_complete)
@@ -308,16 +308,48 @@ def _format_options_and_globals(command, ctx, formatter) -> None:
         formatter.write_dl(rows)
 
 
-# The endpoint mode's options, as aws-cli names them: (declarations, CliContext attribute, click settings).
+# The endpoint mode's options, as aws-cli names them, declared once for both places they are
+# taken (before the command name: the group's, shown in `kmscli --help`; after it: each
+# command's hidden copy, _add_global_options): (declarations, CliContext attribute, click
+# settings of both, settings of the group's only).
 _ENDPOINT_OPTIONS = [
-    (["--endpoint-url"], "endpoint_url", {"metavar": "URL"}),
-    (["--region"], "region", {"metavar": "REGION"}),
-    (["--profile"], "profile", {"metavar": "PROFILE"}),
-    (["--cli-connect-timeout"], "connect_timeout", {"type": click.FloatRange(min=0), "metavar": "SECONDS"}),
-    (["--cli-read-timeout"], "read_timeout", {"type": click.FloatRange(min=0), "metavar": "SECONDS"}),
-    (["--no-verify-ssl"], "no_verify_ssl", {"is_flag": True, "default": None}),
-    (["--ca-bundle"], "ca_bundle", {"type": click.Path(dir_okay=False), "metavar": "FILE"}),
+    (["--endpoint-url"], "endpoint_url", {"metavar": "URL"}, {
+        "envvar": "KMSCLI_ENDPOINT_URL",
+        "callback": _not_empty,
+        "help": "Run every KMS operation against this KMS endpoint instead of the keyring: AWS KMS "
+        "(aws: the endpoint of the resolved Region), LocalStack, moto or a kmscli serve "
+        "[env KMSCLI_ENDPOINT_URL]. See docs/endpoints.md.",
+    }),
+    (["--region"], "region", {"metavar": "REGION"}, {
+        "callback": _not_empty,
+        "help": "With --endpoint-url: the Region [default: as aws-cli resolves it, AWS_REGION, the profile].",
+    }),
+    (["--profile"], "profile", {"metavar": "PROFILE"}, {
+        "callback": _not_empty,
+        "help": "With --endpoint-url: the profile of AWS's shared config and credentials files [env AWS_PROFILE].",
+    }),
+    (["--cli-connect-timeout"], "connect_timeout", {"type": click.FloatRange(min=0), "metavar": "SECONDS"}, {
+        "help": "With --endpoint-url: as aws-cli, the connect timeout (0: none) [default 60].",
+    }),
+    (["--cli-read-timeout"], "read_timeout", {"type": click.FloatRange(min=0), "metavar": "SECONDS"}, {
+        "help": "With --endpoint-url: as aws-cli, the read timeout (0: none) [default 60].",
+    }),
+    (["--no-verify-ssl"], "no_verify_ssl", {"is_flag": True, "default": None}, {
+        "help": "With --endpoint-url: do not verify the endpoint's TLS certificate (as aws-cli).",
+    }),
+    (["--ca-bundle"], "ca_bundle", {"type": click.Path(dir_okay=False), "metavar": "FILE"}, {
+        "callback": _not_empty,
+        "help": "With --endpoint-url: the CA certificates to verify the endpoint with [env AWS_CA_BUNDLE].",
+    }),
 ]
+
+
+def _endpoint_group_options(f):
+    """The group's endpoint options, in the table's order (click lists decorators' options
+    top first: applied here from the last, as stacked decorators would be)."""
+    for decls, attribute, settings, group_settings in reversed(_ENDPOINT_OPTIONS):
+        f = click.option(*decls, attribute, **settings, **group_settings)(f)
+    return f
 
 
 @click.group(
@@ -358,31 +390,10 @@ _ENDPOINT_OPTIONS = [
     help="How --plaintext and --message are read, as aws-cli v2: raw-in-base64-out reads them as text (UTF-8) and "
     "file:// as raw bytes; base64 reads them, and file:// contents, as base64.",
 )
-@click.option(
-    "--endpoint-url",
-    envvar="KMSCLI_ENDPOINT_URL",
-    metavar="URL",
-    callback=_not_empty,
-    help="Run every KMS operation against this KMS endpoint instead of the keyring: AWS KMS "
-    "(aws: the endpoint of the resolved Region), LocalStack, moto or a kmscli serve "
-    "[env KMSCLI_ENDPOINT_URL]. See docs/endpoints.md.",
-)
-@click.option("--region", metavar="REGION", callback=_not_empty,
-              help="With --endpoint-url: the Region [default: as aws-cli resolves it, AWS_REGION, the profile].")
-@click.option("--profile", metavar="PROFILE", callback=_not_empty,
-              help="With --endpoint-url: the profile of AWS's shared config and credentials files [env AWS_PROFILE].")
-@click.option("--cli-connect-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="With --endpoint-url: as aws-cli, the connect timeout (0: none) [default 60].")
-@click.option("--cli-read-timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="With --endpoint-url: as aws-cli, the read timeout (0: none) [default 60].")
-@click.option("--no-verify-ssl", is_flag=True, default=None,
-              help="With --endpoint-url: do not verify the endpoint's TLS certificate (as aws-cli).")
-@click.option("--ca-bundle", type=click.Path(dir_okay=False), metavar="FILE", callback=_not_empty,
-              help="With --endpoint-url: the CA certificates to verify the endpoint with [env AWS_CA_BUNDLE].")
+@_endpoint_group_options
 @click.option("--debug", is_flag=True, envvar="KMSCLI_DEBUG", help="Show a traceback on errors.")
 @click.pass_context
-def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, endpoint_url, region, profile,
-        cli_connect_timeout, cli_read_timeout, no_verify_ssl, ca_bundle, debug):
+def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, debug, **endpoint):
     """kmscli: AWS KMS semantics, offline.
 
     A keyring directory on disk holds KMS keys whose material is wrapped under a master key
@@ -417,13 +428,9 @@ def cli(ctx, keyring_path, passphrase_file, output, query, cli_binary_format, en
 
     ctx.obj = CliContext(keyring_path, passphrase_file, output, query)
     ctx.obj.cli_binary_format = cli_binary_format
-    ctx.obj.endpoint_url = endpoint_url
-    ctx.obj.region = region
-    ctx.obj.profile = profile
-    ctx.obj.connect_timeout = cli_connect_timeout
-    ctx.obj.read_timeout = cli_read_timeout
-    ctx.obj.no_verify_ssl = bool(no_verify_ssl)
-    ctx.obj.ca_bundle = ca_bundle
+    for attribute, value in endpoint.items():  # the table's attribute names (_ENDPOINT_OPTIONS)
+        setattr(ctx.obj, attribute, value)
+    ctx.obj.no_verify_ssl = bool(ctx.obj.no_verify_ssl)
 
 
 # The next step for an error the core raised without a hint of its own. "{command}" is the

@@ -54,19 +54,18 @@ _MEMBER_OPTIONS = {
 
 def aws_members(operation: str):
     """Add the cross-cutting members of ``operation`` as options; the command receives the
-    ones given as ``**aws`` keyword arguments (service argument names), to pass on."""
+    ones given as ``**aws`` keyword arguments named as AWS names the members (``GrantTokens``),
+    a part of the request to pass on as it is."""
     members = [m for m in OPERATIONS[operation].members if m in _MEMBER_OPTIONS]
-    names = {snake_case(m) for m in members}
+    by_option = {snake_case(m): m for m in members}  # click's parameter name -> AWS's member
 
     def decorate(f):
         @functools.wraps(f)
         def command(*args, **kwargs):
-            for name in names:
-                value = kwargs.get(name)
-                if value is None or value == ():
-                    kwargs.pop(name, None)
-                elif isinstance(value, tuple):
-                    kwargs[name] = list(value)
+            for name, member in by_option.items():
+                value = kwargs.pop(name, None)
+                if value is not None and value != ():
+                    kwargs[member] = list(value) if isinstance(value, tuple) else value
             return f(*args, **kwargs)
 
         for member in reversed(members):

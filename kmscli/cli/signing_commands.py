@@ -165,8 +165,8 @@ def _streamed(aws: dict) -> None:
     checked (and ignored, as everywhere); a dry run is AWS's, for messages AWS takes."""
     from ..service.request import check_grant_tokens
 
-    check_grant_tokens(aws.get("grant_tokens"))
-    if aws.get("dry_run"):
+    check_grant_tokens(aws.get("GrantTokens"))
+    if aws.get("DryRun"):
         raise click.UsageError("--dry-run takes a message of at most 4096 bytes (--message, or a small --in file)")
 
 

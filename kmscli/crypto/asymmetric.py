@@ -59,18 +59,23 @@ def generate_private_key(spec: KeySpec) -> bytes:
     return key.private_bytes(s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
 
 
-def _der_private_key_loader():
-    """cryptography's ``serialization.load_der_private_key``. Every sign and asymmetric
-    decrypt loads a key, and importing the serialization package brings its SSH key code
-    along (bcrypt, dataclasses, random: ~25M instructions, a tenth of the start-up floor);
-    the function itself is the one serialization.base re-exports from cryptography's
-    bindings, taken from there (tests/test_startup.py checks that it is the same object)."""
+def _key_loader(name: str):
+    """cryptography's ``serialization.<name>`` (``load_der_private_key``, ...). Every sign,
+    verify and asymmetric decrypt loads a key, and importing the serialization package brings
+    its SSH key code along (bcrypt, dataclasses, random: ~25M instructions, a tenth of the
+    start-up floor); the functions themselves are the ones serialization.base re-exports from
+    cryptography's bindings, taken from there (tests/test_startup.py checks that they are the
+    same objects)."""
     try:
         from cryptography.hazmat.bindings._rust import openssl as rust_openssl
 
-        return rust_openssl.keys.load_der_private_key
+        return getattr(rust_openssl.keys, name)
     except (ImportError, AttributeError):  # another layout of cryptography: the public way
-        return _serialization().load_der_private_key
+        return getattr(_serialization(), name)
+
+
+def _der_private_key_loader():
+    return _key_loader("load_der_private_key")
 
 
 def load_private_key(der: bytes):
@@ -91,11 +96,10 @@ def public_key_der(private_der: bytes) -> bytes:
 
 def load_public_key(data: bytes):
     """A public key from DER or PEM SubjectPublicKeyInfo (text before a PEM's BEGIN is skipped)."""
-    s = _serialization()
     try:
         if b"-----BEGIN" in data:
-            return s.load_pem_public_key(data[data.index(b"-----BEGIN") :])
-        return s.load_der_public_key(data)
+            return _key_loader("load_pem_public_key")(data[data.index(b"-----BEGIN") :])
+        return _key_loader("load_der_public_key")(data)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise CryptoFailure() from None
 
@@ -117,6 +121,39 @@ def public_key_matches_spec(public_key, spec: KeySpec) -> bool:
 
 
 # --- signatures --------------------------------------------------------------------------------
+
+
+_ECDSA_CLASS = None
+
+
+def ecdsa(hash_):
+    """``ec.ECDSA(hash_)``, randomized (as AWS KMS signs), without the import it costs.
+
+    cryptography's ``ECDSA.__init__`` imports its OpenSSL backend module (with the RSA and
+    padding modules, ``random`` and the cffi binding: ~12M instructions, ~3 ms of every ECDSA
+    sign and verify) only to ask whether deterministic signing (RFC 6979) is supported, which
+    a randomized signature never uses. A subclass sets the same state without asking; the
+    library checks ``isinstance(..., ECDSA)`` and reads the public properties. Should a
+    release of cryptography keep that state elsewhere, the properties tell, and the public
+    class is used (tests/test_startup.py compares the two)."""
+    global _ECDSA_CLASS
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        if _ECDSA_CLASS is None:
+
+            class _RandomizedECDSA(ec.ECDSA):
+                def __init__(self, algorithm):
+                    self._algorithm = algorithm
+                    self._deterministic_signing = False
+
+            _ECDSA_CLASS = _RandomizedECDSA
+        signature_algorithm = _ECDSA_CLASS(hash_)
+        if signature_algorithm.algorithm is hash_ and signature_algorithm.deterministic_signing is False:
+            return signature_algorithm
+    except (AttributeError, TypeError):  # a subclass this release does not allow, or its state elsewhere
+        pass
+    return ec.ECDSA(hash_)
 
 
 def _rsa_padding(algorithm: SigningAlgorithm):
@@ -145,9 +182,7 @@ def sign_digest(private_der: bytes, algorithm: SigningAlgorithm, digest: bytes) 
     if algorithm.scheme in ("PSS", "PKCS1_V1_5"):
         return key.sign(digest, _rsa_padding(algorithm), _prehashed(algorithm))
     if algorithm.scheme == "ECDSA":
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        return key.sign(digest, ec.ECDSA(_prehashed(algorithm)))
+        return key.sign(digest, ecdsa(_prehashed(algorithm)))
     if algorithm.scheme == "ED25519_PH":
         # AWS hashes the caller's digest once more: Ed25519ph(SHA-512(digest)), see ed25519ph.
         from . import ed25519ph
@@ -176,9 +211,7 @@ def sign_raw(private_der: bytes, algorithm: SigningAlgorithm, message: bytes) ->
     if algorithm.scheme in ("PSS", "PKCS1_V1_5"):
         return key.sign(message, _rsa_padding(algorithm), hash_algorithm(algorithm.hash))
     if algorithm.scheme == "ECDSA":
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        return key.sign(message, ec.ECDSA(hash_algorithm(algorithm.hash)))
+        return key.sign(message, ecdsa(hash_algorithm(algorithm.hash)))
     raise UnsupportedDigestSigning(algorithm.name)
 
 
@@ -199,9 +232,7 @@ def verify(public_key, algorithm: SigningAlgorithm, data: bytes, signature: byte
         else:
             hash_ = _prehashed(algorithm) if prehashed else hash_algorithm(algorithm.hash)
             if algorithm.scheme == "ECDSA":
-                from cryptography.hazmat.primitives.asymmetric import ec
-
-                public_key.verify(signature, data, ec.ECDSA(hash_))
+                public_key.verify(signature, data, ecdsa(hash_))
             else:
                 public_key.verify(signature, data, _rsa_padding(algorithm), hash_)
     except (InvalidSignature, ValueError, TypeError):

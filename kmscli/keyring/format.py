@@ -6,8 +6,6 @@ Only this module knows how documents are laid out; ``store`` reads and writes th
 from __future__ import annotations
 
 import json
-import tomllib
-from collections import namedtuple
 
 from ..encoding import b64decode_strict
 from ..encoding import b64encode as b64e  # noqa: F401 - re-exported: store and session write with it
@@ -18,7 +16,6 @@ KEYRING_FILE = "keyring.toml"
 KEYS_DIR = "keys"
 ALIASES_FILE = "aliases.toml"  # every alias, in keyrings from before the buckets (read, then migrated)
 ALIASES_DIR = "aliases"  # aliases/<2 hex>.toml: the aliases whose names hash to that bucket
-ALIAS_BUCKETS = frozenset(f"{n:02x}" for n in range(256))
 ACCESS_KEYS_FILE = "access-keys.toml"
 KEY_FILE_SUFFIX = ".toml"
 # Every file is read with a bound, so that a hostile one cannot exhaust memory: 1 MiB for
@@ -46,6 +43,12 @@ SCRYPT_MAX_WORK = 2 * (1 << 17) * 8 * 1
 SALT_SIZE = 16
 
 
+def alias_buckets() -> frozenset[str]:
+    """The 256 bucket names, "00" to "ff". Made when asked: as a constant, every command paid
+    for it at import (~0.8M instructions), and only alias listings and writers use it."""
+    return frozenset(f"{n:02x}" for n in range(256))
+
+
 def alias_bucket(name: str) -> str:
     """The bucket of an alias: the low byte of the CRC-32 of its name, two hex digits. Only a
     place to look (the bucket's integrity tag is what is trusted), so no keyed hash is needed."""
@@ -69,10 +72,13 @@ KEYRING_CHECKSUM_FIELD = "checksum"
 PASSPHRASE_CHECK_LABEL = b"kmscli v1 passphrase check"
 
 
-# collections.namedtuple: typing.NamedTuple compiles each annotation at import (start-up).
-class ScryptParams(namedtuple("ScryptParams", "log2_n r p salt")):
-    # log2_n: int, r: int, p: int, salt: bytes
-    __slots__ = ()
+# A plain class with slots: a named tuple's class costs every command ~0.8M instructions of
+# start-up (kmscli/specs.py), and typing.NamedTuple more.
+class ScryptParams:
+    __slots__ = ("log2_n", "r", "p", "salt")
+
+    def __init__(self, log2_n: int, r: int, p: int, salt: bytes):
+        self.log2_n, self.r, self.p, self.salt = log2_n, r, p, salt
 
     def check(self) -> "ScryptParams":
         for name, value, (low, high) in (
@@ -108,8 +114,19 @@ def b64d(text: object, what: str) -> bytes:
 
 def parse_toml(raw: bytes, what: str) -> dict:
     try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KeyringDamagedException(f"{what} is not valid TOML") from None
+    from .plain_toml import loads
+
+    doc = loads(text)  # the TOML kmscli writes, without tomllib's import (plain_toml says why)
+    if doc is not None:
+        return doc
+    import tomllib  # any other text: tomllib reads it, or says what is wrong with it
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         raise KeyringDamagedException(f"{what} is not valid TOML") from None
     except RecursionError:
         # tomllib parses nested arrays and inline tables recursively: a planted file of

@@ -8,7 +8,6 @@ whenever the keyring is unlocked, so a file edited by hand is refused as damaged
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -801,8 +800,8 @@ class Keyring:
             names = os.listdir(self.path / fmt.ALIASES_DIR)
         except FileNotFoundError:
             return []
-        suffix = fmt.KEY_FILE_SUFFIX
-        return sorted(n[: -len(suffix)] for n in names if n.endswith(suffix) and n[: -len(suffix)] in fmt.ALIAS_BUCKETS)
+        suffix, buckets = fmt.KEY_FILE_SUFFIX, fmt.alias_buckets()
+        return sorted(n[: -len(suffix)] for n in names if n.endswith(suffix) and n[: -len(suffix)] in buckets)
 
     @property
     def alias_index(self) -> AliasIndex:
@@ -830,6 +829,8 @@ class Keyring:
                 return self.alias_index.rows_from(start, count)
             except IndexDamaged:
                 pass  # rebuilt by the next writer; meanwhile the buckets are the truth
+        import bisect  # listings only, as in key_ids_from
+
         rows = self._rows_from_buckets()
         at = bisect.bisect_left(rows, (start,))
         return rows[at : at + count]
@@ -948,7 +949,7 @@ class Keyring:
     def _write_alias_buckets(self, by_bucket: dict[str, dict]) -> None:
         """Every bucket as ``by_bucket`` says (a bucket it omits is removed)."""
         make_private_dir(self.path / fmt.ALIASES_DIR)
-        for bucket in fmt.ALIAS_BUCKETS:
+        for bucket in fmt.alias_buckets():
             raw = self._alias_bucket_bytes(bucket, by_bucket.get(bucket, {}))
             path = self.alias_bucket_path(bucket)
             if raw is not None:

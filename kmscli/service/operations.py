@@ -14,7 +14,6 @@ absent or ``None`` are not passed, so the service function's default applies, as
 from __future__ import annotations
 
 import importlib
-from collections import namedtuple
 from typing import Any, Mapping
 
 from ..errors import UnsupportedOperationException, ValidationException
@@ -33,16 +32,22 @@ def snake_case(member: str) -> str:
     return name
 
 
-# A named tuple, not a dataclass: importing dataclasses and generating the class's methods
-# cost every command ~1 ms of start-up (the CLI reads this table to build its options).
-class Operation(namedtuple("Operation", "name target members renamed fixed uses_keyring")):
-    # name: AWS's name, as in X-Amz-Target: TrentService.<name>
-    # target: "module:function" under kmscli.service
-    # members: tuple[str, ...], the request members the function takes
-    # renamed: Mapping[str, str], member -> argument, where not snake_case
-    # fixed: Mapping[str, Any], arguments this operation always passes
-    # uses_keyring: bool
-    __slots__ = ()
+# A plain class with slots: a dataclass (import and generated methods, ~1 ms) or even a named
+# tuple (its class is generated from source, ~0.7M instructions) cost every command start-up
+# time (the CLI reads this table to build its options).
+class Operation:
+    __slots__ = ("name", "target", "members", "renamed", "fixed", "uses_keyring")
+
+    def __init__(self, name, target, members, renamed, fixed, uses_keyring):
+        self.name = name  # AWS's name, as in X-Amz-Target: TrentService.<name>
+        self.target = target  # "module:function" under kmscli.service
+        self.members = members  # tuple[str, ...], the request members the function takes
+        self.renamed = renamed  # Mapping[str, str], member -> argument, where not snake_case
+        self.fixed = fixed  # Mapping[str, Any], arguments this operation always passes
+        self.uses_keyring = uses_keyring  # bool
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name!r}, {self.target!r})"
 
     def argument(self, member: str) -> str:
         return self.renamed.get(member, snake_case(member))
