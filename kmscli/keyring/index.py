@@ -90,6 +90,59 @@ def _unseal(raw: bytes, header: str) -> list[str]:
         raise IndexDamaged("not ASCII") from None
 
 
+def _read_raw(path: Path) -> bytes | None:
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        return None
+    except KeyringDamagedException:
+        raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
+
+
+def read_body(path: Path, header: str) -> bytes:
+    """The lines after the header of the sealed index file ``path``, as bytes (b"" when
+    the file is missing: an empty bucket or chunk). Raises IndexDamaged."""
+    raw = _read_raw(path)
+    return b"" if raw is None else _unseal_body(raw, header)
+
+
+def read_lines(path: Path, header: str) -> list[str]:
+    """read_body's lines ([] when the file is missing). Raises IndexDamaged."""
+    raw = _read_raw(path)
+    return [] if raw is None else _unseal(raw, header)
+
+
+class ParsedFiles:
+    """Index files as parsed, each kept while its file is unchanged (inode, size,
+    modification time): following NextMarker through a whole listing parses each file once,
+    and a long-lived reader (`kmscli serve`) still sees what other processes write. The
+    stat comes before the read, so a file replaced in between is parsed again next time."""
+
+    def __init__(self):
+        self._kept: dict[Path, tuple[tuple | None, object]] = {}
+
+    def get(self, path: Path, parse):
+        """``parse()`` of ``path`` (which reads it), or the kept result."""
+        try:
+            st = os.stat(path)
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        kept = self._kept.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        value = parse()
+        self._kept[path] = (stamp, value)
+        return value
+
+    def forget(self, path: Path | None = None) -> None:
+        """Drop what is kept of ``path`` (of every file: None)."""
+        if path is None:
+            self._kept.clear()
+        else:
+            self._kept.pop(path, None)
+
+
 def _is_id(text: str, prefix: str) -> bool:
     # The cheap form of store.is_key_id, run on every id a listing reads: an id from the
     # index may become a path (a stat) and is printed, so it must be a canonical UUID.
@@ -139,17 +192,8 @@ class Index:
         self.root = root
         self.dir = root / INDEX_DIR
         self.exists = exists
-        self._buckets: dict[str, tuple[tuple, list[str], list[str]]] = {}
+        self._buckets = ParsedFiles()  # bucket path -> (sure ids, unsure ids)
         self._resolved: dict[str, tuple[list[str], tuple, list[str]]] = {}  # sure ids, unsure present, merged
-
-    @staticmethod
-    def _read(path: Path) -> bytes | None:
-        try:
-            return read_file(path)
-        except FileNotFoundError:
-            return None
-        except KeyringDamagedException:
-            raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
 
     def _write(self, path: Path, data: bytes) -> None:
         atomic_write(path, data, temp_dir=self.root)
@@ -208,34 +252,25 @@ class Index:
             make_private_dir(self.dir / DUE_SUBDIR / day)
             self._write(self.dir / DUE_SUBDIR / day / digit, _seal(DUE_HEADER, sorted(entries)))
         fsync_dir(self.dir / DUE_SUBDIR)
-        self._buckets.clear()
+        self._buckets.forget()
         self.stamp(durable=True)
 
     # --- key ids -------------------------------------------------------------------------------
 
     def _read_bucket(self, bucket: str) -> tuple[list[str], list[str]]:
         """(sure ids, sorted; unsure ids) of one bucket; a missing file is an empty bucket.
-        Parsed buckets are kept while the file is unchanged, so following NextMarker through
-        a whole listing reads each bucket once."""
+        Kept while the file is unchanged (ParsedFiles)."""
         path = self.dir / KEYS_SUBDIR / bucket
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return [], []
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        cached = self._buckets.get(bucket)
-        if cached is not None and cached[0] == stamp:
-            return cached[1], cached[2]
-        raw = self._read(path)
-        if raw is None:
-            return [], []
-        body = _unseal_body(raw, KEYS_HEADER)
-        if body and not _bucket_lines_valid(body, (len(body) + 1) // 38, bucket):
-            raise IndexDamaged(bucket)
-        sure, unsure = _split_bucket(body.decode("ascii"))
-        sure.sort()  # sorted as written: one pass in C
-        self._buckets[bucket] = (stamp, sure, unsure)
-        return sure, unsure
+
+        def parse() -> tuple[list[str], list[str]]:
+            body = read_body(path, KEYS_HEADER)
+            if body and not _bucket_lines_valid(body, (len(body) + 1) // 38, bucket):
+                raise IndexDamaged(bucket)
+            sure, unsure = _split_bucket(body.decode("ascii"))
+            sure.sort()  # sorted as written: one pass in C
+            return sure, unsure
+
+        return self._buckets.get(path, parse)
 
     def _bucket_ids(self, bucket: str) -> list[str]:
         sure, unsure = self._read_bucket(bucket)
@@ -302,7 +337,7 @@ class Index:
             previous = None
 
         def undo() -> None:
-            self._buckets.clear()
+            self._buckets.forget()
             if previous is None:
                 os.unlink(path)
             else:
@@ -313,7 +348,7 @@ class Index:
     def _write_bucket(self, bucket: str, sure: list[str], unsure: list[str]) -> None:
         lines = ([SURE + "\n+".join(sure)] if sure else []) + [UNSURE + k for k in unsure]
         self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, lines))
-        self._buckets.pop(bucket, None)
+        self._buckets.forget(self.dir / KEYS_SUBDIR / bucket)
 
     # --- what is due ---------------------------------------------------------------------------
 
@@ -321,10 +356,7 @@ class Index:
         return self.dir / DUE_SUBDIR / day / digit
 
     def _read_due(self, path: Path) -> list[str]:
-        raw = self._read(path)
-        if raw is None:
-            return []
-        entries = _unseal(raw, DUE_HEADER)
+        entries = read_lines(path, DUE_HEADER)
         for entry in entries:
             when, _, key_id = entry.partition(" ")
             if len(when) != 25 or not _is_id(key_id, ""):
