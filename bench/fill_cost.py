@@ -33,6 +33,7 @@ PASSPHRASE = "scale bench passphrase"  # bench/scale.py's
 # then the keys that are counted.
 CHILD = """
 import sys
+sys.path.insert(0, sys.argv[4])  # before the current directory, which `python -c` puts first
 from pathlib import Path
 from kmscli import service  # noqa: F401 - the sweep and the index, as every writer has them
 from kmscli.keyring import Keyring
@@ -41,17 +42,19 @@ keyring = Keyring.open(Path(sys.argv[1]), unlocker=lambda k: k.master_from_passp
 keys.create_key(keyring)
 for _ in range(int(sys.argv[2])):
     keys.create_key(keyring)
+print("(code: " + keys.__file__ + ")", file=sys.stderr)
 """
 
 
 def instructions(keyring: Path, count: int, source: Path) -> int:
     """User-space instructions of a process that creates ``count`` keys (after one)."""
-    env = dict(os.environ, PYTHONPATH=str(source))
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", CHILD,
-         str(keyring), str(count), PASSPHRASE],
-        env=env, capture_output=True, text=True, check=True,
+         str(keyring), str(count), PASSPHRASE, str(source)],
+        capture_output=True, text=True, check=True,
     ).stderr
+    if f"(code: {source}/kmscli/" not in out:
+        sys.exit(f"the child ran another checkout's kmscli than {source}:\n{out[-2000:]}")
     for line in out.splitlines():
         if "Collected :" in line:
             return int(line.split(":")[-1])
