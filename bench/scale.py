@@ -9,6 +9,8 @@ largest size to the smallest (the peer every figure is measured against, in the 
 and the peak memory (max RSS) of any command at that size. Each command is also run, right
 before or after, on a peer keyring of one key: a second table gives each size's median over
 the peer's, which the load of a shared machine moves far less than the first table's ratio.
+Last, the fill's cost per key (wall and CPU): by batch, and the median of the first tenth of
+the batches against that of the last tenth, the witness of a cost that stays flat.
 
     python3 bench/scale.py                          # 1, 1k, 10k, 100k keys (the fill takes minutes)
     python3 bench/scale.py --sizes 1,1000 --runs 5  # a quick look
@@ -247,6 +249,17 @@ def main() -> None:
                 print(
                     f"fill through the Python API, {what} by batch of {args.batch}: first {per_key[0]:.2f}, "
                     f"median {statistics.median(per_key):.2f}, last {per_key[-1]:.2f}, max {max(per_key):.2f}"
+                )
+        if len(batches) >= 20:
+            # Flat or not: the first and the last tenth of the batches, each by its median
+            # (one batch slowed by the machine's load moves a median little).
+            k = len(batches) // 10
+            for column, what in ((1, "ms per key"), (2, "ms CPU per key")):
+                first = statistics.median(b[column] for b in batches[:k])
+                last = statistics.median(b[column] for b in batches[-k:])
+                print(
+                    f"fill, {what}, median of the first {k} batches (to {batches[k - 1][0]:,} keys): {first:.2f}; "
+                    f"of the last {k} (from {batches[-k - 1][0]:,}): {last:.2f} ({last / first:.2f}x)"
                 )
     finally:
         if args.keep and not args.keyring:

@@ -23,6 +23,7 @@ from kmscli.errors import KeyringDamagedException, LimitExceededException, NotFo
 from kmscli.keyring import Keyring
 from kmscli.keyring import alias_index as alias_index_mod
 from kmscli.keyring import format as fmt
+from kmscli.keyring import index as index_mod
 from kmscli.keyring import fsutil
 from kmscli.keyring import store as store_mod
 from kmscli.keyring.index import _seal, _unseal
@@ -62,7 +63,7 @@ def files_read(monkeypatch, action) -> list[str]:
         seen.append(str(path))
         return real(path, *a, **k)
 
-    for module in (store_mod, alias_index_mod):
+    for module in (store_mod, alias_index_mod, index_mod):  # the index files are read in index.py
         monkeypatch.setattr(module, "read_file", counting)
     try:
         action()

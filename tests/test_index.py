@@ -267,6 +267,8 @@ def test_completion_offers_longer_prefixes_instead_of_too_many_ids(ring):
         "*00000000-0000-4000-8000-000000000000",  # neither sure nor unsure
         "+00000000-0000-4000-8000-00000000000+",
         "+../../../../../../../../../etc/passwd",
+        "+00000000-0000-4000-8000-0000000000é",  # not ASCII (37 bytes: the line's width)
+        "+00000000-0000-4000-8000-000000000000\n",  # an empty line
     ],
 )
 def test_a_bucket_with_a_well_checksummed_bad_id_is_damaged(ring, line):
@@ -279,3 +281,35 @@ def test_a_bucket_with_a_well_checksummed_bad_id_is_damaged(ring, line):
     body = f"{index_mod.KEYS_HEADER}\n{good}\n".encode()
     (keyring.path / "index" / "keys" / "00").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
     assert reopen(keyring.path, clock).index.ids_from("", 10) == [good[1:]]
+
+
+def _write_bucket_lines(keyring, bucket: str, lines: list[str]) -> None:
+    body = "\n".join([index_mod.KEYS_HEADER, *lines]).encode() + b"\n"
+    (keyring.path / "index" / "keys" / bucket).write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+
+
+def test_a_bucket_is_read_whatever_the_order_of_its_sure_and_unsure_lines(ring):
+    """Writers put unsure lines last (each part is then split in one go); a bucket in any
+    other order, as a rebuild of another kmscli or a hand might leave it, reads the same."""
+    keyring, clock = ring
+    a, b, c = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+    for lines in (["+" + a, "+" + c, "?" + b], ["?" + b, "+" + c, "+" + a], ["+" + c, "?" + b, "+" + a]):
+        _write_bucket_lines(keyring, "00", lines)
+        index = reopen(keyring.path, clock).index
+        assert index._read_bucket("00") == ([a, c], [b])
+
+
+def test_a_key_change_keeps_the_bucket_sorted_and_settles_its_unsure_ids(ring):
+    keyring, clock = ring
+    ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(6)]
+    keys_dir = keyring.path / "keys"
+    for present in (ids[1], ids[4]):  # unsure ids whose files exist stay, the others go
+        (keys_dir / f"{present}.toml").write_bytes(b"")
+    _write_bucket_lines(keyring, "00", ["+" + ids[5], "+" + ids[0], "+" + ids[2], "?" + ids[1], "?" + ids[3], "?" + ids[4]])
+    index = reopen(keyring.path, clock).index
+    index.note_key_change(ids[2])  # a key about to be deleted: unsure, no longer sure
+    assert index._read_bucket("00") == ([ids[0], ids[1], ids[4], ids[5]], [ids[2]])
+    index.note_key_change(ids[3])  # a key about to be created; ids[2]'s file is gone: dropped
+    assert index._read_bucket("00") == ([ids[0], ids[1], ids[4], ids[5]], [ids[3]])
+    lines = (keyring.path / "index" / "keys" / "00").read_text().splitlines()[1:-1]
+    assert lines == ["+" + k for k in (ids[0], ids[1], ids[4], ids[5])] + ["?" + ids[3]]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..errors import FileAccessException, KeyringDamagedException
 from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced
-from .index import INDEX_DIR, IndexDamaged, _is_id, _seal, _unseal
+from .index import INDEX_DIR, IndexDamaged, ParsedFiles, _is_id, _seal, read_lines
 
 ALIASES_DIR = "aliases"  # the keyring's sealed buckets, whose modification time is recorded
 SUBDIR = "aliases"
@@ -76,10 +76,7 @@ class AliasIndex:
     def __init__(self, root: Path):
         self.root = root
         self.dir = root / INDEX_DIR / SUBDIR
-        # Parsed files, kept while the file is unchanged (inode, size, modification time):
-        # following NextMarker reads each chunk once, and a long-lived reader (serve) still
-        # sees what other processes write.
-        self._parsed: dict[str, tuple[tuple, object]] = {}
+        self._parsed = ParsedFiles()  # top, chunks and targets, as parsed
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -100,29 +97,10 @@ class AliasIndex:
             return False
         return raw == self._format_bytes(self._aliases_mtime())
 
-    def _read_lines(self, path: Path, header: str) -> list[str]:
-        try:
-            raw = read_file(path)
-        except FileNotFoundError:
-            return []
-        except KeyringDamagedException:
-            raise IndexDamaged(str(path)) from None
-        return _unseal(raw, header)
-
     def _parsed_file(self, name: str, parse):
         """``parse()`` of the file ``name`` (relative to index/aliases), or the kept result
         while the file is unchanged."""
-        try:
-            st = os.stat(self.dir / name)
-            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        except FileNotFoundError:
-            stamp = None
-        kept = self._parsed.get(name)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
-        value = parse()
-        self._parsed[name] = (stamp, value)
-        return value
+        return self._parsed.get(self.dir / name, parse)
 
     def _rows(self, lines: list[str], key_first: bool) -> list[Row]:
         rows = []
@@ -145,7 +123,7 @@ class AliasIndex:
 
     def _parse_top(self) -> tuple[list[str], list[str]]:
         firsts, chunks = [], []
-        for line in self._read_lines(self.dir / TOP_FILE, TOP_HEADER):
+        for line in read_lines(self.dir / TOP_FILE, TOP_HEADER):
             chunk, _, first = line.partition(" ")
             if len(chunk) != 9 or chunk[0] != "c" or not all(c in "0123456789abcdef" for c in chunk[1:]):
                 raise IndexDamaged("alias index top")
@@ -159,7 +137,7 @@ class AliasIndex:
 
     def _read_chunk(self, chunk: str) -> list[Row]:
         return self._parsed_file(
-            chunk, lambda: sorted(self._rows(self._read_lines(self.dir / chunk, CHUNK_HEADER), key_first=False))
+            chunk, lambda: sorted(self._rows(read_lines(self.dir / chunk, CHUNK_HEADER), key_first=False))
         )
 
     def rows_from(self, start: str, count: int) -> list[Row]:
@@ -181,7 +159,7 @@ class AliasIndex:
         bucket = key_id[:2]
         rows = self._parsed_file(
             f"{TARGETS}/{bucket}",
-            lambda: self._rows(self._read_lines(self._targets_path(bucket), TARGETS_HEADER), key_first=True),
+            lambda: self._rows(read_lines(self._targets_path(bucket), TARGETS_HEADER), key_first=True),
         )
         return sorted(r for r in rows if r[1] == key_id)
 
@@ -243,6 +221,28 @@ class AliasIndex:
     def _new_chunk_name() -> str:
         return "c" + os.urandom(4).hex()
 
+    def _write_new_chunks(self, rows: list[Row], first: str) -> tuple[list[str], list[str]]:
+        """``rows`` (sorted) written into new chunks of CHUNK_MAX // 2 (at least one, even
+        empty): (the first name of each, ``first`` for the first one; the chunk names), for top."""
+        step = CHUNK_MAX // 2
+        pieces = [rows[i : i + step] for i in range(0, len(rows), step)] or [[]]
+        names = [self._new_chunk_name() for _ in pieces]
+        for name, piece in zip(names, pieces):
+            self._write_chunk(name, piece)
+        return [first] + [p[0][0] for p in pieces[1:]], names
+
+    def _write_targets(self, bucket: str, rows) -> None:
+        """The targets file of ``bucket`` holds ``rows`` (by key, then name); none: removed."""
+        path = self._targets_path(bucket)
+        if rows:
+            ordered = sorted(rows, key=lambda r: (r[1], r[0]))
+            self._write(path, _seal(TARGETS_HEADER, (f"{t} {n} {c} {u}" for n, t, c, u in ordered)))
+        else:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
     def apply(self, changes: list[tuple[Row | None, Row | None]]) -> None:
         """Each (old row, new row) of a change (None: absent before, or after) into the
         chunks and the targets. Call after the buckets are written, then ``stamp``. Raises IndexDamaged."""
@@ -273,18 +273,13 @@ class AliasIndex:
                 self._write_chunk(chunks[at], ordered)
                 continue
             # Split into new chunks (the old one stays in place until top no longer names it).
-            pieces = [ordered[i : i + CHUNK_MAX // 2] for i in range(0, len(ordered), CHUNK_MAX // 2)]
-            names = [self._new_chunk_name() for _ in pieces]
-            for name, piece in zip(names, pieces):
-                self._write_chunk(name, piece)
             retired.append(chunks[at])
-            firsts[at : at + 1] = [firsts[at]] + [p[0][0] for p in pieces[1:]]
-            chunks[at : at + 1] = names
+            firsts[at : at + 1], chunks[at : at + 1] = self._write_new_chunks(ordered, firsts[at])
             top_changed = True
         if top_changed:
             self._write_top(firsts, chunks)
         for chunk in retired:
-            self._parsed.pop(chunk, None)
+            self._parsed.forget(self.dir / chunk)
             try:
                 os.unlink(self.dir / chunk)
             except FileNotFoundError:
@@ -300,22 +295,14 @@ class AliasIndex:
                 by_bucket[new[1][:2]].append((None, new))
         make_private_dir(self.dir / TARGETS)
         for bucket, edits in by_bucket.items():
-            path = self._targets_path(bucket)
-            lines = self._read_lines(path, TARGETS_HEADER)
-            rows = set(self._rows(lines, key_first=True))
+            rows = set(self._rows(read_lines(self._targets_path(bucket), TARGETS_HEADER), key_first=True))
             for old, new in edits:
                 if old is not None:
                     rows = {r for r in rows if r[0] != old[0] or r[1] != old[1]}
                 if new is not None:
                     rows = {r for r in rows if r[0] != new[0]}
                     rows.add(new)
-            if rows:
-                self._write(path, _seal(TARGETS_HEADER, (f"{t} {n} {c} {u}" for n, t, c, u in sorted(rows, key=lambda r: (r[1], r[0])))))
-            else:
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
+            self._write_targets(bucket, rows)
 
     def rebuild(self, rows: list[Row]) -> None:
         """The whole index from every alias (``rows``, read from the buckets). ``format`` is
@@ -336,19 +323,14 @@ class AliasIndex:
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     os.unlink(path)
-        self._parsed.clear()
+        self._parsed.forget()
         rows = sorted(set(rows))
-        pieces = [rows[i : i + CHUNK_MAX // 2] for i in range(0, len(rows), CHUNK_MAX // 2)] or [[]]
-        names = [self._new_chunk_name() for _ in pieces]
-        for name, piece in zip(names, pieces):
-            self._write_chunk(name, piece)
-        self._write_top([""] + [p[0][0] for p in pieces[1:]], names)
+        self._write_top(*self._write_new_chunks(rows, ""))
         make_private_dir(self.dir / TARGETS)
         by_bucket: dict[str, list[Row]] = {}
         for row in rows:
             by_bucket.setdefault(row[1][:2], []).append(row)
         for bucket, entries in by_bucket.items():
-            entries.sort(key=lambda r: (r[1], r[0]))
-            self._write(self._targets_path(bucket), _seal(TARGETS_HEADER, (f"{t} {n} {c} {u}" for n, t, c, u in entries)))
+            self._write_targets(bucket, entries)
         fsync_dir(self.dir / TARGETS)
         self.stamp()

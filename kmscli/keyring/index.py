@@ -52,7 +52,6 @@ DUE_HEADER = "kmscli-due-index 1"
 _HEX = "0123456789abcdef"
 BUCKETS = tuple(a + b for a in _HEX for b in _HEX)
 _ID_CHARS = frozenset(_HEX + "-")
-_LINE_CHARS = frozenset(_HEX + "-+?\n")
 SURE, UNSURE = "+", "?"
 
 
@@ -70,17 +69,81 @@ def _seal(header: str, lines: Iterable[str]) -> bytes:
     return body + b"crc32 %08x\n" % binascii.crc32(body)
 
 
-def _unseal(raw: bytes, header: str) -> list[str]:
-    body, sep, tail = raw.rstrip(b"\n").rpartition(b"\n")
-    if not sep or tail != b"crc32 %08x" % binascii.crc32(body + b"\n"):
+def _unseal_body(raw: bytes, header: str) -> bytes:
+    """The lines of a sealed file after its header, as bytes (b"" when there are none),
+    once its checksum and header are right. By offsets: a key bucket is ~15 KB at 100,000
+    keys and read by every new key, so it is copied once here, not at each step."""
+    end = len(raw)
+    while end and raw[end - 1] == 0x0A:
+        end -= 1
+    cut = raw.rfind(b"\n", 0, end)  # the checksum line begins after it
+    if cut < 0 or raw[cut + 1 : end] != b"crc32 %08x" % binascii.crc32(memoryview(raw)[: cut + 1]):
         raise IndexDamaged("checksum")
+    first = raw.find(b"\n")
+    if raw[:first] != header.encode("ascii"):
+        raise IndexDamaged("header")
+    return raw[first + 1 : cut]
+
+
+def _unseal(raw: bytes, header: str) -> list[str]:
+    rest = _unseal_body(raw, header)
     try:
-        lines = body.decode("ascii").split("\n")
+        return rest.decode("ascii").split("\n") if rest else []
     except UnicodeDecodeError:
         raise IndexDamaged("not ASCII") from None
-    if lines[0] != header:
-        raise IndexDamaged("header")
-    return lines[1:]
+
+
+def _read_raw(path: Path) -> bytes | None:
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        return None
+    except KeyringDamagedException:
+        raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
+
+
+def read_body(path: Path, header: str) -> bytes:
+    """The lines after the header of the sealed index file ``path``, as bytes (b"" when
+    the file is missing: an empty bucket or chunk). Raises IndexDamaged."""
+    raw = _read_raw(path)
+    return b"" if raw is None else _unseal_body(raw, header)
+
+
+def read_lines(path: Path, header: str) -> list[str]:
+    """read_body's lines ([] when the file is missing). Raises IndexDamaged."""
+    raw = _read_raw(path)
+    return [] if raw is None else _unseal(raw, header)
+
+
+class ParsedFiles:
+    """Index files as parsed, each kept while its file is unchanged (inode, size,
+    modification time): following NextMarker through a whole listing parses each file once,
+    and a long-lived reader (`kmscli serve`) still sees what other processes write. The
+    stat comes before the read, so a file replaced in between is parsed again next time."""
+
+    def __init__(self):
+        self._kept: dict[Path, tuple[tuple | None, object]] = {}
+
+    def get(self, path: Path, parse):
+        """``parse()`` of ``path`` (which reads it), or the kept result."""
+        try:
+            st = os.stat(path)
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        kept = self._kept.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        value = parse()
+        self._kept[path] = (stamp, value)
+        return value
+
+    def forget(self, path: Path | None = None) -> None:
+        """Drop what is kept of ``path`` (of every file: None)."""
+        if path is None:
+            self._kept.clear()
+        else:
+            self._kept.pop(path, None)
 
 
 def _is_id(text: str, prefix: str) -> bool:
@@ -95,21 +158,40 @@ def _is_id(text: str, prefix: str) -> bool:
     )
 
 
-def _bucket_lines_valid(text: str, n: int, bucket: str) -> bool:
-    """Whether ``text`` is ``n`` lines of "+" or "?" and a key id of ``bucket``. Checked on
-    every bucket a listing or a write reads, so by string operations that run in C (each
-    line is 37 characters: column k of every line is text[k::38]), not line by line."""
+# What a line of a key bucket must look like, character by character, once each character is
+# replaced by its class (_CLASSES): a marker, hex digits and dashes as in a key id, a newline.
+_CLASSES = bytearray(b"x" * 256)
+for _c in _HEX.encode("ascii"):
+    _CLASSES[_c] = ord("h")
+_CLASSES[ord(SURE)] = _CLASSES[ord(UNSURE)] = ord("m")
+_CLASSES[ord("-")], _CLASSES[ord("\n")] = ord("-"), ord("\n")
+_CLASSES = bytes(_CLASSES)
+_LINE_CLASSES = b"m" + b"-".join(b"h" * n for n in (8, 4, 4, 4, 12)) + b"\n"
+
+
+def _bucket_lines_valid(body: bytes, n: int, bucket: str) -> bool:
+    """Whether ``body`` is ``n`` lines of "+" or "?" and a key id of ``bucket``. Checked on
+    every bucket a listing or a write reads, so by operations that run in C over the whole
+    body at once (one translate, one comparison, two slices: column k of every line is
+    body[k::38]), never a Python step per line or per character: a bucket holds ~400 ids
+    at 100,000 keys, and every new key reads one."""
     return (
-        len(text) == 38 * n - 1
-        and text[37::38] == "\n" * (n - 1)
-        and text.count(SURE) + text.count(UNSURE) == n
-        and set(text[0::38]) <= {SURE, UNSURE}
-        and text[1::38] == bucket[0] * n
-        and text[2::38] == bucket[1] * n
-        and text.count("-") == 4 * n
-        and all(text[k::38] == "-" * n for k in (9, 14, 19, 24))
-        and _LINE_CHARS.issuperset(text)
+        len(body) == 38 * n - 1
+        and body.translate(_CLASSES) == (_LINE_CLASSES * n)[:-1]
+        and body[1::38] == bucket[0].encode() * n
+        and body[2::38] == bucket[1].encode() * n
     )
+
+
+def _split_bucket(text: str) -> tuple[list[str], list[str]]:
+    """(sure ids, unsure ids) of a valid bucket's lines. Writers put the unsure lines last,
+    so each part is one split in C; a bucket in another order is split line by line."""
+    at = text.find(UNSURE)
+    sure_text, unsure_text = (text, "") if at < 0 else (text[: max(at - 1, 0)], text[at:])
+    if SURE in unsure_text:
+        lines = text.split("\n")
+        return [line[1:] for line in lines if line[0] == SURE], [line[1:] for line in lines if line[0] == UNSURE]
+    return (sure_text[1:].split("\n" + SURE) if sure_text else []), (unsure_text[1:].split("\n" + UNSURE) if unsure_text else [])
 
 
 class Index:
@@ -120,17 +202,8 @@ class Index:
         self.root = root
         self.dir = root / INDEX_DIR
         self.exists = exists
-        self._buckets: dict[str, tuple[tuple, list[str], list[str]]] = {}
+        self._buckets = ParsedFiles()  # bucket path -> (sure ids, unsure ids)
         self._resolved: dict[str, tuple[list[str], tuple, list[str]]] = {}  # sure ids, unsure present, merged
-
-    @staticmethod
-    def _read(path: Path) -> bytes | None:
-        try:
-            return read_file(path)
-        except FileNotFoundError:
-            return None
-        except KeyringDamagedException:
-            raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
 
     def _write(self, path: Path, data: bytes) -> None:
         atomic_write(path, data, temp_dir=self.root)
@@ -189,35 +262,25 @@ class Index:
             make_private_dir(self.dir / DUE_SUBDIR / day)
             self._write(self.dir / DUE_SUBDIR / day / digit, _seal(DUE_HEADER, sorted(entries)))
         fsync_dir(self.dir / DUE_SUBDIR)
-        self._buckets.clear()
+        self._buckets.forget()
         self.stamp(durable=True)
 
     # --- key ids -------------------------------------------------------------------------------
 
     def _read_bucket(self, bucket: str) -> tuple[list[str], list[str]]:
         """(sure ids, sorted; unsure ids) of one bucket; a missing file is an empty bucket.
-        Parsed buckets are kept while the file is unchanged, so following NextMarker through
-        a whole listing reads each bucket once."""
+        Kept while the file is unchanged (ParsedFiles)."""
         path = self.dir / KEYS_SUBDIR / bucket
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return [], []
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        cached = self._buckets.get(bucket)
-        if cached is not None and cached[0] == stamp:
-            return cached[1], cached[2]
-        raw = self._read(path)
-        if raw is None:
-            return [], []
-        lines = _unseal(raw, KEYS_HEADER)
-        if lines and not _bucket_lines_valid("\n".join(lines), len(lines), bucket):
-            raise IndexDamaged(bucket)
-        sure = [line[1:] for line in lines if line[0] == SURE]
-        unsure = [line[1:] for line in lines if line[0] == UNSURE]
-        sure.sort()
-        self._buckets[bucket] = (stamp, sure, unsure)
-        return sure, unsure
+
+        def parse() -> tuple[list[str], list[str]]:
+            body = read_body(path, KEYS_HEADER)
+            if body and not _bucket_lines_valid(body, (len(body) + 1) // 38, bucket):
+                raise IndexDamaged(bucket)
+            sure, unsure = _split_bucket(body.decode("ascii"))
+            sure.sort()  # sorted as written: one pass in C
+            return sure, unsure
+
+        return self._buckets.get(path, parse)
 
     def _bucket_ids(self, bucket: str) -> list[str]:
         sure, unsure = self._read_bucket(bucket)
@@ -260,10 +323,19 @@ class Index:
         bucket's other unsure ids by their files). Raises IndexDamaged."""
         bucket = key_id[:2]
         sure, unsure = self._read_bucket(bucket)
-        settled = {*sure, *(k for k in unsure if k != key_id and self.exists(k))}
-        settled.discard(key_id)
+        # The sorted ids changed in place (a copy: the parsed bucket is kept), not a set
+        # sorted again: the bucket grows with the keys (~400 ids at 100,000), and this runs
+        # for every key created or deleted.
+        settled = list(sure)
+        for k in {key_id, *(k for k in unsure if k != key_id and self.exists(k))}:
+            at = bisect.bisect_left(settled, k)
+            present = at < len(settled) and settled[at] == k
+            if k == key_id and present:
+                del settled[at]
+            elif k != key_id and not present:
+                settled.insert(at, k)
         undo = self._undo(self.dir / KEYS_SUBDIR / bucket)
-        self._write_bucket(bucket, sorted(settled), [key_id])
+        self._write_bucket(bucket, settled, [key_id])
         return undo
 
     def _undo(self, path: Path) -> Undo:
@@ -275,7 +347,7 @@ class Index:
             previous = None
 
         def undo() -> None:
-            self._buckets.clear()
+            self._buckets.forget()
             if previous is None:
                 os.unlink(path)
             else:
@@ -286,7 +358,7 @@ class Index:
     def _write_bucket(self, bucket: str, sure: list[str], unsure: list[str]) -> None:
         lines = ([SURE + "\n+".join(sure)] if sure else []) + [UNSURE + k for k in unsure]
         self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, lines))
-        self._buckets.pop(bucket, None)
+        self._buckets.forget(self.dir / KEYS_SUBDIR / bucket)
 
     # --- what is due ---------------------------------------------------------------------------
 
@@ -294,10 +366,7 @@ class Index:
         return self.dir / DUE_SUBDIR / day / digit
 
     def _read_due(self, path: Path) -> list[str]:
-        raw = self._read(path)
-        if raw is None:
-            return []
-        entries = _unseal(raw, DUE_HEADER)
+        entries = read_lines(path, DUE_HEADER)
         for entry in entries:
             when, _, key_id = entry.partition(" ")
             if len(when) != 25 or not _is_id(key_id, ""):
