@@ -65,6 +65,29 @@ def test_idle_connections_hold_no_worker_and_are_closed_after_the_timeout(endpoi
             s.close()
 
 
+def test_a_kept_alive_connection_outlives_the_stall_timeout_between_requests(tmp_path):
+    """SDKs keep idle connections with no timeout of their own; a server that closes them
+    as soon as it drops a stalled client makes the SDK's next request meet a reset (seen
+    with the JS SDK). Idle between requests is allowed longer than a stall mid-request."""
+    import http.client
+
+    make_keyring(tmp_path / "keyring")
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=0.5, idle_timeout=2) as ep:
+        connection = http.client.HTTPConnection(*address(ep), timeout=5)
+        try:
+            for _ in range(2):  # the second request after an idle 3x the stall timeout
+                connection.request("POST", "/", b"{}", {"X-Amz-Target": "TrentService.ListKeys",
+                                                        "Content-Type": "application/x-amz-json-1.1"})
+                response = connection.getresponse()
+                assert response.status == 400 and b"MissingAuthenticationToken" in response.read()
+                time.sleep(1.5)
+            connected = connection.sock
+            time.sleep(1.5)  # 3 s idle in all: beyond the idle timeout
+            assert connected is connection.sock and connected.recv(10) == b""  # closed by the server
+        finally:
+            connection.close()
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -285,6 +285,33 @@ def test_a_body_over_the_cap_is_refused_and_the_server_lives_on(endpoint):
     assert key_count(endpoint) >= 0  # still answering
 
 
+def test_a_body_announced_over_the_cap_gets_a_json_413_every_sdk_parses(endpoint):
+    """The refusal is AWS's JSON error shape, not an HTTP server's plain text: the JS SDK
+    throws a SyntaxError on a body it cannot parse as JSON."""
+    import socket
+
+    url = urllib.parse.urlsplit(endpoint.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.CreateKey\r\n"
+                  b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n{" % (2 << 20))
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    response = http.client.HTTPResponse(_Replay(answer))
+    response.begin()
+    assert response.status == 413
+    assert response.getheader("Content-Type") == "application/x-amz-json-1.1"
+    assert json.loads(response.read())["__type"] == "ValidationException"
+
+
+class _Replay:
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def makefile(self, mode):
+        return io.BytesIO(self.data)
+
+
 def test_a_hostile_body_never_shows_a_traceback(endpoint):
     for body in (b"\xff\xfe", b'{"KeyId": ' * 5000 + b"1", b"{}" * 1000, b'{"Tags": [{"TagKey": null}]}'):
         status, answer, _ = send(endpoint, create_key_headers(endpoint, body=body), body)

@@ -30,12 +30,9 @@ _TARGET = b"x-amz-target"
 _PREFIX = b"TrentService."
 
 
-class TooLarge(ValidationException):
-    pass
-
-
-def _too_large() -> TooLarge:
-    return TooLarge(f"the request body is larger than {MAX_BODY} bytes")
+def _too_large() -> ValidationException:
+    # A ValidationException by its own name: the name is what the client's SDK reads.
+    return ValidationException(f"the request body is larger than {MAX_BODY} bytes")
 
 
 class AsgiApp:
@@ -76,7 +73,7 @@ class AsgiApp:
             (b"content-length", str(len(out)).encode()),
             (b"x-amzn-requestid", request_id.encode()),
         ]
-        if isinstance(body, TooLarge):
+        if isinstance(body, ValidationException):  # the body was over the cap
             status = 413
             response_headers.append((b"connection", b"close"))  # the rest of the body is not read
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
@@ -84,7 +81,7 @@ class AsgiApp:
 
 
 async def _read_body(receive, declared: bytes | None):
-    """The body; TooLarge beyond the cap (before reading it when Content-Length says so);
+    """The body; a ValidationException beyond the cap (before reading it when Content-Length says so);
     None when the client is gone."""
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
         return _too_large()

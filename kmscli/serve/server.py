@@ -29,7 +29,13 @@ from .log import RequestLog
 
 DEFAULT_PORT = 9567
 THREADS = 8  # workers for the operations that may wait (writes, RSA key generation)
-SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request (or stay idle) before it is dropped
+SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request (or before its first byte) before it is dropped
+# Seconds a kept-alive connection may idle between requests. Longer than the stall timeout on
+# purpose: SDK clients (the JS SDK's keep-alive agent, botocore's pool) keep idle connections
+# without a timeout of their own, so a request sent as the server closes one meets a reset
+# (found by tests/test_serve_js_sdk.py at 10 s). The longer the idle, the rarer that race;
+# 75 s is nginx's default, above the 60 s that load balancers and the Java SDK use.
+IDLE_TIMEOUT = 75
 REQUEST_DEADLINE = 30  # seconds from a request's first byte to its last, however it trickles
 MAX_HEADER = 64 << 10
 LISTEN_BACKLOG = 128
@@ -71,7 +77,7 @@ def endpoint_url(host: str, port: int, tls: bool) -> str:
 def build_server(
     app, host: str, port: int, *, tls_cert: str | None, tls_key: str | None, log: RequestLog,
     socket_timeout: float = SOCKET_TIMEOUT, threads: int = THREADS, max_connections: int = MAX_CONNECTIONS,
-    request_deadline: float = REQUEST_DEADLINE,
+    request_deadline: float = REQUEST_DEADLINE, idle_timeout: float = IDLE_TIMEOUT,
 ) -> "Server":
     """The server, not yet listening (``prepare()`` binds it). The limits are parameters
     of the Python API so that tests can shorten them; the command line has none."""
@@ -87,7 +93,7 @@ def build_server(
                 f"cannot use --tls-cert/--tls-key: {getattr(e, 'strerror', None) or e.__class__.__name__}"
             ) from None
     return Server(app, host, port, context=context, log=log, socket_timeout=socket_timeout, threads=threads,
-                  max_connections=max_connections, request_deadline=request_deadline)
+                  max_connections=max_connections, request_deadline=request_deadline, idle_timeout=idle_timeout)
 
 
 class Server:
@@ -99,7 +105,7 @@ class Server:
     less (measured: bench/serve_load.py, README)."""
 
     def __init__(self, app, host, port, *, context, log, socket_timeout, threads, max_connections, request_deadline,
-                 loops=LOOPS):
+                 idle_timeout=IDLE_TIMEOUT, loops=LOOPS):
         from concurrent.futures import ThreadPoolExecutor
 
         import uvicorn
@@ -121,7 +127,7 @@ class Server:
             access_log=False,
             log_config=None,
             log_level="warning",
-            timeout_keep_alive=socket_timeout,
+            timeout_keep_alive=idle_timeout,
             timeout_graceful_shutdown=SHUTDOWN_GRACE,
             backlog=LISTEN_BACKLOG,
         )
