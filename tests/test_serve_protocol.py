@@ -96,11 +96,17 @@ def test_boto3_round_trip_with_blobs_timestamps_and_context(client, key_id):
     assert len(client.generate_random(NumberOfBytes=33)["Plaintext"]) == 33
 
 
-def test_every_response_carries_a_request_id_and_the_json_content_type(endpoint):
-    status, body, headers = call(endpoint, "ListKeys", {})
-    assert status == 200
-    assert headers["Content-Type"] == "application/x-amz-json-1.1"
-    assert len(headers["x-amzn-RequestId"]) == 36
+def test_every_response_carries_a_request_id_the_json_content_type_and_the_date(endpoint):
+    import email.utils
+
+    for operation in ("ListKeys", "NoSuchOperation"):
+        status, body, headers = call(endpoint, operation, {})
+        assert status == (200 if operation == "ListKeys" else 400)
+        assert headers["Content-Type"] == "application/x-amz-json-1.1"
+        assert len(headers["x-amzn-RequestId"]) == 36
+        # The SDKs correct a skewed clock from the Date of a refusal (the JS SDK does).
+        served = email.utils.parsedate_to_datetime(headers["Date"])
+        assert abs((served - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
 
 
 def test_signatures_made_through_serve_verify_outside_with_the_public_key(client):

@@ -123,7 +123,7 @@ class Server:
             ws="none",
             proxy_headers=False,
             server_header=False,
-            date_header=False,
+            date_header=True,  # the SDKs correct a skewed clock from it, as AWS sends it
             access_log=False,
             log_config=None,
             log_level="warning",
