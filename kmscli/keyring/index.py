@@ -2,9 +2,11 @@
 
 Two things are kept, so that no command's cost grows with the number of keys:
 
-- the **key ids**, in 256 buckets by their first two hex digits (``index/keys/3f``), sorted,
-  so that a page of ``list-keys`` (or a completion of a typed prefix) reads one or two small
-  files instead of listing and sorting ``keys/``;
+- the **key ids**, in 4,096 buckets by their first three hex digits (``index/keys/3fa``),
+  sorted, so that a page of ``list-keys`` (or a completion of a typed prefix) reads a few
+  small files instead of listing and sorting ``keys/``, and a new key reads and rewrites one
+  bucket of ~25 ids at 100,000 keys (with 256 buckets of ~400 ids, that rewrite made the
+  cost of a new key grow by 1.2x from 6,000 keys to 100,000);
 - what is **due**: for each key with a scheduled deletion or automatic rotation, its date,
   in a directory per UTC day and a file per first hex digit of the key id
   (``index/due/2027-03-04/3``), so that the sweep at the start of each write reads only the
@@ -20,7 +22,8 @@ The key files stay the truth; the index is never trusted over them:
   or deleted is written into its bucket as *unsure* (``?``): readers stat the file to know,
   and the next writer of that bucket settles it (kmscli/keyring/store.py has the order).
 - Missing (``index/format`` absent: a keyring written before the index, or a rebuild cut
-  short) or damaged (a bad header or checksum): rebuilt from the key files by the next
+  short), of another layout (``format`` names another version: version 1 had 256 buckets
+  of two hex digits) or damaged (a bad header or checksum): rebuilt from the key files by the next
   writer, under the writer lock; readers meanwhile list ``keys/`` as before the index.
 
 Files are plain lines (parsing TOML would cost more than the listing it saves): a header
@@ -39,18 +42,25 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import KeyringDamagedException
-from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced
+from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced, write_new_files
 
 INDEX_DIR = "index"
 KEYS_DIR = "keys"  # the keyring's, whose modification time the index records
 FORMAT_FILE = "format"
 KEYS_SUBDIR = "keys"
 DUE_SUBDIR = "due"
-FORMAT_LINE = b"kmscli-index 1\n"
-KEYS_HEADER = "kmscli-key-index 1"
+# Version 2: key buckets of three hex digits. An index of version 1 (two digits) is not
+# "present" (``Index.present``): readers list keys/ and the next writer rebuilds it.
+FORMAT_LINE = b"kmscli-index 2\n"
+KEYS_HEADER = "kmscli-key-index 2"
 DUE_HEADER = "kmscli-due-index 1"
 _HEX = "0123456789abcdef"
-BUCKETS = tuple(a + b for a in _HEX for b in _HEX)
+BUCKET_DIGITS = 3
+BUCKETS = tuple(a + b + c for a in _HEX for b in _HEX for c in _HEX)
+# A page reads buckets by their paths, in order, while they are there; after this many empty
+# or missing ones in a call (a keyring of a few hundred keys, where most of the 4,096 are
+# missing) it lists index/keys/ once and reads only the buckets that exist.
+PROBES_BEFORE_LISTING = 32
 _ID_CHARS = frozenset(_HEX + "-")
 SURE, UNSURE = "+", "?"
 
@@ -64,15 +74,15 @@ class IndexDamaged(Exception):
 
 def _seal(header: str, lines: Iterable[str]) -> bytes:
     # One join in C: a Python step per line was most of the index's CPU in a fill, where
-    # every new key rewrites its bucket (about 400 ids at 100,000 keys).
+    # every new key rewrites its bucket.
     body = ("\n".join((header, *lines)) + "\n").encode("ascii")
     return body + b"crc32 %08x\n" % binascii.crc32(body)
 
 
 def _unseal_body(raw: bytes, header: str) -> bytes:
     """The lines of a sealed file after its header, as bytes (b"" when there are none),
-    once its checksum and header are right. By offsets: a key bucket is ~15 KB at 100,000
-    keys and read by every new key, so it is copied once here, not at each step."""
+    once its checksum and header are right. By offsets: a key bucket is read by every new
+    key, so it is copied once here, not at each step."""
     end = len(raw)
     while end and raw[end - 1] == 0x0A:
         end -= 1
@@ -172,14 +182,13 @@ _LINE_CLASSES = b"m" + b"-".join(b"h" * n for n in (8, 4, 4, 4, 12)) + b"\n"
 def _bucket_lines_valid(body: bytes, n: int, bucket: str) -> bool:
     """Whether ``body`` is ``n`` lines of "+" or "?" and a key id of ``bucket``. Checked on
     every bucket a listing or a write reads, so by operations that run in C over the whole
-    body at once (one translate, one comparison, two slices: column k of every line is
-    body[k::38]), never a Python step per line or per character: a bucket holds ~400 ids
-    at 100,000 keys, and every new key reads one."""
+    body at once (one translate, one comparison, a slice per digit of the bucket's name:
+    column k of every line is body[k::38]), never a Python step per line or per character:
+    a whole listing checks every id of the keyring."""
     return (
         len(body) == 38 * n - 1
         and body.translate(_CLASSES) == (_LINE_CLASSES * n)[:-1]
-        and body[1::38] == bucket[0].encode() * n
-        and body[2::38] == bucket[1].encode() * n
+        and all(body[k + 1 :: 38] == bucket[k].encode() * n for k in range(BUCKET_DIGITS))
     )
 
 
@@ -192,6 +201,11 @@ def _split_bucket(text: str) -> tuple[list[str], list[str]]:
         lines = text.split("\n")
         return [line[1:] for line in lines if line[0] == SURE], [line[1:] for line in lines if line[0] == UNSURE]
     return (sure_text[1:].split("\n" + SURE) if sure_text else []), (unsure_text[1:].split("\n" + UNSURE) if unsure_text else [])
+
+
+def _bucket_lines(sure: list[str], unsure: list[str]) -> list[str]:
+    # Sure ids first, in one join; unsure ones last (what _split_bucket expects).
+    return ([SURE + "\n+".join(sure)] if sure else []) + [UNSURE + k for k in unsure]
 
 
 class Index:
@@ -252,9 +266,14 @@ class Index:
             make_private_dir(self.dir / sub)
         by_bucket: dict[str, list[str]] = {}
         for key_id in key_ids:
-            by_bucket.setdefault(key_id[:2], []).append(key_id)
-        for bucket, ids in by_bucket.items():
-            self._write_bucket(bucket, sorted(ids), [])
+            by_bucket.setdefault(key_id[:BUCKET_DIGITS], []).append(key_id)
+        # Every non-empty bucket (all 4,096 from ~30,000 keys on) into the emptied directory:
+        # written first and synced together (write_new_files), not one atomic write and two
+        # fsyncs each, which cost 4 s for 4,096 files on this machine. Nothing reads them
+        # before ``format`` is written, last.
+        write_new_files(
+            {self.dir / KEYS_SUBDIR / bucket: _seal(KEYS_HEADER, _bucket_lines(sorted(ids), [])) for bucket, ids in by_bucket.items()}
+        )
         by_file: dict[tuple[str, str], set] = {}
         for when, key_id in due:
             by_file.setdefault((when[:10], key_id[0]), set()).add(f"{when} {key_id}")
@@ -298,19 +317,27 @@ class Index:
         """Up to ``count`` key ids at or after ``start`` (a key id or a prefix), in order.
         Raises IndexDamaged."""
         found: list[str] = []
-        first = start[:2] if len(start) >= 2 else (start + "0")[:2]
-        # One listing of the buckets that exist, rather than a path and a stat for each of
-        # the 256: a keyring of a few keys has a few buckets, and list-keys walked them all
-        # (~12M instructions of its start-up). A bucket written meanwhile is missed as it
-        # would have been had the listing run a moment earlier.
-        try:
-            existing = frozenset(os.listdir(self.dir / KEYS_SUBDIR))
-        except FileNotFoundError:
-            existing = frozenset()
+        first = (start + "0" * BUCKET_DIGITS)[:BUCKET_DIGITS]
+        # Buckets are read by their paths while most are there (a large keyring: a page of
+        # 100 reads about 4 of ~25 ids, and following NextMarker through 100,000 keys lists
+        # no directory 1,000 times); after PROBES_BEFORE_LISTING empty ones, the buckets
+        # that exist are listed once, rather than a path and a stat for each of the 4,096
+        # (a keyring of a few keys has a few buckets). A bucket written meanwhile is missed
+        # as it would have been had the listing run a moment earlier.
+        existing: frozenset | None = None
+        empty = 0
         for bucket in BUCKETS[bisect.bisect_left(BUCKETS, first) :]:
-            if bucket not in existing:
+            if existing is not None and bucket not in existing:
                 continue
             ids = self._bucket_ids(bucket)
+            if not ids and existing is None:
+                empty += 1
+                if empty >= PROBES_BEFORE_LISTING:
+                    try:
+                        existing = frozenset(os.listdir(self.dir / KEYS_SUBDIR))
+                    except FileNotFoundError:
+                        break
+                continue
             if bucket == first and start:
                 ids = ids[bisect.bisect_left(ids, start) :]
             found += ids[: count - len(found)]
@@ -321,11 +348,10 @@ class Index:
     def note_key_change(self, key_id: str) -> Undo:
         """Before a key file is created or deleted: mark it unsure in its bucket (settling the
         bucket's other unsure ids by their files). Raises IndexDamaged."""
-        bucket = key_id[:2]
+        bucket = key_id[:BUCKET_DIGITS]
         sure, unsure = self._read_bucket(bucket)
         # The sorted ids changed in place (a copy: the parsed bucket is kept), not a set
-        # sorted again: the bucket grows with the keys (~400 ids at 100,000), and this runs
-        # for every key created or deleted.
+        # sorted again: this runs for every key created or deleted.
         settled = list(sure)
         for k in {key_id, *(k for k in unsure if k != key_id and self.exists(k))}:
             at = bisect.bisect_left(settled, k)
@@ -356,8 +382,7 @@ class Index:
         return undo
 
     def _write_bucket(self, bucket: str, sure: list[str], unsure: list[str]) -> None:
-        lines = ([SURE + "\n+".join(sure)] if sure else []) + [UNSURE + k for k in unsure]
-        self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, lines))
+        self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, _bucket_lines(sure, unsure)))
         self._buckets.forget(self.dir / KEYS_SUBDIR / bucket)
 
     # --- what is due ---------------------------------------------------------------------------
