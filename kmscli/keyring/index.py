@@ -56,11 +56,21 @@ KEYS_HEADER = "kmscli-key-index 2"
 DUE_HEADER = "kmscli-due-index 1"
 _HEX = "0123456789abcdef"
 BUCKET_DIGITS = 3
-BUCKETS = tuple(a + b + c for a in _HEX for b in _HEX for c in _HEX)
 # A page reads buckets by their paths, in order, while they are there; after this many empty
 # or missing ones in a call (a keyring of a few hundred keys, where most of the 4,096 are
-# missing) it lists index/keys/ once and reads only the buckets that exist.
-PROBES_BEFORE_LISTING = 32
+# missing) it lists index/keys/ once and reads only the buckets that exist. At 100,000 keys
+# a bucket is empty with a probability of e**-24; at 10,000, 9%.
+PROBES_BEFORE_LISTING = 8
+_bucket_names: tuple[str, ...] | None = None
+
+
+def bucket_names() -> tuple[str, ...]:
+    """The 4,096 bucket names in order, "000" to "fff". Made when first asked: every writer
+    imports this module, and only listings walk the names."""
+    global _bucket_names
+    if _bucket_names is None:
+        _bucket_names = tuple(f"{n:03x}" for n in range(16**BUCKET_DIGITS))
+    return _bucket_names
 _ID_CHARS = frozenset(_HEX + "-")
 SURE, UNSURE = "+", "?"
 
@@ -103,7 +113,7 @@ def _unseal(raw: bytes, header: str) -> list[str]:
         raise IndexDamaged("not ASCII") from None
 
 
-def _read_raw(path: Path) -> bytes | None:
+def _read_raw(path: Path | str) -> bytes | None:
     try:
         return read_file(path)
     except FileNotFoundError:
@@ -112,14 +122,14 @@ def _read_raw(path: Path) -> bytes | None:
         raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
 
 
-def read_body(path: Path, header: str) -> bytes:
+def read_body(path: Path | str, header: str) -> bytes:
     """The lines after the header of the sealed index file ``path``, as bytes (b"" when
     the file is missing: an empty bucket or chunk). Raises IndexDamaged."""
     raw = _read_raw(path)
     return b"" if raw is None else _unseal_body(raw, header)
 
 
-def read_lines(path: Path, header: str) -> list[str]:
+def read_lines(path: Path | str, header: str) -> list[str]:
     """read_body's lines ([] when the file is missing). Raises IndexDamaged."""
     raw = _read_raw(path)
     return [] if raw is None else _unseal(raw, header)
@@ -134,7 +144,7 @@ class ParsedFiles:
     def __init__(self):
         self._kept: dict[Path, tuple[tuple | None, object]] = {}
 
-    def get(self, path: Path, parse):
+    def get(self, path: Path | str, parse):
         """``parse()`` of ``path`` (which reads it), or the kept result."""
         try:
             st = os.stat(path)
@@ -148,7 +158,7 @@ class ParsedFiles:
         self._kept[path] = (stamp, value)
         return value
 
-    def forget(self, path: Path | None = None) -> None:
+    def forget(self, path: Path | str | None = None) -> None:
         """Drop what is kept of ``path`` (of every file: None)."""
         if path is None:
             self._kept.clear()
@@ -216,7 +226,10 @@ class Index:
         self.root = root
         self.dir = root / INDEX_DIR
         self.exists = exists
-        self._buckets = ParsedFiles()  # bucket path -> (sure ids, unsure ids)
+        self._buckets = ParsedFiles()  # bucket path (a str) -> (sure ids, unsure ids)
+        # Bucket paths are made by joining strings: a listing reads thousands of buckets,
+        # and pathlib's join cost more than the read of a small bucket.
+        self._keys_prefix = os.path.join(self.dir, KEYS_SUBDIR, "")
         self._resolved: dict[str, tuple[list[str], tuple, list[str]]] = {}  # sure ids, unsure present, merged
 
     def _write(self, path: Path, data: bytes) -> None:
@@ -289,7 +302,7 @@ class Index:
     def _read_bucket(self, bucket: str) -> tuple[list[str], list[str]]:
         """(sure ids, sorted; unsure ids) of one bucket; a missing file is an empty bucket.
         Kept while the file is unchanged (ParsedFiles)."""
-        path = self.dir / KEYS_SUBDIR / bucket
+        path = self._keys_prefix + bucket
 
         def parse() -> tuple[list[str], list[str]]:
             body = read_body(path, KEYS_HEADER)
@@ -326,7 +339,8 @@ class Index:
         # as it would have been had the listing run a moment earlier.
         existing: frozenset | None = None
         empty = 0
-        for bucket in BUCKETS[bisect.bisect_left(BUCKETS, first) :]:
+        names = bucket_names()
+        for bucket in names[bisect.bisect_left(names, first) :]:
             if existing is not None and bucket not in existing:
                 continue
             ids = self._bucket_ids(bucket)
@@ -383,7 +397,7 @@ class Index:
 
     def _write_bucket(self, bucket: str, sure: list[str], unsure: list[str]) -> None:
         self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, _bucket_lines(sure, unsure)))
-        self._buckets.forget(self.dir / KEYS_SUBDIR / bucket)
+        self._buckets.forget(self._keys_prefix + bucket)
 
     # --- what is due ---------------------------------------------------------------------------
 
