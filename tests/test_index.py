@@ -132,11 +132,11 @@ def test_a_damaged_key_bucket_is_rebuilt(ring):
     ids = sorted(new_keys(keyring, 12))
     victim = ids[5]
     state.schedule_key_deletion(keyring, victim, pending_window_in_days=7)
-    corrupt(keyring.path / "index" / "keys" / victim[:2])
+    corrupt(keyring.path / "index" / "keys" / victim[:3])
 
     fresh = reopen(keyring.path, clock)
     with pytest.raises(index_mod.IndexDamaged):
-        fresh.index.ids_from(victim[:2], 100)
+        fresh.index.ids_from(victim[:3], 100)
     assert all_ids(fresh) == ids  # list-keys falls back on keys/, never on a damaged bucket
     clock.days(8)
     new_keys(fresh, 1)  # deleting the victim touches the damaged bucket: rebuilt
@@ -193,7 +193,7 @@ def test_a_forged_key_bucket_entry_is_not_a_key(ring):
     (real,) = new_keys(keyring, 1)
     ghost = "0" * 8 + "-0000-4000-8000-" + "0" * 12
     body = f"{index_mod.KEYS_HEADER}\n?{ghost}\n".encode()
-    (keyring.path / "index" / "keys" / "00").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+    (keyring.path / "index" / "keys" / "000").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
     assert all_ids(reopen(keyring.path, clock)) == [real]  # unsure: its file is looked for
 
 
@@ -262,6 +262,7 @@ def test_completion_offers_longer_prefixes_instead_of_too_many_ids(ring):
         "+00000000-0000-4000-8000-00000000000G",  # not hex
         "+00000000-0000-4000-8000-00000000000A",  # upper case: not canonical
         "+01000000-0000-4000-8000-000000000000",  # another bucket's id
+        "+00100000-0000-4000-8000-000000000000",  # another bucket's, by the third digit
         "+0000000-00000-4000-8000-000000000000",  # a dash out of place
         "+00000000-0000-4000-8000-0000000000000",  # too long
         "*00000000-0000-4000-8000-000000000000",  # neither sure nor unsure
@@ -275,11 +276,11 @@ def test_a_bucket_with_a_well_checksummed_bad_id_is_damaged(ring, line):
     keyring, clock = ring
     good = "+00000000-0000-4000-8000-000000000001"
     body = f"{index_mod.KEYS_HEADER}\n{good}\n{line}\n".encode()
-    (keyring.path / "index" / "keys" / "00").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+    (keyring.path / "index" / "keys" / "000").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
     with pytest.raises(index_mod.IndexDamaged):
         reopen(keyring.path, clock).index.ids_from("", 10)
     body = f"{index_mod.KEYS_HEADER}\n{good}\n".encode()
-    (keyring.path / "index" / "keys" / "00").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+    (keyring.path / "index" / "keys" / "000").write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
     assert reopen(keyring.path, clock).index.ids_from("", 10) == [good[1:]]
 
 
@@ -294,9 +295,9 @@ def test_a_bucket_is_read_whatever_the_order_of_its_sure_and_unsure_lines(ring):
     keyring, clock = ring
     a, b, c = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
     for lines in (["+" + a, "+" + c, "?" + b], ["?" + b, "+" + c, "+" + a], ["+" + c, "?" + b, "+" + a]):
-        _write_bucket_lines(keyring, "00", lines)
+        _write_bucket_lines(keyring, "000", lines)
         index = reopen(keyring.path, clock).index
-        assert index._read_bucket("00") == ([a, c], [b])
+        assert index._read_bucket("000") == ([a, c], [b])
 
 
 def test_a_key_change_keeps_the_bucket_sorted_and_settles_its_unsure_ids(ring):
@@ -305,11 +306,80 @@ def test_a_key_change_keeps_the_bucket_sorted_and_settles_its_unsure_ids(ring):
     keys_dir = keyring.path / "keys"
     for present in (ids[1], ids[4]):  # unsure ids whose files exist stay, the others go
         (keys_dir / f"{present}.toml").write_bytes(b"")
-    _write_bucket_lines(keyring, "00", ["+" + ids[5], "+" + ids[0], "+" + ids[2], "?" + ids[1], "?" + ids[3], "?" + ids[4]])
+    _write_bucket_lines(keyring, "000", ["+" + ids[5], "+" + ids[0], "+" + ids[2], "?" + ids[1], "?" + ids[3], "?" + ids[4]])
     index = reopen(keyring.path, clock).index
     index.note_key_change(ids[2])  # a key about to be deleted: unsure, no longer sure
-    assert index._read_bucket("00") == ([ids[0], ids[1], ids[4], ids[5]], [ids[2]])
+    assert index._read_bucket("000") == ([ids[0], ids[1], ids[4], ids[5]], [ids[2]])
     index.note_key_change(ids[3])  # a key about to be created; ids[2]'s file is gone: dropped
-    assert index._read_bucket("00") == ([ids[0], ids[1], ids[4], ids[5]], [ids[3]])
-    lines = (keyring.path / "index" / "keys" / "00").read_text().splitlines()[1:-1]
+    assert index._read_bucket("000") == ([ids[0], ids[1], ids[4], ids[5]], [ids[3]])
+    lines = (keyring.path / "index" / "keys" / "000").read_text().splitlines()[1:-1]
     assert lines == ["+" + k for k in (ids[0], ids[1], ids[4], ids[5])] + ["?" + ids[3]]
+
+
+def write_version_1_index(keyring) -> None:
+    """The index as a kmscli of index version 1 left it: 256 key buckets of two hex digits,
+    the same lines and checksum, its own format line (the due files did not change)."""
+    keys_dir = keyring.path / "index" / "keys"
+    shutil.rmtree(keys_dir)
+    keys_dir.mkdir(mode=0o700)
+    by_bucket: dict[str, list[str]] = {}
+    for key_id in keyring.key_ids():
+        by_bucket.setdefault(key_id[:2], []).append(key_id)
+    for bucket, ids in by_bucket.items():
+        body = "\n".join(["kmscli-key-index 1", *("+" + k for k in sorted(ids))]).encode() + b"\n"
+        (keys_dir / bucket).write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+    mtime = (keyring.path / "keys").stat().st_mtime_ns
+    (keyring.path / "index" / "format").write_bytes(b"kmscli-index 1\nkeys-mtime %d\n" % mtime)
+
+
+def test_an_index_of_the_old_layout_is_read_around_and_rebuilt_by_the_next_writer(ring):
+    keyring, clock = ring
+    ids = sorted(new_keys(keyring, 30))
+    state.schedule_key_deletion(keyring, ids[3], pending_window_in_days=7)
+    write_version_1_index(keyring)
+    # One of its buckets, forged: were the old layout trusted, a key that is not there would be listed.
+    ghost = ids[0][:2] + "0" * 6 + "-0000-4000-8000-" + "0" * 12
+    body = f"kmscli-key-index 1\n+{ghost}\n".encode()
+    (keyring.path / "index" / "keys" / ids[0][:2]).write_bytes(body + b"crc32 %08x\n" % binascii.crc32(body))
+
+    old = reopen(keyring.path, clock)
+    assert not old.index.present()  # another version: not the index readers use...
+    assert all_ids(old) == ids  # ...they list keys/ meanwhile
+    completion_prefix = ids[7][:5]
+    assert old.key_ids_from(completion_prefix, 100)[0] == ids[7]
+    clock.days(8)
+    new_keys(old, 1)  # the next writer rebuilds it, due dates included
+    assert old.index.present()
+    assert ids[3] not in all_ids(old) and len(all_ids(old)) == 30
+    names = sorted(p.name for p in (keyring.path / "index" / "keys").iterdir())
+    assert names and all(len(name) == index_mod.BUCKET_DIGITS for name in names)  # no bucket of the old layout left
+    assert old.index.ids_from("", 100) == old.key_ids()
+
+
+def test_a_page_of_a_small_keyring_reads_few_missing_buckets(ring, monkeypatch):
+    """4,096 buckets: a keyring of a few keys has almost none of them. A page reads buckets
+    by path only until PROBES_BEFORE_LISTING of them were empty, then lists index/keys/."""
+    keyring, clock = ring
+    ids = sorted(new_keys(keyring, 20))
+    fresh = reopen(keyring.path, clock)
+    read = []
+    real = index_mod.Index._read_bucket
+    monkeypatch.setattr(index_mod.Index, "_read_bucket", lambda self, b: read.append(b) or real(self, b))
+    assert fresh.index.ids_from("", 100) == ids
+    assert len(read) <= index_mod.PROBES_BEFORE_LISTING + len(ids)
+    read.clear()
+    assert fresh.index.ids_from(ids[10], 3) == ids[10:13]  # from a marker: the same
+    assert len(read) <= index_mod.PROBES_BEFORE_LISTING + 3
+
+
+def test_pages_cross_from_probing_to_listing_without_losing_a_key(ring):
+    """Buckets close together (read by path) and far apart (found by the listing)."""
+    keyring, clock = ring
+    made = [f"{prefix}00000-0000-4000-8000-000000000001" for prefix in ("000", "001", "003", "0f0", "a00", "fff")]
+    for key_id in made:
+        _write_bucket_lines(keyring, key_id[:3], ["+" + key_id])
+    index = reopen(keyring.path, clock).index
+    assert index.ids_from("", 100) == made
+    assert index.ids_from("002", 100) == made[2:]
+    assert index.ids_from(made[3], 2) == made[3:5]
+    assert index.ids_from("b", 100) == made[5:]

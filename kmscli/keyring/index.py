@@ -2,9 +2,11 @@
 
 Two things are kept, so that no command's cost grows with the number of keys:
 
-- the **key ids**, in 256 buckets by their first two hex digits (``index/keys/3f``), sorted,
-  so that a page of ``list-keys`` (or a completion of a typed prefix) reads one or two small
-  files instead of listing and sorting ``keys/``;
+- the **key ids**, in 4,096 buckets by their first three hex digits (``index/keys/3fa``),
+  sorted, so that a page of ``list-keys`` (or a completion of a typed prefix) reads a few
+  small files instead of listing and sorting ``keys/``, and a new key reads and rewrites one
+  bucket of ~25 ids at 100,000 keys (with 256 buckets of ~400 ids, that rewrite made the
+  cost of a new key grow by 1.2x from 6,000 keys to 100,000);
 - what is **due**: for each key with a scheduled deletion or automatic rotation, its date,
   in a directory per UTC day and a file per first hex digit of the key id
   (``index/due/2027-03-04/3``), so that the sweep at the start of each write reads only the
@@ -20,7 +22,8 @@ The key files stay the truth; the index is never trusted over them:
   or deleted is written into its bucket as *unsure* (``?``): readers stat the file to know,
   and the next writer of that bucket settles it (kmscli/keyring/store.py has the order).
 - Missing (``index/format`` absent: a keyring written before the index, or a rebuild cut
-  short) or damaged (a bad header or checksum): rebuilt from the key files by the next
+  short), of another layout (``format`` names another version: version 1 had 256 buckets
+  of two hex digits) or damaged (a bad header or checksum): rebuilt from the key files by the next
   writer, under the writer lock; readers meanwhile list ``keys/`` as before the index.
 
 Files are plain lines (parsing TOML would cost more than the listing it saves): a header
@@ -39,18 +42,35 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import KeyringDamagedException
-from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced
+from .fsutil import atomic_write, fsync_dir, make_private_dir, read_file, replace_unsynced, write_new_files
 
 INDEX_DIR = "index"
 KEYS_DIR = "keys"  # the keyring's, whose modification time the index records
 FORMAT_FILE = "format"
 KEYS_SUBDIR = "keys"
 DUE_SUBDIR = "due"
-FORMAT_LINE = b"kmscli-index 1\n"
-KEYS_HEADER = "kmscli-key-index 1"
+# Version 2: key buckets of three hex digits. An index of version 1 (two digits) is not
+# "present" (``Index.present``): readers list keys/ and the next writer rebuilds it.
+FORMAT_LINE = b"kmscli-index 2\n"
+KEYS_HEADER = "kmscli-key-index 2"
 DUE_HEADER = "kmscli-due-index 1"
 _HEX = "0123456789abcdef"
-BUCKETS = tuple(a + b for a in _HEX for b in _HEX)
+BUCKET_DIGITS = 3
+# A page reads buckets by their paths, in order, while they are there; after this many empty
+# or missing ones in a call (a keyring of a few hundred keys, where most of the 4,096 are
+# missing) it lists index/keys/ once and reads only the buckets that exist. At 100,000 keys
+# a bucket is empty with a probability of e**-24; at 10,000, 9%.
+PROBES_BEFORE_LISTING = 8
+_bucket_names: tuple[str, ...] | None = None
+
+
+def bucket_names() -> tuple[str, ...]:
+    """The 4,096 bucket names in order, "000" to "fff". Made when first asked: every writer
+    imports this module, and only listings walk the names."""
+    global _bucket_names
+    if _bucket_names is None:
+        _bucket_names = tuple(f"{n:03x}" for n in range(16**BUCKET_DIGITS))
+    return _bucket_names
 _ID_CHARS = frozenset(_HEX + "-")
 SURE, UNSURE = "+", "?"
 
@@ -64,15 +84,15 @@ class IndexDamaged(Exception):
 
 def _seal(header: str, lines: Iterable[str]) -> bytes:
     # One join in C: a Python step per line was most of the index's CPU in a fill, where
-    # every new key rewrites its bucket (about 400 ids at 100,000 keys).
+    # every new key rewrites its bucket.
     body = ("\n".join((header, *lines)) + "\n").encode("ascii")
     return body + b"crc32 %08x\n" % binascii.crc32(body)
 
 
 def _unseal_body(raw: bytes, header: str) -> bytes:
     """The lines of a sealed file after its header, as bytes (b"" when there are none),
-    once its checksum and header are right. By offsets: a key bucket is ~15 KB at 100,000
-    keys and read by every new key, so it is copied once here, not at each step."""
+    once its checksum and header are right. By offsets: a key bucket is read by every new
+    key, so it is copied once here, not at each step."""
     end = len(raw)
     while end and raw[end - 1] == 0x0A:
         end -= 1
@@ -93,7 +113,7 @@ def _unseal(raw: bytes, header: str) -> list[str]:
         raise IndexDamaged("not ASCII") from None
 
 
-def _read_raw(path: Path) -> bytes | None:
+def _read_raw(path: Path | str) -> bytes | None:
     try:
         return read_file(path)
     except FileNotFoundError:
@@ -102,14 +122,14 @@ def _read_raw(path: Path) -> bytes | None:
         raise IndexDamaged(str(path)) from None  # a link, too large: rebuilt, not trusted
 
 
-def read_body(path: Path, header: str) -> bytes:
+def read_body(path: Path | str, header: str) -> bytes:
     """The lines after the header of the sealed index file ``path``, as bytes (b"" when
     the file is missing: an empty bucket or chunk). Raises IndexDamaged."""
     raw = _read_raw(path)
     return b"" if raw is None else _unseal_body(raw, header)
 
 
-def read_lines(path: Path, header: str) -> list[str]:
+def read_lines(path: Path | str, header: str) -> list[str]:
     """read_body's lines ([] when the file is missing). Raises IndexDamaged."""
     raw = _read_raw(path)
     return [] if raw is None else _unseal(raw, header)
@@ -124,7 +144,7 @@ class ParsedFiles:
     def __init__(self):
         self._kept: dict[Path, tuple[tuple | None, object]] = {}
 
-    def get(self, path: Path, parse):
+    def get(self, path: Path | str, parse):
         """``parse()`` of ``path`` (which reads it), or the kept result."""
         try:
             st = os.stat(path)
@@ -138,7 +158,7 @@ class ParsedFiles:
         self._kept[path] = (stamp, value)
         return value
 
-    def forget(self, path: Path | None = None) -> None:
+    def forget(self, path: Path | str | None = None) -> None:
         """Drop what is kept of ``path`` (of every file: None)."""
         if path is None:
             self._kept.clear()
@@ -172,14 +192,13 @@ _LINE_CLASSES = b"m" + b"-".join(b"h" * n for n in (8, 4, 4, 4, 12)) + b"\n"
 def _bucket_lines_valid(body: bytes, n: int, bucket: str) -> bool:
     """Whether ``body`` is ``n`` lines of "+" or "?" and a key id of ``bucket``. Checked on
     every bucket a listing or a write reads, so by operations that run in C over the whole
-    body at once (one translate, one comparison, two slices: column k of every line is
-    body[k::38]), never a Python step per line or per character: a bucket holds ~400 ids
-    at 100,000 keys, and every new key reads one."""
+    body at once (one translate, one comparison, a slice per digit of the bucket's name:
+    column k of every line is body[k::38]), never a Python step per line or per character:
+    a whole listing checks every id of the keyring."""
     return (
         len(body) == 38 * n - 1
         and body.translate(_CLASSES) == (_LINE_CLASSES * n)[:-1]
-        and body[1::38] == bucket[0].encode() * n
-        and body[2::38] == bucket[1].encode() * n
+        and all(body[k + 1 :: 38] == bucket[k].encode() * n for k in range(BUCKET_DIGITS))
     )
 
 
@@ -194,6 +213,11 @@ def _split_bucket(text: str) -> tuple[list[str], list[str]]:
     return (sure_text[1:].split("\n" + SURE) if sure_text else []), (unsure_text[1:].split("\n" + UNSURE) if unsure_text else [])
 
 
+def _bucket_lines(sure: list[str], unsure: list[str]) -> list[str]:
+    # Sure ids first, in one join; unsure ones last (what _split_bucket expects).
+    return ([SURE + "\n+".join(sure)] if sure else []) + [UNSURE + k for k in unsure]
+
+
 class Index:
     """The index of the keyring at ``root``. ``exists(key_id)`` says whether a key file is
     there (the store's stat); ``temp_dir`` is where atomic writes make their temp files."""
@@ -202,7 +226,10 @@ class Index:
         self.root = root
         self.dir = root / INDEX_DIR
         self.exists = exists
-        self._buckets = ParsedFiles()  # bucket path -> (sure ids, unsure ids)
+        self._buckets = ParsedFiles()  # bucket path (a str) -> (sure ids, unsure ids)
+        # Bucket paths are made by joining strings: a listing reads thousands of buckets,
+        # and pathlib's join cost more than the read of a small bucket.
+        self._keys_prefix = os.path.join(self.dir, KEYS_SUBDIR, "")
         self._resolved: dict[str, tuple[list[str], tuple, list[str]]] = {}  # sure ids, unsure present, merged
 
     def _write(self, path: Path, data: bytes) -> None:
@@ -252,9 +279,14 @@ class Index:
             make_private_dir(self.dir / sub)
         by_bucket: dict[str, list[str]] = {}
         for key_id in key_ids:
-            by_bucket.setdefault(key_id[:2], []).append(key_id)
-        for bucket, ids in by_bucket.items():
-            self._write_bucket(bucket, sorted(ids), [])
+            by_bucket.setdefault(key_id[:BUCKET_DIGITS], []).append(key_id)
+        # Every non-empty bucket (all 4,096 from ~30,000 keys on) into the emptied directory:
+        # written first and synced together (write_new_files), not one atomic write and two
+        # fsyncs each, which cost 4 s for 4,096 files on this machine. Nothing reads them
+        # before ``format`` is written, last.
+        write_new_files(
+            {self.dir / KEYS_SUBDIR / bucket: _seal(KEYS_HEADER, _bucket_lines(sorted(ids), [])) for bucket, ids in by_bucket.items()}
+        )
         by_file: dict[tuple[str, str], set] = {}
         for when, key_id in due:
             by_file.setdefault((when[:10], key_id[0]), set()).add(f"{when} {key_id}")
@@ -270,7 +302,7 @@ class Index:
     def _read_bucket(self, bucket: str) -> tuple[list[str], list[str]]:
         """(sure ids, sorted; unsure ids) of one bucket; a missing file is an empty bucket.
         Kept while the file is unchanged (ParsedFiles)."""
-        path = self.dir / KEYS_SUBDIR / bucket
+        path = self._keys_prefix + bucket
 
         def parse() -> tuple[list[str], list[str]]:
             body = read_body(path, KEYS_HEADER)
@@ -298,19 +330,28 @@ class Index:
         """Up to ``count`` key ids at or after ``start`` (a key id or a prefix), in order.
         Raises IndexDamaged."""
         found: list[str] = []
-        first = start[:2] if len(start) >= 2 else (start + "0")[:2]
-        # One listing of the buckets that exist, rather than a path and a stat for each of
-        # the 256: a keyring of a few keys has a few buckets, and list-keys walked them all
-        # (~12M instructions of its start-up). A bucket written meanwhile is missed as it
-        # would have been had the listing run a moment earlier.
-        try:
-            existing = frozenset(os.listdir(self.dir / KEYS_SUBDIR))
-        except FileNotFoundError:
-            existing = frozenset()
-        for bucket in BUCKETS[bisect.bisect_left(BUCKETS, first) :]:
-            if bucket not in existing:
+        first = (start + "0" * BUCKET_DIGITS)[:BUCKET_DIGITS]
+        # Buckets are read by their paths while most are there (a large keyring: a page of
+        # 100 reads about 4 of ~25 ids, and following NextMarker through 100,000 keys lists
+        # no directory 1,000 times); after PROBES_BEFORE_LISTING empty ones, the buckets
+        # that exist are listed once, rather than a path and a stat for each of the 4,096
+        # (a keyring of a few keys has a few buckets). A bucket written meanwhile is missed
+        # as it would have been had the listing run a moment earlier.
+        existing: frozenset | None = None
+        empty = 0
+        names = bucket_names()
+        for bucket in names[bisect.bisect_left(names, first) :]:
+            if existing is not None and bucket not in existing:
                 continue
             ids = self._bucket_ids(bucket)
+            if not ids and existing is None:
+                empty += 1
+                if empty >= PROBES_BEFORE_LISTING:
+                    try:
+                        existing = frozenset(os.listdir(self.dir / KEYS_SUBDIR))
+                    except FileNotFoundError:
+                        break
+                continue
             if bucket == first and start:
                 ids = ids[bisect.bisect_left(ids, start) :]
             found += ids[: count - len(found)]
@@ -321,11 +362,10 @@ class Index:
     def note_key_change(self, key_id: str) -> Undo:
         """Before a key file is created or deleted: mark it unsure in its bucket (settling the
         bucket's other unsure ids by their files). Raises IndexDamaged."""
-        bucket = key_id[:2]
+        bucket = key_id[:BUCKET_DIGITS]
         sure, unsure = self._read_bucket(bucket)
         # The sorted ids changed in place (a copy: the parsed bucket is kept), not a set
-        # sorted again: the bucket grows with the keys (~400 ids at 100,000), and this runs
-        # for every key created or deleted.
+        # sorted again: this runs for every key created or deleted.
         settled = list(sure)
         for k in {key_id, *(k for k in unsure if k != key_id and self.exists(k))}:
             at = bisect.bisect_left(settled, k)
@@ -356,9 +396,8 @@ class Index:
         return undo
 
     def _write_bucket(self, bucket: str, sure: list[str], unsure: list[str]) -> None:
-        lines = ([SURE + "\n+".join(sure)] if sure else []) + [UNSURE + k for k in unsure]
-        self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, lines))
-        self._buckets.forget(self.dir / KEYS_SUBDIR / bucket)
+        self._write(self.dir / KEYS_SUBDIR / bucket, _seal(KEYS_HEADER, _bucket_lines(sure, unsure)))
+        self._buckets.forget(self._keys_prefix + bucket)
 
     # --- what is due ---------------------------------------------------------------------------
 
