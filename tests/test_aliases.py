@@ -50,13 +50,16 @@ def test_target_may_be_key_arn(kms):
         "ALIAS/upper-prefix",
         "alias/" + "a" * 251,  # 257 characters
         "alias/aws/reserved",
+        "alias/has:colon",  # AWS's model's pattern allows ':', AWS's rule for alias names does not
     ],
 )
 def test_invalid_alias_names(kms, keyring_env, name):
     key = create_key(kms)
     before = snapshot(Path(keyring_env["KMSCLI_KEYRING"]))
-    # Without the alias/ prefix AWS answers ValidationException (tests/test_aws_recorded.py).
-    expected = "InvalidAliasNameException" if name.startswith("alias/") else "ValidationException"
+    # Without the alias/ prefix AWS answers ValidationException (tests/test_aws_recorded.py);
+    # outside the model's length or pattern, its front end's ValidationException
+    # (tests/test_moto_suite.py); within them, InvalidAliasNameException for what is left.
+    expected = "InvalidAliasNameException" if name in ("alias/", "alias/aws/reserved") else "ValidationException"
     refused(kms("create-alias", "--alias-name", name, "--target-key-id", key), expected, 2)
     assert snapshot(Path(keyring_env["KMSCLI_KEYRING"])) == before
 
@@ -66,7 +69,7 @@ def test_name_length_bound_and_allowed_characters(kms):
     longest = "alias/" + "a" * 250
     assert len(longest) == 256
     silent_ok(kms("create-alias", "--alias-name", longest, "--target-key-id", key))
-    odd = "alias/Team_1/app-x:prod"
+    odd = "alias/Team_1/app-x_prod"
     silent_ok(kms("create-alias", "--alias-name", odd, "--target-key-id", key))
     assert sorted(aliases_of(kms)) == sorted([longest, odd])
     assert kms("describe-key", "--key-id", longest).json()["KeyMetadata"]["KeyId"] == key

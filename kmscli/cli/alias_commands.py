@@ -10,7 +10,7 @@ from .render import emit
 
 alias_name_option = click.option(
     "--alias-name", required=True, metavar="alias/NAME", callback=text_value,
-    help="alias/ then letters, digits, / _ - : (at most 256 characters), or file://PATH holding it."
+    help="alias/ then letters, digits, / _ - (at most 256 characters), or file://PATH holding it."
 )
 target_option = key_id_option(
     name="--target-key-id",

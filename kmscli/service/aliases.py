@@ -23,7 +23,7 @@ from ..errors import (
 from ..keyring import Keyring
 from . import paging
 from .keydoc import iso, now
-from .resolve import _shown, resolve_key_id
+from .resolve import _shown, alias_not_found, resolve_key_id
 from .state import refuse_if_pending_deletion
 
 PREFIX = "alias/"
@@ -32,7 +32,7 @@ _NAME = re.compile(r"alias/[A-Za-z0-9/_:-]+")
 
 
 def check_alias_name(name: str, *, reserved_ok: bool = False) -> str:
-    """AWS's rules: ``alias/`` then letters, digits, ``/ _ - :``; 1-256 characters in all."""
+    """AWS's rules: ``alias/`` then letters, digits, ``/ _ -``; 1-256 characters in all."""
     if not isinstance(name, str) or not 1 <= len(name) <= specs.ALIAS_NAME_MAX:
         raise InvalidAliasNameException(f"AliasName must be 1 to {specs.ALIAS_NAME_MAX} characters")
     if not name.startswith(PREFIX):
@@ -43,8 +43,12 @@ def check_alias_name(name: str, *, reserved_ok: bool = False) -> str:
         )
     if not _NAME.fullmatch(name):
         raise InvalidAliasNameException(
-            f"AliasName '{_shown(name)}' may hold only letters, digits and / _ - : after 'alias/'"
+            f"AliasName '{_shown(name)}' may hold only letters, digits and / _ - after 'alias/'"
         )
+    if ":" in name:
+        # AWS's model's pattern allows ':' (alias ARNs share the shape) but an alias name may
+        # not hold one: AWS's developer guide, and AWS's words as moto's suite has them.
+        raise ValidationException(f"{_shown(name)} contains invalid characters for an alias")
     if name.startswith(RESERVED_PREFIX) and not reserved_ok:
         raise InvalidAliasNameException("AliasName may not begin with 'alias/aws/': it is reserved for AWS managed keys")
     return name
@@ -101,8 +105,8 @@ def create_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
     check_alias_name(alias_name)
     with keyring.transaction():
         if keyring.load_alias(alias_name, verify=True) is not None:
-            raise AlreadyExistsException(
-                f"alias {alias_name} already exists",
+            raise AlreadyExistsException(  # AWS's words
+                f"An alias with the name {keyring.alias_arn(alias_name)} already exists",
                 hint=f"point it at another key with: kmscli update-alias --alias-name {alias_name} --target-key-id KEY",
             )
         key_id = _target(keyring, target_key_id)["metadata"]["KeyId"]
@@ -125,7 +129,7 @@ def update_alias(keyring: Keyring, alias_name: str, target_key_id: str) -> dict:
         entry = keyring.load_alias(alias_name, verify=True)
         if entry is None:
             raise NotFoundException(
-                f"alias {alias_name} does not exist",
+                alias_not_found(keyring, alias_name),
                 hint=f"create it with: kmscli create-alias --alias-name {alias_name} --target-key-id KEY",
             )
         new = _target(keyring, target_key_id)["metadata"]
@@ -151,7 +155,7 @@ def delete_alias(keyring: Keyring, alias_name: str) -> dict:
     check_existing_alias_name(alias_name)
     with keyring.transaction():
         if keyring.load_alias(alias_name, verify=True) is None:
-            raise NotFoundException(f"alias {alias_name} does not exist", hint="list the aliases with: kmscli list-aliases")
+            raise NotFoundException(alias_not_found(keyring, alias_name), hint="list the aliases with: kmscli list-aliases")
         keyring.save_alias_changes({alias_name: None})
     return {}
 

@@ -99,6 +99,10 @@ _RANGES: dict[str, tuple[int, int]] = {
     "PublicKey": (1, 8192),
     "Description": (0, 8192),
 }
+# Request member -> AWS's model's pattern for it (AliasNameType: CreateAlias, UpdateAlias,
+# DeleteAlias); the length comes first, as in AWS's message order.
+_PATTERNS: dict[str, str] = {"AliasName": "^[a-zA-Z0-9:/_-]+$"}
+_ALIAS_NAME_LENGTH = (1, 256)
 TAG_KEY_LENGTH = (1, 128)
 TAG_VALUE_LENGTH = (0, 256)
 
@@ -136,6 +140,8 @@ def check_request(
             ))
         elif member in _RANGES:
             found.extend((member, text) for text in _range_failure(member, value, *_RANGES[member]))
+        elif member in _PATTERNS and isinstance(value, str):
+            found.extend((member, text) for text in _pattern_failures(member, value))
         elif member == "Tags" and isinstance(value, (list, tuple)):
             found.extend((member, text) for text in _tag_failures(value))
     position = {member: i for i, member in enumerate(order)}
@@ -163,6 +169,22 @@ def _range_failure(member: str, value, low: int, high: int) -> list[str]:
         if len(value) > high:
             return [f"Value{shown} at '{at}' failed to satisfy constraint: Member must have length less than or equal to {high}"]
     return []
+
+
+def _pattern_failures(member: str, value: str) -> list[str]:
+    """A string outside its model length or pattern, worded as AWS's front end words it
+    (moto's suite has AWS's words for an alias name: 'Member must satisfy regular
+    expression pattern: ^[a-zA-Z0-9:/_-]+$')."""
+    import re
+
+    failures = _range_failure(member, value, *_ALIAS_NAME_LENGTH)
+    pattern = _PATTERNS[member]
+    if value and not re.fullmatch(pattern.strip("^$"), value):
+        failures.append(
+            f"Value '{_shown(value)}' at '{_lower_camel(member)}' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {pattern}"
+        )
+    return failures
 
 
 def _tag_failures(tags) -> list[str]:

@@ -81,10 +81,17 @@ def _alias_target(keyring: Keyring, alias_name: str) -> str:
     target = entry.get("TargetKeyId") if entry is not None else None
     if not target:
         raise NotFoundException(
-            f"alias '{_shown(alias_name)}' does not exist",
+            alias_not_found(keyring, alias_name),
             hint=_alias_hint(keyring, alias_name, otherwise="list the aliases with: kmscli list-aliases"),
         )
     return target
+
+
+def alias_not_found(keyring: Keyring, alias_name: str) -> str:
+    """AWS's words for an alias that does not exist, whichever operation named it
+    ('Alias arn:aws:kms:us-west-2:111122223333:alias/x is not found.', as AWS KMS answers
+    Encrypt, DescribeKey, UpdateAlias and DeleteAlias)."""
+    return f"Alias {_shown(keyring.alias_arn(alias_name))} is not found."
 
 
 # An alias is suggested only for a name at least this similar (difflib's ratio).

@@ -43,7 +43,10 @@ def tag_resource(keyring, key_id: str, tags: list[dict]) -> dict:
 
     tags = list(tags)
     if not tags:
-        raise ValidationException("give at least one tag (--tag KEY=VALUE)")
+        # AWS's model lets Tags be empty, so the key is looked up first: an unknown key is
+        # NotFoundException whatever the tags (moto's suite, AWS's order of checks).
+        keyring.load_key(resolve_key_id(keyring, key_id))
+        raise ValidationException("Tags must hold at least one tag", hint="give one with --tag KEY=VALUE")
     check_tags(tags)
     with editing(keyring, key_id) as doc:
         refuse_if_pending_deletion(doc["metadata"])
@@ -59,7 +62,8 @@ def untag_resource(keyring, key_id: str, tag_keys: list[str]) -> dict:
     """Remove tags by key; a key the key has no tag for is ignored, as AWS."""
 
     if not tag_keys:
-        raise ValidationException("give at least one --tag-keys KEY")
+        keyring.load_key(resolve_key_id(keyring, key_id))  # as TagResource: the key first
+        raise ValidationException("TagKeys must hold at least one tag key", hint="give one with --tag-keys KEY")
     for key in tag_keys:
         if not isinstance(key, str) or not 1 <= len(key) <= specs.TAG_KEY_MAX:
             raise ValidationException(f"TagKey must be 1 to {specs.TAG_KEY_MAX} characters")
