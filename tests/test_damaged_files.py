@@ -20,6 +20,10 @@ KEY_FILE_EDITS = {
     "KeyState a number": lambda t: re.sub(r"(?m)^KeyState = .*$", "KeyState = 5", t),
     "KeySpec a table": lambda t: re.sub(r"(?m)^KeySpec = .*$", "KeySpec = { a = 1 }", t),
     "Description a list": lambda t: re.sub(r"(?m)^Description = .*$", "Description = [1]", t),
+    # Past TOML's 64 bits (tomllib reads it as Python's int), and past the 4,300 digits
+    # Python's int() converts at all (a ValueError inside tomllib, not a TOMLDecodeError).
+    "version of 20 digits": lambda t: re.sub(r"(?m)^version = \d+$", "version = " + "9" * 20, t, count=1),
+    "version of 5,000 digits": lambda t: re.sub(r"(?m)^version = \d+$", "version = " + "1" * 5000, t, count=1),
     "CreationDate a TOML datetime": lambda t: re.sub(
         r'(?m)^CreationDate = "(.*)\+00:00"$', r"CreationDate = \1Z", t, count=1
     ),

@@ -128,6 +128,9 @@ def parse_toml(raw: bytes, what: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         raise KeyringDamagedException(f"{what} is not valid TOML") from None
+    except ValueError:
+        # An integer of more than 4,300 digits: Python's int() refuses it (CVE-2020-10735).
+        raise KeyringDamagedException(f"{what} holds a number too long to be a kmscli file's") from None
     except RecursionError:
         # tomllib parses nested arrays and inline tables recursively: a planted file of
         # deeply nested brackets is damage, not an internal error.

@@ -36,7 +36,8 @@ def _value(text: str):
     if text == "false":
         return False
     digits = text[1:] if text[:1] == "-" else text
-    if digits and _DIGITS.issuperset(digits) and (digits == "0" or digits[0] != "0"):
+    # TOML's integers are 64-bit (19 digits); a longer one is tomllib's to judge.
+    if 0 < len(digits) <= 19 and _DIGITS.issuperset(digits) and (digits == "0" or digits[0] != "0"):
         return int(text)
     return _NO
 
