@@ -180,3 +180,42 @@ def test_serve_over_tls(tmp_path, keyring_env, access_key):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
         assert "Traceback" not in proc.stderr.read().decode()
+
+
+def test_a_server_that_fails_after_starting_exits_with_one_line_not_silently(tmp_path, monkeypatch):
+    """A loop that dies (here made to, through the Python API) stops the whole server, which
+    says why in one line (exit 5 at the command line) instead of serving on with fewer loops
+    or exiting 0; and a server that never started never announced an endpoint."""
+    import io
+
+    from conftest import make_keyring
+    from kmscli.errors import KMSInternalException
+    from kmscli.serve import server as srv
+    from kmscli.serve.app import KmsApp
+    from kmscli.serve.log import RequestLog
+    from serve_util import open_keyring
+
+    make_keyring(tmp_path / "keyring")
+    keyring = open_keyring(tmp_path / "keyring")
+    keyring.master_key
+    log_stream = io.StringIO()
+    log = RequestLog("json", stream=log_stream)
+    real_run_loop = srv.Server._run_loop
+    calls = []
+
+    def failing_second_loop(self, server):
+        calls.append(server)
+        if server is self.servers[1]:
+            raise RuntimeError("the loop broke")
+        real_run_loop(self, server)
+
+    monkeypatch.setattr(srv.Server, "_run_loop", failing_second_loop)
+    announced = []
+    started = time.monotonic()
+    with pytest.raises(KMSInternalException, match="kmscli serve stopped: RuntimeError: the loop broke"):
+        srv.serve(KmsApp(keyring, log=log), "127.0.0.1", 0, log=log, on_listening=announced.append)
+    assert time.monotonic() - started < 10
+    assert len(calls) == srv.LOOPS
+    assert announced == []  # the failure came before every loop was up
+    events = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    assert events[-1]["event"] == "stopped on an error" and events[-1]["error"] == "RuntimeError"

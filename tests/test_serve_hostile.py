@@ -192,3 +192,49 @@ def test_a_request_trickled_too_slowly_is_dropped_at_its_deadline(tmp_path):
                     break
         assert dropped_after is not None and 1.8 < dropped_after < 4, dropped_after
         assert ep.client().list_keys()["Keys"] == []
+
+
+def test_a_client_that_never_reads_its_answers_is_dropped(tmp_path):
+    """A client that pipelines requests and never reads the answers fills the server's
+    write buffer; it is dropped after the stall timeout, not held (with the server's stop)
+    forever."""
+    make_keyring(tmp_path / "keyring")
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.GenerateRandom\r\nContent-Length: 2\r\n\r\n{}"
+    started = time.monotonic()
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=1, idle_timeout=30) as ep:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(address(ep))
+            s.setblocking(False)
+            dropped_after = None
+            while time.monotonic() - started < 15:
+                try:
+                    s.send(request)
+                    time.sleep(0.0002)
+                except BlockingIOError:
+                    time.sleep(0.05)  # the server has stopped reading us: wait, still not reading
+                except (ConnectionResetError, BrokenPipeError):
+                    dropped_after = time.monotonic() - started
+                    break
+            assert dropped_after is not None and dropped_after < 8, dropped_after
+        assert ep.client().list_keys()["Keys"] == []  # everyone else is served
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5  # and the stop did not wait for the dropped one
+
+
+def test_pipelined_requests_are_not_counted_into_the_header_cap(endpoint):
+    """The header cap counts the current request's headers, not every byte of a read: 64 KiB
+    of small pipelined requests in one write are each answered, none refused as too large
+    (a refusal after the first had run would hide the ones that ran)."""
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 2\r\n\r\n{}"
+    count = (80 << 10) // len(request)
+    answers = b""
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(request * count + request[:40])
+        while answers.count(b"MissingAuthenticationTokenException") < count:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answers += chunk
+    assert b"too large" not in answers
+    assert answers.count(b"HTTP/1.1 400 ") == count

@@ -323,3 +323,19 @@ def test_a_hostile_body_never_shows_a_traceback(endpoint):
         status, answer, _ = send(endpoint, create_key_headers(endpoint, body=body), body)
         assert status == 400, (body[:20], answer)
         assert "Traceback" not in answer["message"] and answer["__type"] != "KMSInternalException"
+
+
+def test_a_body_over_the_cap_is_logged_with_the_413_the_client_got(tmp_path):
+    import socket
+
+    make_keyring(tmp_path / "keyring")
+    log = io.StringIO()
+    with serve_in_thread(tmp_path / "keyring", log_stream=log) as ep:
+        url = urllib.parse.urlsplit(ep.url)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.CreateKey\r\n"
+                      b"Content-Length: %d\r\n\r\n{" % (2 << 20))
+            assert s.recv(65536).startswith(b"HTTP/1.1 413 ")
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    logged = [line for line in lines if line.get("operation") == "CreateKey"]
+    assert [(line["status"], line["error"]) for line in logged] == [(413, "ValidationException")]

@@ -35,7 +35,6 @@ MAX_BODY = 1 << 20
 # a dry run that would have succeeded included, is 400 (recorded from AWS KMS, and AWS's
 # model gives DryRunOperationException no other status).
 _SERVER_FAULTS = frozenset({"KMSInternalException", "DependencyTimeoutException", "KeyUnavailableException"})
-_STATUS: dict[str, int] = {}
 # kmscli's own refusals that have no AWS name: the keyring's trouble is the server's, not the client's.
 _AS_INTERNAL = frozenset(
     {
@@ -101,7 +100,7 @@ class KmsApp:
                     "the keyring's master key was rotated after kmscli serve started, and this "
                     "server holds the old one: restart kmscli serve"
                 )
-            status = 500 if name in _SERVER_FAULTS else _STATUS.get(name, 400)
+            status = getattr(e, "http_status", None) or (500 if name in _SERVER_FAULTS else 400)
             out = wire.error_body(name, message)
             record["error"] = name
         except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback

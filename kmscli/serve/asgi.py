@@ -31,8 +31,11 @@ _PREFIX = b"TrentService."
 
 
 def _too_large() -> ValidationException:
-    # A ValidationException by its own name: the name is what the client's SDK reads.
-    return ValidationException(f"the request body is larger than {MAX_BODY} bytes")
+    # A ValidationException by its own name: the name is what the client's SDK reads. Its
+    # HTTP status rides with it, so that the log line says the 413 the client got.
+    error = ValidationException(f"the request body is larger than {MAX_BODY} bytes")
+    error.http_status = 413
+    return error
 
 
 class AsgiApp:
@@ -74,7 +77,6 @@ class AsgiApp:
             (b"x-amzn-requestid", request_id.encode()),
         ]
         if isinstance(body, ValidationException):  # the body was over the cap
-            status = 413
             response_headers.append((b"connection", b"close"))  # the rest of the body is not read
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": out})

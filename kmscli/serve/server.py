@@ -23,8 +23,9 @@ import logging
 import signal
 import socket
 import threading
+import time
 
-from ..errors import FileAccessException, ValidationException
+from ..errors import FileAccessException, KMSInternalException, ValidationException
 from .log import RequestLog
 
 DEFAULT_PORT = 9567
@@ -138,6 +139,7 @@ class Server:
         self.servers = [uvicorn.Server(config) for _ in range(loops)]
         self.socket = None
         self.bind_addr = (host, port)
+        self.failure: BaseException | None = None  # what stopped a loop, if anything did
         self._done = threading.Event()
 
     def prepare(self) -> None:
@@ -173,7 +175,28 @@ class Server:
             self.socket.close()
             self._done.set()
 
+    def started(self, timeout: float) -> bool:
+        """Wait until every loop accepts connections (True), or one has failed or the wait
+        is over (False)."""
+        deadline = time.monotonic() + timeout
+        while not all(s.started for s in self.servers):
+            if self.failure is not None or self._done.is_set() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def _run(self, server) -> None:
+        """One loop, until it stops; what stops it otherwise stops every loop (uvicorn may
+        even sys.exit() from a loop thread), and is kept in ``failure`` for serve() to tell."""
+        try:
+            self._run_loop(server)
+        except BaseException as e:  # noqa: BLE001 - reported by serve(), not lost in a thread
+            if self.failure is None:
+                self.failure = e
+            for other in self.servers:
+                other.should_exit = True
+
+    def _run_loop(self, server) -> None:
         loop = self.config.get_loop_factory()()
         if self.context is not None:
             # asyncio's TLS handshake and shutdown timeouts are 60 and 30 s; a stalled
@@ -235,6 +258,8 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             self._one_write = OneWrite(transport)
             self._header_bytes = 0
             self._headers_done = False
+            self._begun_in_this_read = False
+            self._write_timer = None  # runs while the client does not read its answers
             self._waiting = True  # for the bytes of a request: the stall timer runs
             self._request_started = None  # the time of the current request's first byte
             self._last_progress = self.loop.time()
@@ -254,9 +279,17 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             if self._request_started is not None:  # a client trickling a byte at a time
                 left = min(left, deadline - (now - self._request_started))
             if left <= 0:
-                self.transport.close()
+                self._drop()
             else:
                 self._stall_timer = self.loop.call_later(left, self._check_stall)
+
+        def _drop(self):
+            # Closed at once: close() would first wait for the answers already written to
+            # be read, which a client that stopped reading never does.
+            if self.transport.get_write_buffer_size():
+                self.transport.abort()
+            else:
+                self.transport.close()
 
         def data_received(self, data):
             self._last_progress = self.loop.time()
@@ -266,9 +299,15 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
                 self._waiting = True
                 if self._stall_timer is None:
                     self._stall_timer = self.loop.call_later(timeout, self._check_stall)
+            self._begun_in_this_read = False
             super().data_received(data)
             if not self._headers_done and not self.transport.is_closing():
-                self._header_bytes += len(data)
+                # The current request's header bytes only: the requests pipelined before it
+                # in this read are not its. When it began in this read, its URL and headers
+                # were counted as the parser handed them over (a part not yet handed over is
+                # at most this read); when earlier, all of this read is its headers.
+                if not self._begun_in_this_read:
+                    self._header_bytes += len(data)
                 if self._header_bytes > max_header:
                     self.send_400_response("Request header fields too large")
 
@@ -276,6 +315,17 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             super().on_message_begin()
             self._header_bytes = 0
             self._headers_done = False
+            self._begun_in_this_read = True
+
+        def on_url(self, url):
+            super().on_url(url)
+            if self._begun_in_this_read:
+                self._header_bytes += len(url)
+
+        def on_header(self, name, value):
+            super().on_header(name, value)
+            if self._begun_in_this_read:
+                self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
 
         def on_headers_complete(self):
             self._headers_done = True
@@ -292,8 +342,29 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             self._request_started = None
             self._waiting = False  # the request is whole: what follows is the application's time
 
+        def pause_writing(self):
+            # The client has stopped reading its answers (a pipelining client that never
+            # reads would otherwise hold its connection, and a server stop, forever).
+            super().pause_writing()
+            if self._write_timer is None:
+                self._write_timer = self.loop.call_later(timeout, self.transport.abort)
+
+        def resume_writing(self):
+            if self._write_timer is not None:
+                self._write_timer.cancel()
+                self._write_timer = None
+            super().resume_writing()
+
+        def timeout_keep_alive_handler(self):
+            if self.transport.get_write_buffer_size():
+                self.transport.abort()  # idle because it reads nothing: close() would wait for it
+            else:
+                super().timeout_keep_alive_handler()
+
         def shutdown(self):
-            if self.cycle is None or self.cycle.response_complete:
+            if self.transport.get_write_buffer_size() and self._write_timer is not None:
+                self.transport.abort()  # an answer the client is not reading: not worth waiting for
+            elif self.cycle is None or self.cycle.response_complete:
                 # Idle at the stop: closed without TLS's close_notify exchange, which a
                 # keep-alive client that is not reading would leave waiting its timeout.
                 self.transport.abort()
@@ -302,9 +373,10 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
 
         def connection_lost(self, exc):
             everyone.discard(self)
-            if self._stall_timer is not None:
-                self._stall_timer.cancel()
-                self._stall_timer = None
+            for timer in (self._stall_timer, self._write_timer):
+                if timer is not None:
+                    timer.cancel()
+            self._stall_timer = self._write_timer = None
             super().connection_lost(exc)
 
     return Guarded
@@ -357,13 +429,20 @@ def serve(app, host: str, port: int, *, tls_cert=None, tls_key=None, log: Reques
         bound_port = server.bind_addr[1]
         thread = threading.Thread(target=server.serve, name="kmscli-serve", daemon=True)
         thread.start()
-        on_listening(endpoint_url(host, bound_port, tls_cert is not None))
-        log.event("listening", endpoint=endpoint_url(host, bound_port, tls_cert is not None))
-        while not stop.wait(0.5) and thread.is_alive():
-            pass
-        log.event("stopping: finishing the requests in flight")
+        if server.started(timeout=30):  # announced only once every loop accepts
+            on_listening(endpoint_url(host, bound_port, tls_cert is not None))
+            log.event("listening", endpoint=endpoint_url(host, bound_port, tls_cert is not None))
+            while not stop.wait(0.5) and thread.is_alive() and server.failure is None:
+                pass
+            log.event("stopping: finishing the requests in flight")
         server.stop()  # stops accepting, then waits for the workers' current requests
         thread.join(SHUTDOWN_GRACE)
+        if server.failure is not None:
+            failure = server.failure
+            detail = " ".join(str(failure).split())[:200] or "no detail"
+            log.event("stopped on an error", error=type(failure).__name__, detail=detail)
+            # The server's own failure (a request's is answered, never raised): one line, exit 5.
+            raise KMSInternalException(f"kmscli serve stopped: {type(failure).__name__}: {detail}")
         log.event("stopped")
     finally:
         for sig, handler in previous.items():
