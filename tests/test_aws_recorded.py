@@ -762,6 +762,25 @@ def test_the_constraint_sets_are_awss_model(kms):
         assert sorted(order) == sorted(constraints.enum_values(shape))
 
 
+def test_every_bound_of_awss_model_is_checked(kms):
+    """Each length or value bound of AWS's model, on every member of an operation kmscli
+    offers, is kmscli's (constraints._RANGES), or checked in a named other place."""
+    from kmscli.service import constraints
+    from kmscli.service.operations import OPERATIONS
+
+    model = kms.meta.service_model
+    for operation_name in OPERATIONS:
+        shape = model.operation_model(operation_name).input_shape
+        for member, member_shape in (shape.members if shape is not None else {}).items():
+            bounds = member_shape.metadata.get("min"), member_shape.metadata.get("max")
+            if member_shape.type_name not in ("string", "blob", "integer") or bounds == (None, None):
+                continue
+            if member in constraints.CHECKED_ELSEWHERE:
+                continue
+            low, high = bounds
+            assert constraints._RANGES.get(member) == (low or 0, high), (operation_name, member, bounds)
+
+
 def test_an_unworded_answer_has_no_message_member(served, kms):
     from serve_clients import call
 
@@ -807,6 +826,32 @@ def test_numbers_outside_awss_model_are_refused_first_in_its_words(unchecked, ca
     value = next(v for k, v in request_.items() if k != "KeyId")
     assert aws_error(getattr(unchecked, call), **request_) == error(
         "ValidationException", f"1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {bound}"
+    )
+
+
+@pytest.mark.parametrize(
+    "call,request_,at,bound",
+    [
+        ("describe_key", {"KeyId": ""}, "keyId", "Member must have length greater than or equal to 1"),
+        ("create_alias", {"AliasName": "alias/a", "TargetKeyId": "k" * 2049}, "targetKeyId",
+         "Member must have length less than or equal to 2048"),
+        ("list_keys", {"Marker": ""}, "marker", "Member must have length greater than or equal to 1"),
+    ],
+)
+def test_strings_outside_awss_model_are_refused_first_in_its_words(unchecked, call, request_, at, bound):
+    value = request_.get("KeyId", request_.get("TargetKeyId", request_.get("Marker")))
+    shown = value if len(value) <= 300 else value[:300] + "..."
+    assert aws_error(getattr(unchecked, call), **request_) == error(
+        "ValidationException", f"1 validation error detected: Value '{shown}' at '{at}' failed to satisfy constraint: {bound}"
+    )
+
+
+def test_include_key_material_outside_its_enum_is_refused_in_awss_words(unchecked, kms):
+    key = create(kms)["KeyId"]
+    assert aws_error(unchecked.list_key_rotations, KeyId=key, IncludeKeyMaterial="EVERYTHING") == error(
+        "ValidationException",
+        "1 validation error detected: Value 'EVERYTHING' at 'includeKeyMaterial' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
     )
 
 

@@ -53,6 +53,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "WrappingKeySpec": ("RSA_2048", "RSA_3072", "RSA_4096", "SM2"),
     "ExpirationModelType": ("KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"),
     "ImportType": ("NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"),
+    "IncludeKeyMaterial": ("ALL_KEY_MATERIAL", "ROTATIONS_ONLY"),
 }
 
 # AWS lists an enum's values in its own order, not its model's; where the set has not changed
@@ -79,6 +80,7 @@ _ENUM_MEMBERS: dict[str, str] = {
     "WrappingKeySpec": "WrappingKeySpec",
     "ExpirationModel": "ExpirationModelType",
     "ImportType": "ImportType",
+    "IncludeKeyMaterial": "IncludeKeyMaterial",
 }
 _DATA_KEY_OPERATIONS = ("GenerateDataKey", "GenerateDataKeyWithoutPlaintext")
 
@@ -98,7 +100,18 @@ _RANGES: dict[str, tuple[int, int]] = {
     "EncryptedKeyMaterial": (1, 6144),
     "PublicKey": (1, 8192),
     "Description": (0, 8192),
+    "KeyId": (1, 2048),
+    "SourceKeyId": (1, 2048),
+    "DestinationKeyId": (1, 2048),
+    "TargetKeyId": (1, 2048),
+    "Marker": (1, 1024),
 }
+# Members with bounds in AWS's model that are checked elsewhere: AliasName by its pattern
+# (below); KeyMaterialId and KeyMaterialDescription by ImportKeyMaterial itself, in its
+# words; Policy, CustomKeyStoreId and XksKeyId are refused as not offered by kmscli.
+CHECKED_ELSEWHERE = frozenset(
+    {"AliasName", "KeyMaterialId", "KeyMaterialDescription", "Policy", "CustomKeyStoreId", "XksKeyId"}
+)
 # Request member -> AWS's model's pattern for it (AliasNameType: CreateAlias, UpdateAlias,
 # DeleteAlias); the length comes first, as in AWS's message order.
 _PATTERNS: dict[str, str] = {"AliasName": "^[a-zA-Z0-9:/_-]+$"}
