@@ -81,7 +81,7 @@ def serve_in_thread(keyring_path: Path, *, now=None, log_stream=None, **limits):
 
 
 @contextlib.contextmanager
-def serve_process(env: dict, *args, timeout: float = 30):
+def serve_process(env: dict, *args, timeout: float = 30, preexec_fn=None):
     """`python -m kmscli serve --port 0 ...` as a real process; yields (process, first stdout line as JSON)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **{k: v for k, v in env.items() if v is not None}}
     proc = subprocess.Popen(
@@ -90,6 +90,7 @@ def serve_process(env: dict, *args, timeout: float = 30):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=full_env,
+        preexec_fn=preexec_fn,
     )
     try:
         line = _readline_within(proc, timeout)

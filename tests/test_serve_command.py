@@ -219,3 +219,39 @@ def test_a_server_that_fails_after_starting_exits_with_one_line_not_silently(tmp
     assert announced == []  # the failure came before every loop was up
     events = [json.loads(line) for line in log_stream.getvalue().splitlines()]
     assert events[-1]["event"] == "stopped on an error" and events[-1]["error"] == "RuntimeError"
+
+
+def test_serve_raises_its_open_files_limit_and_serves_past_the_old_one(keyring_env, access_key):
+    """Started with a soft limit of 128 open files, serve raises it to the hard limit, and
+    200 connections held open do not leave it without a descriptor to accept the next one."""
+    import resource
+
+    import boto3
+    from botocore.config import Config
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 512:
+        pytest.fail(f"this machine's hard limit on open files ({hard}) is too low to test this")
+
+    def low_soft_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+
+    with serve_process(keyring_env, preexec_fn=low_soft_limit) as (proc, ready):
+        limits = open(f"/proc/{proc.pid}/limits").read()
+        soft_now = next(line.split()[3] for line in limits.splitlines() if line.startswith("Max open files"))
+        assert soft_now != "128"
+        port = int(ready["Endpoint"].rsplit(":", 1)[1])
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(200)]
+        try:
+            time.sleep(0.3)
+            client = boto3.client(
+                "kms", endpoint_url=ready["Endpoint"], region_name=ready["Region"],
+                aws_access_key_id=access_key[0], aws_secret_access_key=access_key[1],
+                config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=5),
+            )
+            assert client.list_keys()["Keys"] == []
+        finally:
+            for s in held:
+                s.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
