@@ -217,6 +217,7 @@ LIST_LIMITS = {
     "ListAliases": ListLimit(1, 100, 50),
     "ListResourceTags": ListLimit(1, 50, 50),
     "ListKeyRotations": ListLimit(1, 1000, 100),
+    "ListKeyPolicies": ListLimit(1, 1000, 100),
 }
 
 # --- DeriveSharedSecret ------------------------------------------------------------------------

@@ -702,8 +702,6 @@ def test_list_keys_pages_through_every_key(kms):
         ("revoke_grant", {"KeyId": "invalid", "GrantId": "g"}),
         ("retire_grant", {"GrantToken": "t"}),
         ("list_retirable_grants", {"RetiringPrincipal": "arn:aws:iam::111122223333:root"}),
-        ("list_key_policies", {"KeyId": "invalid"}),
-        ("get_key_policy", {"KeyId": "invalid", "PolicyName": "default"}),
         ("put_key_policy", {"KeyId": "invalid", "PolicyName": "default", "Policy": "{}"}),
         ("replicate_key", {"KeyId": "invalid", "ReplicaRegion": "us-west-2"}),
     ],
@@ -762,6 +760,39 @@ def test_the_constraint_sets_are_awss_model(kms):
         assert sorted(order) == sorted(constraints.enum_values(shape))
 
 
+def test_a_key_answers_with_awss_default_key_policy(kms, unchecked):
+    """GetKeyPolicy and ListKeyPolicies: the policy AWS gives a key made without one (a keyring
+    enforces none: any access key may do everything), in any key state; no other policy."""
+    import json
+
+    key = create(kms)
+    answer = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")
+    account = key["Arn"].split(":")[4]
+    assert answer["PolicyName"] == "default"
+    assert json.loads(answer["Policy"]) == {
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*",
+        }],
+    }
+    by_arn = kms.get_key_policy(KeyId=key["Arn"])  # PolicyName left out: default, as AWS
+    assert (by_arn["Policy"], by_arn["PolicyName"]) == (answer["Policy"], "default")
+    listed = kms.list_key_policies(KeyId=key["KeyId"])
+    assert (listed["PolicyNames"], listed["Truncated"]) == (["default"], False)
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    assert kms.get_key_policy(KeyId=key["KeyId"])["PolicyName"] == "default"  # in any state, as AWS
+    # AWS's model: a key without an AWS_RAM policy (one not shared through RAM) is NotFound.
+    assert aws_error(kms.get_key_policy, KeyId=key["KeyId"], PolicyName="AWS_RAM")["code"] == "NotFoundException"
+    assert aws_error(kms.get_key_policy, KeyId="alias/none")["code"] == "NotFoundException"
+    assert aws_error(unchecked.get_key_policy, KeyId=key["KeyId"], PolicyName="a b") == error(
+        "ValidationException",
+        "1 validation error detected: Value 'a b' at 'policyName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w]+",
+    )
+
+
 def test_every_bound_of_awss_model_is_checked(kms):
     """Each length or value bound of AWS's model, on every member of an operation kmscli
     offers, is kmscli's (constraints._RANGES), or checked in a named other place."""
@@ -778,6 +809,10 @@ def test_every_bound_of_awss_model_is_checked(kms):
             if member in constraints.CHECKED_ELSEWHERE:
                 continue
             low, high = bounds
+            if member in constraints.PATTERNS:
+                pattern, length = constraints.PATTERNS[member]
+                assert (pattern, length) == (member_shape.metadata["pattern"], (low or 0, high)), (operation_name, member)
+                continue
             assert constraints._RANGES.get(member) == (low or 0, high), (operation_name, member, bounds)
 
 

@@ -112,7 +112,7 @@ def test_zsh_and_fish_completion_describe_each_key(ring):
         ("kmscli create-key --key-usage SIGN", ["SIGN_VERIFY"]),
         ("kmscli --output t", ["text", "table"]),
         ("kmscli completion ", ["bash", "zsh", "fish"]),
-        ("kmscli list-k", ["list-key-rotations", "list-keys"]),
+        ("kmscli list-k", ["list-key-policies", "list-key-rotations", "list-keys"]),
     ],
 )
 def test_choices_and_commands_complete(words, expected):

@@ -453,6 +453,38 @@ def test_rotation(kms):
             KeyId=kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"])
 
 
+def test_key_policies_for_tools_that_read_them(kms):
+    """Terraform's aws_kms_key and audit scripts read a key's policy after creating it."""
+    import json
+
+    key = kms.create_key()["KeyMetadata"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    assert policy["Statement"][0]["Action"] == "kms:*"
+    assert policy["Statement"][0]["Principal"]["AWS"] == f"arn:aws:iam::{key['AWSAccountId']}:root"
+    assert [name for page in kms.get_paginator("list_key_policies").paginate(KeyId=key["Arn"])
+            for name in page["PolicyNames"]] == ["default"]
+    refused("NotFoundException", kms.get_key_policy, KeyId=key["KeyId"], PolicyName="AWS_RAM")
+
+
+def test_the_calls_terraforms_aws_kms_key_makes(kms):
+    """The requests of Terraform's aws_kms_key without a policy, in its order (the AWS
+    provider's internal/service/kms/key.go: create, read, delete), made here with boto3, as
+    no terraform binary is at hand: each one answers, the read finds what was made."""
+    import json
+
+    key = kms.create_key(BypassPolicyLockoutSafetyCheck=False, KeySpec="SYMMETRIC_DEFAULT",
+                         KeyUsage="ENCRYPT_DECRYPT", Tags=[], Description="made by terraform")["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key)
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True  # its wait for the change
+    meta = kms.describe_key(KeyId=key)["KeyMetadata"]  # the read: findKeyInfo
+    assert (meta["Description"], meta["Origin"], meta["KeyState"]) == ("made by terraform", "AWS_KMS", "Enabled")
+    json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])  # NormalizeJsonString
+    assert kms.get_key_rotation_status(KeyId=key)["RotationPeriodInDays"] == 365
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == []
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)  # the delete, then its wait
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
 # --- pagination with boto3's own paginators -------------------------------------------------------
 
 

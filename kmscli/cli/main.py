@@ -56,6 +56,8 @@ COMMANDS = {
     "get-key-rotation-status": "rotation_commands:get_key_rotation_status",
     "rotate-key-on-demand": "rotation_commands:rotate_key_on_demand",
     "list-key-rotations": "rotation_commands:list_key_rotations",
+    "get-key-policy": "policy_commands:get_key_policy",
+    "list-key-policies": "policy_commands:list_key_policies",
     "derive-shared-secret": "agreement_commands:derive_shared_secret",
     "get-parameters-for-import": "import_commands:get_parameters_for_import",
     "import-key-material": "import_commands:import_key_material",

@@ -23,7 +23,7 @@ INLINE = frozenset(
         "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
         "GenerateRandom", "Sign", "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret",
         "DescribeKey", "ListKeys", "ListAliases", "ListResourceTags", "GetPublicKey",
-        "GetKeyRotationStatus", "ListKeyRotations",
+        "GetKeyRotationStatus", "ListKeyRotations", "GetKeyPolicy", "ListKeyPolicies",
     }
 )
 _TARGET = b"x-amz-target"

@@ -106,16 +106,18 @@ _RANGES: dict[str, tuple[int, int]] = {
     "TargetKeyId": (1, 2048),
     "Marker": (1, 1024),
 }
-# Members with bounds in AWS's model that are checked elsewhere: AliasName by its pattern
-# (below); KeyMaterialId and KeyMaterialDescription by ImportKeyMaterial itself, in its
+# Members with bounds in AWS's model that are checked elsewhere: KeyMaterialId and KeyMaterialDescription by ImportKeyMaterial itself, in its
 # words; Policy, CustomKeyStoreId and XksKeyId are refused as not offered by kmscli.
 CHECKED_ELSEWHERE = frozenset(
-    {"AliasName", "KeyMaterialId", "KeyMaterialDescription", "Policy", "CustomKeyStoreId", "XksKeyId"}
+    {"KeyMaterialId", "KeyMaterialDescription", "Policy", "CustomKeyStoreId", "XksKeyId"}
 )
-# Request member -> AWS's model's pattern for it (AliasNameType: CreateAlias, UpdateAlias,
-# DeleteAlias); the length comes first, as in AWS's message order.
-_PATTERNS: dict[str, str] = {"AliasName": "^[a-zA-Z0-9:/_-]+$"}
-_ALIAS_NAME_LENGTH = (1, 256)
+# Request member -> AWS's model's pattern and length for it (AliasNameType: CreateAlias,
+# UpdateAlias, DeleteAlias; PolicyNameType: GetKeyPolicy); the length comes first, as in
+# AWS's message order. The patterns are Java's (AWS's front end): \w is ASCII.
+PATTERNS: dict[str, tuple[str, tuple[int, int]]] = {
+    "AliasName": ("^[a-zA-Z0-9:/_-]+$", (1, 256)),
+    "PolicyName": ("[\\w]+", (1, 128)),
+}
 TAG_KEY_LENGTH = (1, 128)
 TAG_VALUE_LENGTH = (0, 256)
 
@@ -153,7 +155,7 @@ def check_request(
             ))
         elif member in _RANGES:
             found.extend((member, text) for text in _range_failure(member, value, *_RANGES[member]))
-        elif member in _PATTERNS and isinstance(value, str):
+        elif member in PATTERNS and isinstance(value, str):
             found.extend((member, text) for text in _pattern_failures(member, value))
         elif member == "Tags" and isinstance(value, (list, tuple)):
             found.extend((member, text) for text in _tag_failures(value))
@@ -190,9 +192,9 @@ def _pattern_failures(member: str, value: str) -> list[str]:
     expression pattern: ^[a-zA-Z0-9:/_-]+$')."""
     import re
 
-    failures = _range_failure(member, value, *_ALIAS_NAME_LENGTH)
-    pattern = _PATTERNS[member]
-    if value and not re.fullmatch(pattern.strip("^$"), value):
+    pattern, length = PATTERNS[member]
+    failures = _range_failure(member, value, *length)
+    if value and not re.fullmatch(pattern.strip("^$"), value, re.ASCII):
         failures.append(
             f"Value '{_shown(value)}' at '{_lower_camel(member)}' failed to satisfy constraint: "
             f"Member must satisfy regular expression pattern: {pattern}"

@@ -131,6 +131,9 @@ OPERATIONS: dict[str, Operation] = {
         _op("TagResource", "tags:tag_resource", *_KEY, "Tags"),
         _op("UntagResource", "tags:untag_resource", *_KEY, "TagKeys"),
         _op("ListResourceTags", "tags:list_resource_tags", *_KEY, *_PAGE),
+        # Key policies (read-only: kmscli/service/policy.py)
+        _op("GetKeyPolicy", "policy:get_key_policy", *_KEY, "PolicyName"),
+        _op("ListKeyPolicies", "policy:list_key_policies", *_KEY, *_PAGE),
         # Rotation
         _op("EnableKeyRotation", "rotation:enable_key_rotation", *_KEY, "RotationPeriodInDays"),
         _op("DisableKeyRotation", "rotation:disable_key_rotation", *_KEY),
