@@ -54,7 +54,7 @@ def test_deeply_nested_json_is_refused_cleanly(served):
 
 
 @pytest.mark.parametrize("operation", ["CreateGrant", "ListGrants", "RetireGrant", "CreateCustomKeyStore",
-                                       "ReplicateKey", "PutKeyPolicy", "GetKeyPolicy"])
+                                       "ReplicateKey", "PutKeyPolicy", "UpdatePrimaryRegion"])
 def test_an_aws_operation_kmscli_does_not_offer(served, operation):
     reply = call(served, operation, {"KeyId": "alias/x"} if operation != "CreateCustomKeyStore" else {})
     assert (reply.status, reply.error) == (400, "UnsupportedOperationException"), reply.body
