@@ -221,6 +221,41 @@ def test_a_server_that_fails_after_starting_exits_with_one_line_not_silently(tmp
     assert events[-1]["event"] == "stopped on an error" and events[-1]["error"] == "RuntimeError"
 
 
+def test_a_server_whose_loops_never_start_fails_instead_of_exiting_0(tmp_path, monkeypatch):
+    """A loop that never starts accepting (made to, through the Python API) is a failure once
+    the start timeout is over: one line, exit 5 at the command line, no endpoint announced."""
+    import io
+
+    from conftest import make_keyring
+    from kmscli.errors import KMSInternalException
+    from kmscli.serve import server as srv
+    from kmscli.serve.app import KmsApp
+    from kmscli.serve.log import RequestLog
+    from serve_util import open_keyring
+
+    make_keyring(tmp_path / "keyring")
+    keyring = open_keyring(tmp_path / "keyring")
+    keyring.master_key
+    log = RequestLog("json", stream=io.StringIO())
+    real_run_loop = srv.Server._run_loop
+
+    def stuck_last_loop(self, server):
+        if server is self.servers[-1]:
+            while not server.should_exit:  # never starts, until told to stop
+                time.sleep(0.02)
+            return
+        real_run_loop(self, server)
+
+    monkeypatch.setattr(srv.Server, "_run_loop", stuck_last_loop)
+    monkeypatch.setattr(srv, "START_TIMEOUT", 1)
+    announced = []
+    started = time.monotonic()
+    with pytest.raises(KMSInternalException, match="did not start within 1 s"):
+        srv.serve(KmsApp(keyring, log=log), "127.0.0.1", 0, log=log, on_listening=announced.append)
+    assert 1 <= time.monotonic() - started < 10
+    assert announced == []
+
+
 def test_serve_raises_its_open_files_limit_and_serves_past_the_old_one(keyring_env, access_key):
     """Started with a soft limit of 128 open files, serve raises it to the hard limit, and
     200 connections held open do not leave it without a descriptor to accept the next one."""

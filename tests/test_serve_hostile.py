@@ -238,3 +238,111 @@ def test_pipelined_requests_are_not_counted_into_the_header_cap(endpoint):
             answers += chunk
     assert b"too large" not in answers
     assert answers.count(b"HTTP/1.1 400 ") == count
+
+
+UNSIGNED = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def read_until_closed(s, seconds=5.0):
+    """What the server sent before it closed the connection (a reset ends it too)."""
+    s.settimeout(seconds)
+    data = b""
+    try:
+        while chunk := s.recv(65536):
+            data += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return data
+
+
+@pytest.mark.parametrize("headers", [
+    b"X-Big: " + b"a" * (110 << 10) + b"\r\n",
+    b"".join(b"X-%d: v\r\n" % i for i in range(12000)),
+], ids=["one-header", "many-headers"])
+def test_headers_over_the_cap_in_a_single_write_are_refused(endpoint, headers):
+    """The whole request, over 64 KiB of headers, in one write (and so, often, one read):
+    refused, not handed to the application (which would answer MissingAuthenticationToken)."""
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\n" + headers
+                  + b"Content-Length: 2\r\n\r\n{}")
+        answer = read_until_closed(s)
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.endswith(b"Request header fields too large"), answer[-200:]
+    assert b"MissingAuthenticationToken" not in answer
+
+
+def test_trailers_count_as_headers(tmp_path):
+    """A chunked body's trailers are headers too: a client that sends them without end is
+    refused at the cap, not buffered (a 64 MiB flood was once taken whole)."""
+    import io
+    import json
+
+    make_keyring(tmp_path / "keyring")
+    log = io.StringIO()
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=5, log_stream=log) as ep:
+        trailers = b"".join(b"T-%d: %s\r\n" % (i, b"v" * 100) for i in range(100))  # about 11 KiB
+        sent, refused = 0, False
+        with socket.create_connection(address(ep), timeout=5) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n")
+            s.settimeout(0.05)
+            while sent < (64 << 20):
+                try:
+                    s.sendall(trailers)
+                    sent += len(trailers)
+                    if s.recv(65536):
+                        refused = True
+                        break
+                except TimeoutError:
+                    continue
+                except (ConnectionResetError, BrokenPipeError):
+                    refused = True
+                    break
+        assert refused and sent < (16 << 20), sent
+        assert ep.client().list_keys()["Keys"] == []
+    notes = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert any(n.get("detail") == "Request header fields too large" for n in notes), notes
+
+
+def test_a_refused_request_is_answered_after_the_requests_before_it(endpoint):
+    """Pipelined: two requests, then one over the header cap. The client reads the two
+    answers it is owed first, then the 400, in order; the answers are not lost to it."""
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(UNSIGNED * 2 + b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 << 10)
+                  + b"\r\nContent-Length: 2\r\n\r\n{}")
+        answer = read_until_closed(s)
+    assert answer.count(b"HTTP/1.1 400 ") == 3, answer[-300:]
+    assert answer.count(b"MissingAuthenticationTokenException") == 2
+    assert answer.endswith(b"Request header fields too large")
+
+
+def test_a_closing_connection_whose_client_reads_nothing_is_dropped(tmp_path):
+    """Answers under the write buffer's high water, unread, on a connection that is closing
+    (the last request said Connection: close): dropped after the stall timeout rather than
+    held forever, which with a connection cap of 1 would refuse everyone after it."""
+    import gc
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    make_keyring(tmp_path / "keyring")
+    closing = UNSIGNED.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+    with serve_in_thread(tmp_path / "keyring", socket_timeout=1, idle_timeout=30, max_connections=1) as ep:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(address(ep))
+            time.sleep(0.2)
+            protocol = next(o for o in gc.get_objects()
+                            if isinstance(o, HttpToolsProtocol) and getattr(o, "transport", None) is not None
+                            and not o.transport.is_closing())
+            for _ in range(4000):  # until the kernel's buffers are full and the server holds answers
+                s.sendall(UNSIGNED * 20)
+                time.sleep(0.002)
+                if protocol.transport.get_write_buffer_size() > 0:
+                    break
+            s.sendall(closing)
+            time.sleep(0.3)
+            assert protocol.transport.get_write_buffer_size() > 0  # answers held, unread
+            deadline = time.monotonic() + 5
+            while protocol.parser is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert protocol.parser is None  # the connection is gone (uvicorn drops its parser then)
+            assert ep.client().list_keys()["Keys"] == []  # and the one connection allowed is free

@@ -10,9 +10,12 @@ What uvicorn does not do by itself, done here around it: a client that stalls mi
 (or never sends a byte) is dropped after a timeout without progress, and one that trickles
 a request slowly enough to never stall, once the request has taken a deadline; headers are
 capped; the number of open connections is capped (a new one beyond it is closed at once);
-the TLS handshake has the same timeout; uvicorn's own notes become one log line, never a
-traceback. The request body cap is the application's (413 before reading a body announced
-too large). uvicorn's graceful stop finishes the requests in flight.
+the TLS handshake has the same timeout; a request refused (headers too large, malformed) is
+answered in its turn, after those pipelined before it; a connection is closed as nginx's
+lingering close does, so that a client still sending reads its answers rather than a reset;
+uvicorn's own notes become one log line, never a traceback. The request body cap is the
+application's (413 before reading a body announced too large). uvicorn's graceful stop
+finishes the requests in flight.
 """
 
 from __future__ import annotations
@@ -38,11 +41,14 @@ SOCKET_TIMEOUT = 10  # seconds a client may stall mid-request (or before its fir
 # 75 s is nginx's default, above the 60 s that load balancers and the Java SDK use.
 IDLE_TIMEOUT = 75
 REQUEST_DEADLINE = 30  # seconds from a request's first byte to its last, however it trickles
-MAX_HEADER = 64 << 10
+MAX_HEADER = 64 << 10  # a request's bytes besides its body: request line, headers, chunk framing, trailers
+PIECE = 16 << 10  # the parser is fed at most this much at a time (Guarded says why)
+TOO_LARGE = "Request header fields too large"
 LISTEN_BACKLOG = 128
 MAX_CONNECTIONS = 512  # open connections; beyond it a new one is closed at once
 SHUTDOWN_GRACE = 20  # seconds the requests in flight have to finish after SIGTERM
 LOOPS = 4  # event loops (threads) serving connections; see Server
+START_TIMEOUT = 30  # seconds for every loop to start accepting, or serve fails
 
 
 def is_loopback(host: str) -> bool:
@@ -266,18 +272,31 @@ def _route_uvicorn_notes(log: RequestLog) -> None:
 
 def _guarded_protocol(timeout: float, max_connections: int, max_header: int, deadline: float):
     """uvicorn's httptools protocol, with the limits it lacks (see the module's docstring)."""
+    import httptools
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     everyone = set()  # the open connections of every loop (set.add and discard are atomic)
 
     class Guarded(HttpToolsProtocol):
+        """What a request may send besides its body (request line, headers, chunk framing,
+        trailers) is counted against ``max_header``. The parser hands over a header only
+        once it is whole, so the bytes of a request that began in an earlier piece of input
+        are counted whole (less its body); those of one that began in this piece, header by
+        header. A refused request (too large, or one the parser rejects) is answered 400 in
+        its turn: after the answers owed to the requests pipelined before it."""
+
         def connection_made(self, transport):
             super().connection_made(transport)
-            self._one_write = OneWrite(transport)
-            self._header_bytes = 0
+            self._one_write = OneWrite(transport, self._linger)
+            self._overhead = 0  # the current request's bytes that are not its body
+            self._in_message = False
             self._headers_done = False
-            self._begun_in_this_read = False
+            self._begun_in_piece = False
+            self._body_in_piece = 0
+            self._refusal = None  # the 400's text, once a request is refused
+            self._lingering = False  # answered, FIN sent; what the client still sends is dropped
             self._write_timer = None  # runs while the client does not read its answers
+            self._close_timer = None  # runs while a closing connection holds unread answers
             self._waiting = True  # for the bytes of a request: the stall timer runs
             self._request_started = None  # the time of the current request's first byte
             self._last_progress = self.loop.time()
@@ -309,7 +328,16 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             else:
                 self.transport.close()
 
+        def _closing(self):
+            # A closing connection waits for its answers to be read; one whose client
+            # reads nothing (below the write buffer's high water, so pause_writing never
+            # ran) would wait forever, counted against max_connections.
+            if self._close_timer is None and self.transport.get_write_buffer_size():
+                self._close_timer = self.loop.call_later(timeout, self.transport.abort)
+
         def data_received(self, data):
+            if self._refusal is not None or self._lingering:
+                return  # refused or closing: what the client still sends is read and dropped
             self._last_progress = self.loop.time()
             if self._request_started is None:
                 self._request_started = self._last_progress
@@ -317,33 +345,109 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
                 self._waiting = True
                 if self._stall_timer is None:
                     self._stall_timer = self.loop.call_later(timeout, self._check_stall)
-            self._begun_in_this_read = False
-            super().data_received(data)
-            if not self._headers_done and not self.transport.is_closing():
-                # The current request's header bytes only: the requests pipelined before it
-                # in this read are not its. When it began in this read, its URL and headers
-                # were counted as the parser handed them over (a part not yet handed over is
-                # at most this read); when earlier, all of this read is its headers.
-                if not self._begun_in_this_read:
-                    self._header_bytes += len(data)
-                if self._header_bytes > max_header:
-                    self.send_400_response("Request header fields too large")
+            if len(data) <= PIECE:
+                self._feed(data)
+                return
+            # Fed a piece at a time, so that what the parser holds back (a header not yet
+            # whole) is never more than one piece beyond what has been counted.
+            view = memoryview(data)
+            for start in range(0, len(data), PIECE):
+                self._feed(view[start:start + PIECE])
+                if self._refusal is not None or self.transport.is_closing():
+                    return
+
+        def _feed(self, piece):
+            continued = self._in_message  # a request that began in an earlier piece
+            self._begun_in_piece = False
+            self._body_in_piece = 0
+            self._unset_keepalive_if_required()
+            try:
+                self.parser.feed_data(piece)
+            except httptools.HttpParserUpgrade:
+                self._unsupported_upgrade_warning()  # as uvicorn does: ws is off
+            except httptools.HttpParserError:  # malformed, or refused by a callback below
+                if self._refusal is None:
+                    self._refuse("Invalid HTTP request received.")
+                return
+            if continued and not self._begun_in_piece:
+                self._overhead += len(piece) - self._body_in_piece
+                if self._in_message and self._overhead > max_header:
+                    self._refuse(TOO_LARGE)
+
+        def _count(self, size):
+            if self._begun_in_piece:
+                self._overhead += size
+                if self._overhead > max_header:
+                    self._refuse(TOO_LARGE)
+                    raise _Refused  # stops the parser: what follows is not this server's to read
+
+        def _refuse(self, text):
+            self._refusal = text
+            self._waiting = False  # nothing more is read: no stall to time
+            self.logger.warning(text)  # one line in the log (_route_uvicorn_notes)
+            if self.transport.is_closing() or self._lingering:
+                return
+            self.transport.pause_reading()
+            refused = self.cycle if self._in_message and self._headers_done else None
+            if refused is None:  # refused before its headers were whole: it has no cycle
+                owed = self.cycle is not None and not self.cycle.response_complete
+            elif refused.response_started:  # answered before its body's end: no place for a 400
+                self.transport.abort()
+                return
+            else:  # refused in its body or trailers: not run, or left waiting for a body that never comes
+                owed = False
+                for entry in self.pipeline:
+                    if entry[0] is refused:
+                        self.pipeline.remove(entry)
+                        owed = True  # it waited behind a running request
+                        break
+            if not owed:
+                self._send_refusal()
+
+        def _send_refusal(self):
+            text = self._refusal.encode("ascii")
+            head = [b"HTTP/1.1 400 Bad Request\r\n"]
+            head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+            head.append(b"content-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+                        b"connection: close\r\n\r\n" % len(text))
+            self.transport.write(b"".join(head) + text)
+            self._linger()
+
+        def _linger(self):
+            """Close after the answers written so far, as nginx's lingering close does: a
+            FIN after them, then what the client still sends (the rest of a body refused
+            as too large, requests pipelined behind) is read and dropped until it closes,
+            ``timeout`` at most. Closed at once instead, a socket with unread input is reset,
+            and the reset destroys the answers the client has not read yet."""
+            self._lingering = True
+            self._waiting = False
+            self._unset_keepalive_if_required()
+            if self.transport.is_closing():
+                self._closing()
+                return
+            if not self.transport.can_write_eof():  # TLS: its close_notify, then the close
+                self.transport.close()
+                self._closing()
+                return
+            self.transport.write_eof()
+            self.transport.resume_reading()
+            if self._close_timer is None:
+                self._close_timer = self.loop.call_later(timeout, self.transport.abort)
 
         def on_message_begin(self):
             super().on_message_begin()
-            self._header_bytes = 0
+            self._overhead = 0
+            self._in_message = True
             self._headers_done = False
-            self._begun_in_this_read = True
+            self._begun_in_piece = True
 
         def on_url(self, url):
             super().on_url(url)
-            if self._begun_in_this_read:
-                self._header_bytes += len(url)
+            self._count(len(url))
 
         def on_header(self, name, value):
-            super().on_header(name, value)
-            if self._begun_in_this_read:
-                self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
+            super().on_header(name, value)  # trailers too: their count is this request's
+            self._count(len(name) + len(value) + 4)  # ": " and CRLF
 
         def on_headers_complete(self):
             self._headers_done = True
@@ -351,14 +455,27 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             if self.cycle is not None:
                 self.cycle.transport = self._one_write  # before its task first runs
 
-        def on_response_complete(self):
-            self._one_write.flush()  # a response without a body (HEAD) has no second write
-            super().on_response_complete()
+        def on_body(self, body):
+            self._body_in_piece += len(body)
+            super().on_body(body)
 
         def on_message_complete(self):
             super().on_message_complete()
+            self._in_message = False
             self._request_started = None
             self._waiting = False  # the request is whole: what follows is the application's time
+
+        def on_response_complete(self):
+            self._one_write.flush()  # a response without a body (HEAD) has no second write
+            if self._lingering:  # the response said Connection: close; nothing after it is run
+                self.server_state.total_requests += 1
+                return
+            refusal_next = self._refusal is not None and not self.pipeline
+            super().on_response_complete()
+            if self.transport.is_closing():
+                self._closing()
+            elif refusal_next:
+                self._send_refusal()
 
         def pause_writing(self):
             # The client has stopped reading its answers (a pipelining client that never
@@ -380,7 +497,9 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
                 super().timeout_keep_alive_handler()
 
         def shutdown(self):
-            if self.transport.get_write_buffer_size() and self._write_timer is not None:
+            if self._lingering:
+                self.transport.close()  # its answers have been written; no longer waiting for the client
+            elif self.transport.get_write_buffer_size() and self._write_timer is not None:
                 self.transport.abort()  # an answer the client is not reading: not worth waiting for
             elif self.cycle is None or self.cycle.response_complete:
                 # Idle at the stop: closed without TLS's close_notify exchange, which a
@@ -391,13 +510,17 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
 
         def connection_lost(self, exc):
             everyone.discard(self)
-            for timer in (self._stall_timer, self._write_timer):
+            for timer in (self._stall_timer, self._write_timer, self._close_timer):
                 if timer is not None:
                     timer.cancel()
-            self._stall_timer = self._write_timer = None
+            self._stall_timer = self._write_timer = self._close_timer = None
             super().connection_lost(exc)
 
     return Guarded
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop the parser at a refused request."""
 
 
 class OneWrite:
@@ -406,11 +529,12 @@ class OneWrite:
     segments, two wake-ups of the client, and on loopback the kernel's delivery of each
     charged to this process. A 100 Continue is not held: the client waits for it."""
 
-    __slots__ = ("transport", "held")
+    __slots__ = ("transport", "held", "on_close")
 
-    def __init__(self, transport):
+    def __init__(self, transport, on_close):
         self.transport = transport
         self.held = None
+        self.on_close = on_close  # the protocol's lingering close
 
     def write(self, data):
         if self.held is not None:
@@ -427,7 +551,7 @@ class OneWrite:
 
     def close(self):
         self.flush()
-        self.transport.close()
+        self.on_close()
 
     def __getattr__(self, name):
         return getattr(self.transport, name)
@@ -448,12 +572,14 @@ def serve(app, host: str, port: int, *, tls_cert=None, tls_key=None, log: Reques
         bound_port = server.bind_addr[1]
         thread = threading.Thread(target=server.serve, name="kmscli-serve", daemon=True)
         thread.start()
-        if server.started(timeout=30):  # announced only once every loop accepts
+        if server.started(timeout=START_TIMEOUT):  # announced only once every loop accepts
             on_listening(endpoint_url(host, bound_port, tls_cert is not None))
             log.event("listening", endpoint=endpoint_url(host, bound_port, tls_cert is not None))
             while not stop.wait(0.5) and thread.is_alive() and server.failure is None:
                 pass
             log.event("stopping: finishing the requests in flight")
+        elif server.failure is None and not stop.is_set():  # neither failed nor stopped: stuck
+            server.failure = TimeoutError(f"its event loops did not start within {START_TIMEOUT} s")
         server.stop()  # stops accepting, then waits for the workers' current requests
         thread.join(SHUTDOWN_GRACE)
         if server.failure is not None:
