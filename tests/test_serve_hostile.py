@@ -346,3 +346,87 @@ def test_a_closing_connection_whose_client_reads_nothing_is_dropped(tmp_path):
                 time.sleep(0.1)
             assert protocol.parser is None  # the connection is gone (uvicorn drops its parser then)
             assert ep.client().list_keys()["Keys"] == []  # and the one connection allowed is free
+
+
+BAD_URL = b"GET http://a:99999/ HTTP/1.1\r\nHost: x\r\n\r\n"  # llhttp takes it; uvicorn's URL parser does not
+
+
+def test_a_url_the_server_cannot_parse_is_answered_400_in_its_turn(endpoint):
+    """After an answered request on the same connection, and pipelined behind another: the
+    400 is this request's own, after the answer owed before it (not an abort, not first)."""
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(UNSIGNED)
+        assert s.recv(65536).startswith(b"HTTP/1.1 400 ")
+        s.sendall(BAD_URL)
+        answer = read_until_closed(s)
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.endswith(b"Invalid HTTP request received."), answer
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(UNSIGNED + BAD_URL)
+        answer = read_until_closed(s)
+    assert answer.count(b"HTTP/1.1 400 ") == 2, answer
+    assert answer.index(b"MissingAuthenticationTokenException") < answer.index(b"Invalid HTTP request received.")
+
+
+@pytest.mark.parametrize("rest", [b"zz\r\n", b"0\r\n" + b"T: " + b"v" * (100 << 10) + b"\r\n\r\n"],
+                         ids=["bad-chunk", "trailers-over-the-cap"])
+def test_a_refused_request_that_expects_100_continue_gets_its_400_and_nothing_after(endpoint, rest, caplog):
+    """Refused before its application first ran: the 400, then nothing (no 100 Continue
+    after it, no task failing on a write after the FIN, which asyncio prints as a traceback)."""
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    with socket.create_connection(address(endpoint), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\nExpect: 100-continue\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n" + rest)
+        answer = read_until_closed(s)
+    time.sleep(0.2)  # a task failing after the answer would have done so by now
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.count(b"HTTP/1.1 ") == 1, answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert endpoint.client().list_keys()["Keys"] == []
+
+
+def test_a_client_that_half_closes_reads_every_answer_owed(endpoint):
+    """Two requests and a refused one, then shutdown(SHUT_WR): the client has sent all it
+    will, and reads the three answers (closing at its EOF would lose them)."""
+    big = b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 << 10) + b"\r\nContent-Length: 2\r\n\r\n{}"
+    for payload, answers in ((UNSIGNED * 2, 2), (UNSIGNED * 2 + big, 3)):
+        with socket.create_connection(address(endpoint), timeout=5) as s:
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            answer = read_until_closed(s)
+        assert answer.count(b"HTTP/1.1 400 ") == answers, answer[-200:]
+
+
+def test_the_stop_does_not_wait_for_a_lingering_close(tmp_path):
+    """A request in flight when the stop begins is answered and its connection closed; a
+    client that keeps its socket open after reading does not hold the stop for the timeout."""
+    import io
+    import threading
+
+    from kmscli.serve import server as srv
+    from kmscli.serve.app import KmsApp
+    from kmscli.serve.log import RequestLog
+    from serve_util import open_keyring
+
+    make_keyring(tmp_path / "keyring")
+    keyring = open_keyring(tmp_path / "keyring")
+    keyring.master_key
+    log = RequestLog("json", stream=io.StringIO())
+    server = srv.build_server(KmsApp(keyring, log=log), "127.0.0.1", 0, tls_cert=None, tls_key=None, log=log,
+                              socket_timeout=8)
+    server.prepare()
+    serving = threading.Thread(target=server.serve, daemon=True)
+    serving.start()
+    assert server.started(10)
+    with socket.create_connection(server.bind_addr, timeout=5) as s:
+        s.sendall(UNSIGNED[:-2])  # the body is still to come when the stop begins
+        time.sleep(0.2)
+        started = time.monotonic()
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        time.sleep(0.3)
+        s.sendall(b"{}")
+        assert s.recv(65536).startswith(b"HTTP/1.1 400 ")  # answered, and the socket kept open
+        stopping.join(30)
+        serving.join(30)
+        assert time.monotonic() - started < 4  # not the 8 s of a lingering close

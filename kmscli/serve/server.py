@@ -295,6 +295,8 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             self._body_in_piece = 0
             self._refusal = None  # the 400's text, once a request is refused
             self._lingering = False  # answered, FIN sent; what the client still sends is dropped
+            self._eof = False  # the client has half-closed: it sends nothing more
+            self._stopping = False  # the server stops: no lingering
             self._write_timer = None  # runs while the client does not read its answers
             self._close_timer = None  # runs while a closing connection holds unread answers
             self._waiting = True  # for the bytes of a request: the stall timer runs
@@ -401,6 +403,11 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
                         self.pipeline.remove(entry)
                         owed = True  # it waited behind a running request
                         break
+                # Ended: its application (running, or yet to run its first step) reads a
+                # disconnect, and writes nothing, not even a 100 Continue, after the 400.
+                refused.waiting_for_100_continue = False
+                refused.disconnected = True
+                refused.message_event.set()
             if not owed:
                 self._send_refusal()
 
@@ -422,10 +429,13 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             self._lingering = True
             self._waiting = False
             self._unset_keepalive_if_required()
+            self._one_write.ended = True  # nothing is written after the FIN
             if self.transport.is_closing():
                 self._closing()
                 return
-            if not self.transport.can_write_eof():  # TLS: its close_notify, then the close
+            if self._eof or self._stopping or not self.transport.can_write_eof():
+                # Closed now: the client sends nothing more, or the server stops, or TLS
+                # (no half-close: its close_notify, then the close).
                 self.transport.close()
                 self._closing()
                 return
@@ -450,8 +460,8 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             self._count(len(name) + len(value) + 4)  # ": " and CRLF
 
         def on_headers_complete(self):
-            self._headers_done = True
-            super().on_headers_complete()
+            super().on_headers_complete()  # may raise (a URL llhttp took and uvicorn does not)
+            self._headers_done = True  # only now is self.cycle this request's
             if self.cycle is not None:
                 self.cycle.transport = self._one_write  # before its task first runs
 
@@ -470,12 +480,23 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
             if self._lingering:  # the response said Connection: close; nothing after it is run
                 self.server_state.total_requests += 1
                 return
-            refusal_next = self._refusal is not None and not self.pipeline
+            last = not self.pipeline  # of the answers owed: a refusal or the client's EOF is next
             super().on_response_complete()
             if self.transport.is_closing():
                 self._closing()
-            elif refusal_next:
+            elif last and self._refusal is not None:
                 self._send_refusal()
+            elif last and self._eof:
+                self.transport.close()
+                self._closing()
+
+        def eof_received(self):
+            # The client half-closed (sent all it will): the answers still owed are written
+            # before the close (uvicorn closes at once, losing them).
+            self._eof = True
+            owed = (self._refusal is not None or self.pipeline
+                    or (self.cycle is not None and not self.cycle.response_complete and not self._in_message))
+            return True if owed and not self._lingering else None  # True: the transport stays open to write
 
         def pause_writing(self):
             # The client has stopped reading its answers (a pipelining client that never
@@ -497,6 +518,7 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
                 super().timeout_keep_alive_handler()
 
         def shutdown(self):
+            self._stopping = True
             if self._lingering:
                 self.transport.close()  # its answers have been written; no longer waiting for the client
             elif self.transport.get_write_buffer_size() and self._write_timer is not None:
@@ -529,14 +551,17 @@ class OneWrite:
     segments, two wake-ups of the client, and on loopback the kernel's delivery of each
     charged to this process. A 100 Continue is not held: the client waits for it."""
 
-    __slots__ = ("transport", "held", "on_close")
+    __slots__ = ("transport", "held", "on_close", "ended")
 
     def __init__(self, transport, on_close):
         self.transport = transport
         self.held = None
         self.on_close = on_close  # the protocol's lingering close
+        self.ended = False  # a FIN has been sent: what a response still writes is dropped
 
     def write(self, data):
+        if self.ended:
+            return
         if self.held is not None:
             data, self.held = self.held + data, None
         elif data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 100 "):
@@ -545,7 +570,7 @@ class OneWrite:
         self.transport.write(data)
 
     def flush(self):
-        if self.held is not None:
+        if self.held is not None and not self.ended:
             data, self.held = self.held, None
             self.transport.write(data)
 
