@@ -283,7 +283,9 @@ def _guarded_protocol(timeout: float, max_connections: int, max_header: int, dea
         once it is whole, so the bytes of a request that began in an earlier piece of input
         are counted whole (less its body); those of one that began in this piece, header by
         header. A refused request (too large, or one the parser rejects) is answered 400 in
-        its turn: after the answers owed to the requests pipelined before it."""
+        its turn: after the answers owed to the requests pipelined before it. A connection
+        closes lingering (``_linger``), and a client's half-close waits for the answers
+        it is owed (``eof_received``)."""
 
         def connection_made(self, transport):
             super().connection_made(transport)
